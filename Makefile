@@ -1,0 +1,45 @@
+# smkit — the two commands that matter: `make demo` and `make test`.
+# Everything is installed from nothing: a virtualenv in .venv, and (as root, via apt-get) the
+# Debian packages influxdb and mosquitto whose servers the tests start on free loopback ports.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+APT_PACKAGES := influxdb mosquitto
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test bench lint servers clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+## Install influxd and mosquitto from Debian when they are missing.
+servers:
+	@if ! command -v influxd >/dev/null || ! [ -x /usr/sbin/mosquitto ]; then \
+		echo "installing $(APT_PACKAGES) with apt-get"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	fi
+
+## Run every test against real servers (started and stopped by the test session).
+test: $(STAMP) servers
+	$(PY) -m pytest
+
+## Run the benchmarks; each prints its figure next to baselines measured in the same run.
+bench: $(STAMP) servers
+	$(PY) benchmarks/historian_write.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check smkit tests benchmarks
+	$(VENV)/bin/ruff format --check smkit tests benchmarks
+	$(VENV)/bin/mypy
+
+## Set up and run the demo on the embedded default (SQLite).
+demo: $(STAMP)
+	$(PY) -m smkit.demo
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

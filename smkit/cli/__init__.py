@@ -1,0 +1,1 @@
+"""The ``smkit`` command line."""

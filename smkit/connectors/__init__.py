@@ -1,0 +1,1 @@
+"""Connectors turn machine data (OPC UA, MQTT) into :class:`~smkit.connectors.common.Sample` objects."""

@@ -1,0 +1,91 @@
+"""InfluxDB line protocol for samples and records, written for speed on the hot path.
+
+influxdb-client's ``Point`` serialiser manages ~100,000 points/s in Python; this formatter
+caches the escaped series prefix per machine and the escaped field key per signal, so a sample
+costs one dictionary lookup and one f-string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from smkit.connectors.common.sample import Quality, Sample, Value, storable
+from smkit.errors import WriteRejected
+from smkit.historian.escape import (
+    QUALITY_SUFFIX,
+    STATUS_SUFFIX,
+    check_name,
+    check_record,
+    lp_key,
+    lp_measurement,
+    lp_string,
+)
+from smkit.historian.protocol import SAMPLES_MEASUREMENT, Record
+from smkit.plant.model import MachinePlace
+
+
+def format_value(value: Value) -> str:
+    """A field value: float as is, int with ``i``, bool as true/false, text quoted."""
+    kind = type(value)
+    if kind is float:
+        return repr(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return f"{value}i"
+    if kind is str:
+        return lp_string(value)  # type: ignore[arg-type]
+    raise WriteRejected(f"cannot store a value of type {kind.__name__}: {value!r}")
+
+
+class SampleFormatter:
+    """Formats samples as ``machine_data,area=..,line=..,machine=..,site=.. <signal>=<value> <ts>``.
+
+    One line per sample. A sample that is not good also gets ``<signal>.quality`` (1 uncertain,
+    2 bad) and, when the source gave one, ``<signal>.status`` (the raw OPC UA status code); a bad
+    sample has no value field at all.
+    """
+
+    def __init__(self, places: Mapping[str, MachinePlace]) -> None:
+        self._places = places
+        self._prefixes: dict[str, str] = {}
+        self._fields: dict[str, str] = {}
+
+    def line(self, sample: Sample) -> str:
+        """One sample as one line of line protocol."""
+        sample = storable(sample)
+        prefix = self._prefixes.get(sample.machine_id) or self._prefix(sample.machine_id)
+        key = self._fields.get(sample.signal) or self._field(sample.signal)
+        parts = []
+        if sample.value is not None:
+            parts.append(f"{key}={format_value(sample.value)}")
+        if sample.quality != Quality.GOOD:
+            parts.append(f"{key}{QUALITY_SUFFIX}={int(sample.quality)}i")
+        if sample.status:
+            parts.append(f"{key}{STATUS_SUFFIX}={sample.status}i")
+        return f"{prefix}{','.join(parts)} {sample.ts}"
+
+    def _prefix(self, machine: str) -> str:
+        check_name(machine, "machine id")
+        place = self._places.get(machine)
+        tags = {"machine": machine}
+        if place is not None:
+            tags |= {"site": place.site, "area": place.area, "line": place.line}
+        tag_text = ",".join(f"{k}={lp_key(v)}" for k, v in sorted(tags.items()))
+        prefix = f"{SAMPLES_MEASUREMENT},{tag_text} "
+        self._prefixes[machine] = prefix
+        return prefix
+
+    def _field(self, signal: str) -> str:
+        check_name(signal, "signal")
+        key = lp_key(signal)
+        self._fields[signal] = key
+        return key
+
+
+def record_line(record: Record) -> str:
+    """One record as one line of line protocol (tags sorted, as InfluxDB prefers)."""
+    check_record(record)
+    tags = "".join(f",{lp_key(k)}={lp_key(v)}" for k, v in sorted(record.tags.items()))
+    fields = ",".join(f"{lp_key(k)}={format_value(v)}" for k, v in record.fields.items())
+    return f"{lp_measurement(record.measurement)}{tags} {fields} {record.ts}"

@@ -1,0 +1,105 @@
+"""The historian contract that the SQLite and InfluxDB backends both fulfil.
+
+Identity rules (shared by both backends, so replays after a crash write nothing twice):
+
+* a sample is identified by (machine, signal, ts): writing it again changes nothing;
+* a record is identified by (measurement, tag set, ts): writing it again merges its fields,
+  a field written again takes the new value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from smkit.connectors.common.sample import Sample
+
+SAMPLES_MEASUREMENT = "machine_data"
+PLACE_TAGS = ("site", "area", "line", "machine")
+"""The tags every sample is written with (and so the names a signal may not take)."""
+
+FieldValue = float | int | bool | str
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A computed result (an OEE period, a downtime event, a readiness band) at one instant."""
+
+    measurement: str
+    tags: Mapping[str, str]
+    fields: Mapping[str, FieldValue]
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What a historian says about itself: reachable or not, which server, why not."""
+
+    ok: bool
+    backend: str
+    version: str | None = None
+    detail: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+class Historian(Protocol):
+    """Time-series storage of samples and records. All times are UTC integer nanoseconds."""
+
+    async def write_samples(self, samples: Sequence[Sample]) -> None:
+        """Store samples; return only when they are durable. Raise a ``HistorianError`` subclass."""
+        ...
+
+    async def read_series(
+        self,
+        machines: Sequence[str],
+        start_ns: int,
+        end_ns: int,
+        signals: Sequence[str] | None = None,
+    ) -> list[Sample]:
+        """Samples with ``start_ns <= ts < end_ns``, plus for each series the last one before the window.
+
+        Sorted by (machine, signal, ts). ``signals=None`` means every signal of those machines.
+        """
+        ...
+
+    async def latest(self, machines: Sequence[str] | None = None) -> list[Sample]:
+        """The newest sample of every series (of ``machines``, or of all), sorted by (machine, signal)."""
+        ...
+
+    async def write_records(self, records: Sequence[Record]) -> None:
+        """Store records idempotently; return only when they are durable."""
+        ...
+
+    async def read_records(
+        self,
+        measurement: str,
+        start_ns: int,
+        end_ns: int,
+        tags: Mapping[str, str] | None = None,
+    ) -> list[Record]:
+        """Records of ``measurement`` with ``start_ns <= ts < end_ns`` whose tags include ``tags``.
+
+        Sorted by (ts, tags).
+        """
+        ...
+
+    async def health(self) -> Health:
+        """Check the historian now; never raises."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and threads."""
+        ...
+
+
+def sort_samples(samples: list[Sample]) -> list[Sample]:
+    """Sort by (machine, signal, ts): the order every read returns."""
+    samples.sort(key=lambda s: (s.machine_id, s.signal, s.ts))
+    return samples
+
+
+def sort_records(records: list[Record]) -> list[Record]:
+    """Sort by (ts, tags): the order every record read returns."""
+    records.sort(key=lambda r: (r.ts, sorted(r.tags.items())))
+    return records

@@ -1,0 +1,238 @@
+"""The embedded historian: one SQLite file in WAL mode, one writer process and any number of readers.
+
+Samples are stored per series (machine, signal) in a table keyed by (series, ts), so a replay
+writes nothing twice and a read of one machine's window is an index range scan. Every value
+reaches SQLite as a bound parameter; no name is ever pasted into SQL.
+
+sqlite3 calls block, so each historian owns one worker thread that owns its connection; the
+asyncio loop only awaits that thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from smkit.connectors.common.sample import Quality, Sample, storable
+from smkit.errors import HistorianError, HistorianUnavailable
+from smkit.historian.escape import check_name, check_record
+from smkit.historian.protocol import Health, Record, sort_records, sort_samples
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS series (
+    id      INTEGER PRIMARY KEY,
+    machine TEXT NOT NULL,
+    signal  TEXT NOT NULL,
+    UNIQUE (machine, signal)
+);
+CREATE TABLE IF NOT EXISTS samples (
+    series  INTEGER NOT NULL REFERENCES series (id),
+    ts      INTEGER NOT NULL,
+    value,
+    is_bool INTEGER NOT NULL DEFAULT 0,
+    quality INTEGER NOT NULL,
+    status  INTEGER,
+    PRIMARY KEY (series, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+    measurement TEXT NOT NULL,
+    tags        TEXT NOT NULL,
+    ts          INTEGER NOT NULL,
+    fields      TEXT NOT NULL,
+    PRIMARY KEY (measurement, tags, ts)
+) WITHOUT ROWID;
+"""
+
+_SAMPLE_COLUMNS = "s.machine, s.signal, d.ts, d.value, d.is_bool, d.quality, d.status"
+_IN_WINDOW = f"""
+SELECT {_SAMPLE_COLUMNS} FROM series s JOIN samples d ON d.series = s.id
+WHERE s.machine IN (SELECT value FROM json_each(?1))
+  AND (?2 IS NULL OR s.signal IN (SELECT value FROM json_each(?2)))
+  AND d.ts >= ?3 AND d.ts < ?4
+"""
+_LAST_BEFORE = f"""
+SELECT {_SAMPLE_COLUMNS} FROM series s JOIN samples d ON d.series = s.id
+WHERE s.machine IN (SELECT value FROM json_each(?1))
+  AND (?2 IS NULL OR s.signal IN (SELECT value FROM json_each(?2)))
+  AND d.ts = (SELECT max(ts) FROM samples WHERE series = s.id AND ts < ?3)
+"""
+_LATEST = f"""
+SELECT {_SAMPLE_COLUMNS} FROM series s JOIN samples d ON d.series = s.id
+WHERE (?1 IS NULL OR s.machine IN (SELECT value FROM json_each(?1)))
+  AND d.ts = (SELECT max(ts) FROM samples WHERE series = s.id)
+"""
+_UPSERT_RECORD = """
+INSERT INTO records (measurement, tags, ts, fields) VALUES (?, ?, ?, ?)
+ON CONFLICT (measurement, tags, ts) DO UPDATE SET fields = json_patch(fields, excluded.fields)
+"""
+
+
+class SqliteHistorian:
+    """Historian backend on one SQLite file (see the module docstring)."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smkit-sqlite")
+        self._db: sqlite3.Connection | None = None
+        self._series: dict[tuple[str, str], int] = {}
+
+    async def write_samples(self, samples: Sequence[Sample]) -> None:
+        """Store samples in one transaction (see :class:`~smkit.historian.protocol.Historian`)."""
+        if samples:
+            await self._run(self._write_samples, samples)
+
+    async def read_series(
+        self,
+        machines: Sequence[str],
+        start_ns: int,
+        end_ns: int,
+        signals: Sequence[str] | None = None,
+    ) -> list[Sample]:
+        """Samples in the window plus the last one before it, per series."""
+        wanted = json.dumps(list(signals)) if signals is not None else None
+        params = (json.dumps(list(machines)), wanted, start_ns, end_ns)
+        rows = await self._run(self._fetch, [(_IN_WINDOW, params), (_LAST_BEFORE, params[:3])])
+        return sort_samples([_row_to_sample(row) for row in rows])
+
+    async def latest(self, machines: Sequence[str] | None = None) -> list[Sample]:
+        """The newest sample of every series."""
+        wanted = json.dumps(list(machines)) if machines is not None else None
+        rows = await self._run(self._fetch, [(_LATEST, (wanted,))])
+        return sort_samples([_row_to_sample(row) for row in rows])
+
+    async def write_records(self, records: Sequence[Record]) -> None:
+        """Store records; an existing record's fields are merged with the new ones."""
+        rows = [_record_row(record) for record in records]
+        if rows:
+            await self._run(self._write_records, rows)
+
+    async def read_records(
+        self,
+        measurement: str,
+        start_ns: int,
+        end_ns: int,
+        tags: Mapping[str, str] | None = None,
+    ) -> list[Record]:
+        """Records of a measurement in the window whose tags include ``tags``."""
+        query = "SELECT tags, ts, fields FROM records WHERE measurement = ? AND ts >= ? AND ts < ?"
+        rows = await self._run(self._fetch, [(query, (measurement, start_ns, end_ns))])
+        wanted = dict(tags or {})
+        found = []
+        for tag_text, ts, field_text in rows:
+            record_tags: dict[str, str] = json.loads(tag_text)
+            if wanted.items() <= record_tags.items():
+                found.append(Record(measurement, record_tags, json.loads(field_text), ts))
+        return sort_records(found)
+
+    async def health(self) -> Health:
+        """Open the file and run a trivial query."""
+        try:
+            await self._run(self._fetch, [("SELECT 1", ())])
+        except HistorianError as exc:
+            return Health(ok=False, backend=self.backend, detail=str(exc))
+        return Health(ok=True, backend=self.backend, version=sqlite3.sqlite_version, detail=str(self.path))
+
+    async def close(self) -> None:
+        """Close the connection and stop the worker thread."""
+        if self._db is not None:
+            await self._run(self._close)
+        self._executor.shutdown(wait=True)
+
+    async def _run(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, _guarded, function, *args)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a write that returned survives power loss, so the outbox may then forget it.
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(SCHEMA)
+            self._db = db
+        return self._db
+
+    def _write_samples(self, samples: Sequence[Sample]) -> None:
+        db = self._connection()
+        series = self._series
+        rows = []
+        for sample in map(storable, samples):
+            key = (sample.machine_id, sample.signal)
+            series_id = series.get(key) or self._series_id(db, key)
+            value = sample.value
+            rows.append((series_id, sample.ts, value, type(value) is bool, sample.quality, sample.status))
+        with _transaction(db):
+            db.executemany(
+                "INSERT OR REPLACE INTO samples (series, ts, value, is_bool, quality, status) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def _series_id(self, db: sqlite3.Connection, key: tuple[str, str]) -> int:
+        check_name(key[0], "machine id")
+        check_name(key[1], "signal")
+        db.execute("INSERT OR IGNORE INTO series (machine, signal) VALUES (?, ?)", key)
+        (series_id,) = db.execute("SELECT id FROM series WHERE machine = ? AND signal = ?", key).fetchone()
+        self._series[key] = series_id
+        return int(series_id)
+
+    def _write_records(self, rows: list[tuple[str, str, int, str]]) -> None:
+        db = self._connection()
+        with _transaction(db):
+            db.executemany(_UPSERT_RECORD, rows)
+
+    def _fetch(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        db = self._connection()
+        rows: list[Any] = []
+        for sql, params in statements:
+            rows.extend(db.execute(sql, params).fetchall())
+        return rows
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+class _transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on error (autocommit mode otherwise)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        self.db.execute("COMMIT" if error is None else "ROLLBACK")
+
+
+def _guarded(function: Callable[..., T], *args: Any) -> T:
+    """Run in the worker thread; turn sqlite3 errors into historian errors."""
+    try:
+        return function(*args)
+    except sqlite3.OperationalError as exc:
+        raise HistorianUnavailable(f"SQLite historian: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise HistorianError(f"SQLite historian: {exc}") from exc
+
+
+def _row_to_sample(row: tuple[Any, ...]) -> Sample:
+    machine, signal, ts, value, is_bool, quality, status = row
+    return Sample(machine, signal, ts, bool(value) if is_bool else value, Quality(quality), status)
+
+
+def _record_row(record: Record) -> tuple[str, str, int, str]:
+    check_record(record)
+    tags = json.dumps(dict(record.tags), sort_keys=True, ensure_ascii=False)
+    return record.measurement, tags, record.ts, json.dumps(dict(record.fields), ensure_ascii=False)

@@ -1,0 +1,163 @@
+"""Throwaway ``influxd`` and ``mosquitto`` processes on free loopback ports, in a folder of their own.
+
+Tests, benchmarks and the demo use these to talk to real servers without touching any system
+service. The binaries come from Debian's ``influxdb`` and ``mosquitto`` packages (``make test``
+installs them); when one is missing this says so instead of pretending.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from smkit.errors import SmkitError
+
+_INFLUX_CONFIG = """\
+reporting-disabled = true
+bind-address = "127.0.0.1:{rpc_port}"
+[meta]
+  dir = "{root}/meta"
+[data]
+  dir = "{root}/data"
+  wal-dir = "{root}/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:{port}"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+"""
+
+_MOSQUITTO_CONFIG = """\
+listener {port} 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location {root}/
+autosave_interval 1
+max_queued_messages 0
+user root
+log_dest file {root}/mosquitto.log
+"""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def require_binary(name: str, package: str) -> str:
+    """The path of a server binary, or an error that says how to get it."""
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin")
+    if path is None:
+        raise SmkitError(f"{name} is not installed: apt-get install {package} (make test does this)")
+    return path
+
+
+class _LocalServer:
+    """A server process owned by the caller; restartable on the same port and data folder."""
+
+    name = "server"
+
+    def __init__(self, root: Path, port: int | None = None) -> None:
+        self.root = Path(root)
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        """Start the process and wait until it answers."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        log = (self.root / f"{self.name}.out").open("ab")
+        self.process = subprocess.Popen(self._command(), stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + timeout_s
+        while not self._ready():
+            if self.process.poll() is not None:
+                raise SmkitError(f"{self.name} exited at start (code {self.process.returncode}); see {self.root}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise SmkitError(f"{self.name} did not answer within {timeout_s:.0f} s; see {self.root}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the process (SIGTERM, then SIGKILL after 10 s)."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> _LocalServer:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self.stop()
+
+    def _command(self) -> list[str]:
+        raise NotImplementedError
+
+    def _ready(self) -> bool:
+        raise NotImplementedError
+
+
+class LocalInflux(_LocalServer):
+    """A private ``influxd`` (1.x from Debian) with its data under ``root``."""
+
+    name = "influxd"
+
+    def __init__(self, root: Path, port: int | None = None) -> None:
+        super().__init__(root, port)
+        self.rpc_port = free_port()
+
+    @property
+    def url(self) -> str:
+        """Base URL of its HTTP API."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def _command(self) -> list[str]:
+        config = self.root / "influxdb.conf"
+        config.write_text(_INFLUX_CONFIG.format(root=self.root, port=self.port, rpc_port=self.rpc_port))
+        return [require_binary("influxd", "influxdb"), "-config", str(config)]
+
+    def _ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/ping", timeout=1.0).status_code == 204
+        except httpx.TransportError:
+            return False
+
+
+class LocalMosquitto(_LocalServer):
+    """A private ``mosquitto`` broker with persistence under ``root``."""
+
+    name = "mosquitto"
+
+    @property
+    def url(self) -> str:
+        """The broker URL for plant.yaml."""
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def _command(self) -> list[str]:
+        config = self.root / "mosquitto.conf"
+        config.write_text(_MOSQUITTO_CONFIG.format(root=self.root, port=self.port))
+        return [require_binary("mosquitto", "mosquitto"), "-c", str(config)]
+
+    def _ready(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1.0):
+                return True
+        except OSError:
+            return False

@@ -1,0 +1,47 @@
+"""The plant model (plant.yaml): site → areas → lines → machines, signals, calendars, storage."""
+
+from smkit.plant.calendar import Break, Calendar, PlannedDowntime, Shift, Weekday
+from smkit.plant.loader import load_plant, parse_plant
+from smkit.plant.machine import (
+    Counter,
+    FlagsStateMap,
+    Machine,
+    Product,
+    Reason,
+    Signal,
+    SignalRole,
+    StateCategory,
+    ValueStateMap,
+)
+from smkit.plant.model import Area, Line, MachinePlace, Plant, Site
+from smkit.plant.sources import MqttSource, OpcUaSource
+from smkit.plant.storage import InfluxHistorian, Outbox, SqliteHistorian
+
+__all__ = [
+    "Area",
+    "Break",
+    "Calendar",
+    "Counter",
+    "FlagsStateMap",
+    "InfluxHistorian",
+    "Line",
+    "Machine",
+    "MachinePlace",
+    "MqttSource",
+    "OpcUaSource",
+    "Outbox",
+    "PlannedDowntime",
+    "Plant",
+    "Product",
+    "Reason",
+    "Shift",
+    "Signal",
+    "SignalRole",
+    "Site",
+    "SqliteHistorian",
+    "StateCategory",
+    "ValueStateMap",
+    "Weekday",
+    "load_plant",
+    "parse_plant",
+]

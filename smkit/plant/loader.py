@@ -1,0 +1,79 @@
+"""Load plant.yaml: parse, validate shape and references, read secrets; fail with every problem at once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from smkit.errors import ConfigError
+from smkit.plant.checks import plant_problems, secret_problems
+from smkit.plant.errors import format_problems, validation_problems
+from smkit.plant.model import Plant
+
+
+def load_plant(path: str | Path, environ: Mapping[str, str] | None = None) -> Plant:
+    """Read and check a plant file; raise :class:`ConfigError` listing every problem found.
+
+    ``environ`` supplies the secrets named by ``*_env`` keys (``os.environ`` when omitted).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+    return parse_plant(text, str(path), base_dir=path.parent, environ=environ)
+
+
+def parse_plant(
+    text: str,
+    name: str = "plant.yaml",
+    base_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Plant:
+    """Check plant YAML given as text; ``name`` is used in messages, ``base_dir`` for relative paths."""
+    document, data = _parse_yaml(text, name)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: the file must be a mapping with at least a 'site' key")
+    try:
+        plant = Plant.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        problems = validation_problems(exc, Plant)
+        raise ConfigError(format_problems(name, problems, document)) from None
+    problems = plant_problems(plant)
+    missing, secrets = secret_problems(plant, os.environ if environ is None else environ)
+    if problems or missing:
+        raise ConfigError(format_problems(name, problems + missing, document))
+    return plant.with_secrets(secrets)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key written twice in one mapping (YAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is written twice in this mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _parse_yaml(text: str, name: str) -> tuple[yaml.Node | None, Any]:
+    try:
+        document = yaml.compose(text, Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+        raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name}: invalid YAML: {exc}") from None
+    return document, data

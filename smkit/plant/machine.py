@@ -1,0 +1,148 @@
+"""Machines, their signals, state mappings, products and the reason catalog."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
+
+from smkit.plant.base import ConfigModel, Identifier, LocalText, SignalName
+
+
+class StateCategory(StrEnum):
+    """The internal machine-state categories every raw state is mapped to."""
+
+    RUNNING = "running"
+    IDLE = "idle"
+    UNPLANNED_DOWN = "unplanned_down"
+    SETUP = "setup"
+    PLANNED_DOWN = "planned_down"
+    NOT_SCHEDULED = "not_scheduled"
+    UNKNOWN = "unknown"
+
+
+class SignalRole(StrEnum):
+    """What a signal means to the OEE engine; ``process`` is everything else."""
+
+    STATE = "state"
+    REASON = "reason"
+    COUNT_TOTAL = "count_total"
+    COUNT_GOOD = "count_good"
+    COUNT_REJECT = "count_reject"
+    PRODUCT = "product"
+    ORDER = "order"
+    CYCLE_TIME = "cycle_time"
+    PROCESS = "process"
+
+
+COUNT_ROLES = frozenset({SignalRole.COUNT_TOTAL, SignalRole.COUNT_GOOD, SignalRole.COUNT_REJECT})
+SINGLE_ROLES = frozenset(
+    {SignalRole.REASON, SignalRole.PRODUCT, SignalRole.ORDER, SignalRole.CYCLE_TIME, *COUNT_ROLES}
+)
+"""Roles a machine may give to at most one signal."""
+
+SignalType = Literal["float", "int", "bool", "str"]
+DEFAULT_TYPE: dict[SignalRole, SignalType] = {
+    SignalRole.STATE: "int",
+    SignalRole.REASON: "str",
+    SignalRole.COUNT_TOTAL: "int",
+    SignalRole.COUNT_GOOD: "int",
+    SignalRole.COUNT_REJECT: "int",
+    SignalRole.PRODUCT: "str",
+    SignalRole.ORDER: "str",
+    SignalRole.CYCLE_TIME: "float",
+    SignalRole.PROCESS: "float",
+}
+
+
+class Counter(ConfigModel):
+    """How a count signal behaves: cumulative or per-message delta, its rollover, its resets."""
+
+    kind: Literal["cumulative", "delta"] = "cumulative"
+    rollover_bits: Literal[16, 32, 64] | None = None
+    resets_on_order_change: bool = False
+
+
+class Signal(ConfigModel):
+    """One machine signal: its role, type, unit and where the connector finds it."""
+
+    name: SignalName
+    role: SignalRole = SignalRole.PROCESS
+    type: SignalType | None = None
+    unit: str | None = None
+    address: str | None = None
+    counter: Counter | None = None
+
+    @property
+    def value_type(self) -> SignalType:
+        """The declared type, or the usual one for the role."""
+        return self.type or DEFAULT_TYPE[self.role]
+
+
+def _stringify_code(value: object) -> object:
+    """Reason codes may be written as numbers in YAML; they are compared as text."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+ReasonCode = Annotated[str, BeforeValidator(_stringify_code)]
+
+
+class ValueStateMap(ConfigModel):
+    """Map one raw state value (PackML number, vendor code, text) to a category."""
+
+    kind: Literal["value"] = "value"
+    values: dict[int | str, StateCategory] = Field(min_length=1)
+    default: StateCategory = StateCategory.UNKNOWN
+
+
+class FlagRule(ConfigModel):
+    """When boolean signal ``signal`` is true, the machine is in ``category``."""
+
+    signal: SignalName
+    category: StateCategory
+
+
+class FlagsStateMap(ConfigModel):
+    """Derive the state from several boolean signals; the first rule whose signal is true wins."""
+
+    kind: Literal["flags"]
+    rules: list[FlagRule] = Field(min_length=1)
+    default: StateCategory = StateCategory.IDLE
+
+
+StateMap = Annotated[ValueStateMap | FlagsStateMap, Field(discriminator="kind")]
+
+
+class Product(ConfigModel):
+    """A product the machine makes, with its ideal cycle time (seconds per cycle)."""
+
+    id: Identifier
+    name: str | None = None
+    ideal_cycle_time_s: float = Field(gt=0)
+    units_per_cycle: int = Field(default=1, gt=0)
+
+
+IsoElement = Literal["APT", "ADET", "ADOT", "AUST", "PDOT", "none"]
+
+
+class Reason(ConfigModel):
+    """A stop reason: code, bilingual label, category, ISO 22400 time element, failure or not."""
+
+    code: ReasonCode
+    label: LocalText
+    category: StateCategory
+    iso_element: IsoElement = "ADOT"
+    is_failure: bool = False
+
+
+class Machine(ConfigModel):
+    """A piece of equipment (ISA-95 work unit) and the signals it exposes."""
+
+    id: Identifier
+    name: str | None = None
+    source: Identifier | None = None
+    state_map: Identifier | None = None
+    signals: list[Signal] = Field(default_factory=list)
+    products: list[Product] = Field(default_factory=list)
+    default_product: Identifier | None = None

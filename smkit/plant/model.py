@@ -1,0 +1,103 @@
+"""The plant: site → areas → lines → machines (ISA-95), plus what they share."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterator
+from difflib import get_close_matches
+from functools import cache
+from typing import Literal
+
+from pydantic import Field, PrivateAttr, field_validator
+
+from smkit.plant.base import ConfigModel, Identifier
+from smkit.plant.calendar import Calendar
+from smkit.plant.machine import Machine, Reason, StateMap
+from smkit.plant.sources import Source
+from smkit.plant.storage import Historian, Outbox, SqliteHistorian
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class Line(ConfigModel):
+    """A production line or work cell (ISA-95 work centre)."""
+
+    id: Identifier
+    name: str | None = None
+    calendar: Identifier | None = None
+    machines: list[Machine] = Field(default_factory=list)
+
+
+class Area(ConfigModel):
+    """A production area of the site (ISA-95 area)."""
+
+    id: Identifier
+    name: str | None = None
+    lines: list[Line] = Field(default_factory=list)
+
+
+class Site(ConfigModel):
+    """The factory site: its time zone, default calendar and areas."""
+
+    id: Identifier
+    name: str | None = None
+    enterprise: str | None = None
+    timezone: str
+    calendar: Identifier | None = None
+    areas: list[Area] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if value not in _known_zones():
+            close = get_close_matches(value, sorted(_known_zones()), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"must be an IANA time zone such as 'Asia/Ho_Chi_Minh', got {value!r}{hint}")
+        return value
+
+
+class MachinePlace(ConfigModel):
+    """Where a machine sits in the hierarchy; these become the historian's tags."""
+
+    site: str
+    area: str
+    line: str
+
+
+class Plant(ConfigModel):
+    """Everything smkit needs to know about one site, as loaded from plant.yaml."""
+
+    version: Literal[1] = 1
+    site: Site
+    sources: list[Source] = Field(default_factory=list)
+    historian: Historian = Field(default_factory=lambda: SqliteHistorian(kind="sqlite"))
+    outbox: Outbox = Field(default_factory=Outbox)
+    calendars: dict[Identifier, Calendar] = Field(default_factory=dict)
+    state_maps: dict[Identifier, StateMap] = Field(default_factory=dict)
+    reasons: list[Reason] = Field(default_factory=list)
+
+    _secrets: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def machines(self) -> Iterator[tuple[MachinePlace, Machine]]:
+        """Every machine with its place in the hierarchy, in file order."""
+        for area in self.site.areas:
+            for line in area.lines:
+                place = MachinePlace(site=self.site.id, area=area.id, line=line.id)
+                for machine in line.machines:
+                    yield place, machine
+
+    def places(self) -> dict[str, MachinePlace]:
+        """Machine id → its place; what the historian tags each sample with."""
+        return {machine.id: place for place, machine in self.machines()}
+
+    def secret(self, env_name: str) -> str:
+        """The value of a secret named in the file; the loader checked that it is set."""
+        return self._secrets[env_name]
+
+    def with_secrets(self, secrets: dict[str, str]) -> Plant:
+        """Attach the secrets the loader read from the environment."""
+        self._secrets = dict(secrets)
+        return self

@@ -1,0 +1,61 @@
+"""Session-wide real servers: a private influxd and mosquitto on free loopback ports.
+
+There is no skipping: when a binary is missing the fixture fails with the command that installs
+it (``make test`` installs both).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from smkit.historian import Historian, InfluxHistorian, SqliteHistorian
+from smkit.historian.influx_http import InfluxHttp
+from smkit.localservers import LocalInflux, LocalMosquitto
+from smkit.plant.model import MachinePlace
+
+BACKENDS = ["sqlite", "influx"]
+
+
+@pytest.fixture(scope="session")
+def influx_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalInflux]:
+    """One influxd for the whole session (tests use a database of their own)."""
+    server = LocalInflux(tmp_path_factory.mktemp("influxd"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mosquitto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMosquitto]:
+    """One mosquitto broker for the whole session."""
+    server = LocalMosquitto(tmp_path_factory.mktemp("mosquitto"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def new_historian(
+    backend: str,
+    tmp_path: Path,
+    influx_url: str,
+    places: dict[str, MachinePlace] | None = None,
+) -> Historian:
+    """A fresh, empty historian of the given backend."""
+    if backend == "sqlite":
+        return SqliteHistorian(tmp_path / f"historian-{uuid.uuid4().hex[:8]}.db")
+    http = InfluxHttp(influx_url, database=f"test_{uuid.uuid4().hex[:12]}")
+    return InfluxHistorian(http, places or {}, batch_lines=1000)
+
+
+@pytest.fixture(params=BACKENDS)
+async def historian(
+    request: pytest.FixtureRequest, tmp_path: Path, influx_server: LocalInflux
+) -> AsyncIterator[Historian]:
+    """Each contract test runs once per backend, against real storage."""
+    store = new_historian(request.param, tmp_path, influx_server.url)
+    yield store
+    await store.close()

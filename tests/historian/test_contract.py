@@ -1,0 +1,165 @@
+"""The historian contract, run unchanged against SQLite and a real influxd."""
+
+from __future__ import annotations
+
+import pytest
+
+from smkit.connectors.common import Quality, Sample
+from smkit.errors import WriteRejected
+from smkit.historian import Historian, Record
+
+S = 1_000_000_000  # one second in nanoseconds
+T0 = 1_764_000_000 * S  # 2025-11-24, an ordinary instant
+
+
+def good(machine: str, signal: str, second: int, value: object) -> Sample:
+    return Sample(machine, signal, T0 + second * S, value)  # type: ignore[arg-type]
+
+
+async def test_values_round_trip_with_their_types(historian: Historian) -> None:
+    written = [
+        good("m1", "temperature", 0, 21.0),
+        good("m1", "temperature", 1, -0.125),
+        good("m1", "parts", 0, 12),
+        good("m1", "parts", 1, 2**53 + 1),
+        good("m1", "running", 0, True),
+        good("m1", "running", 1, False),
+        good("m1", "program", 0, 'O1001 "roughing" C:\\nc\\a.nc — Mặt bích'),
+        Sample("m1", "pressure", T0, 3.5, Quality.UNCERTAIN, 0x40920000),
+        Sample("m1", "pressure", T0 + S, None, Quality.BAD, 0x80310000),
+    ]
+    await historian.write_samples(written)
+    read = await historian.read_series(["m1"], T0, T0 + 2 * S)
+    assert read == sorted(written, key=lambda s: (s.machine_id, s.signal, s.ts))
+    assert [type(s.value) for s in read if s.signal == "temperature"] == [float, float]
+    assert [type(s.value) for s in read if s.signal == "running"] == [bool, bool]
+
+
+async def test_window_is_half_open_and_carries_the_last_value_before_it(historian: Historian) -> None:
+    await historian.write_samples(
+        [
+            good("m1", "state", -100, 2),
+            good("m1", "state", -10, 6),  # the last before the window: carried in
+            good("m1", "state", 0, 5),  # at the start: inside
+            good("m1", "state", 59, 6),
+            good("m1", "state", 60, 2),  # at the end: outside
+            good("m1", "speed", 30, 1500.0),  # no sample before the window: nothing carried
+        ]
+    )
+    read = await historian.read_series(["m1"], T0, T0 + 60 * S)
+    assert [(s.signal, (s.ts - T0) // S, s.value) for s in read] == [
+        ("speed", 30, 1500.0),
+        ("state", -10, 6),
+        ("state", 0, 5),
+        ("state", 59, 6),
+    ]
+
+
+async def test_last_value_before_the_window_may_be_bad(historian: Historian) -> None:
+    await historian.write_samples(
+        [good("m1", "temp", -20, 70.5), Sample("m1", "temp", T0 - 5 * S, None, Quality.BAD, 0x808A0000)]
+    )
+    (carried,) = await historian.read_series(["m1"], T0, T0 + S)
+    assert carried == Sample("m1", "temp", T0 - 5 * S, None, Quality.BAD, 0x808A0000)
+
+
+async def test_reads_filter_by_machine_and_signal(historian: Historian) -> None:
+    await historian.write_samples(
+        [good(m, s, 1, 1.0) for m in ("m1", "m2", "m3") for s in ("a", "b", "c")]
+    )
+    read = await historian.read_series(["m1", "m3"], T0, T0 + 10 * S, signals=["b", "c", "absent"])
+    assert {(s.machine_id, s.signal) for s in read} == {("m1", "b"), ("m1", "c"), ("m3", "b"), ("m3", "c")}
+    assert await historian.read_series(["nobody"], T0, T0 + 10 * S) == []
+
+
+async def test_writing_again_stores_nothing_twice(historian: Historian) -> None:
+    batch = [good("m1", "count", second, second * 3) for second in range(50)]
+    await historian.write_samples(batch)
+    await historian.write_samples(batch[10:30])
+    await historian.write_samples(batch)
+    assert await historian.read_series(["m1"], T0, T0 + 50 * S) == batch
+
+
+async def test_latest_is_the_newest_sample_of_each_series(historian: Historian) -> None:
+    await historian.write_samples(
+        [
+            good("m1", "state", 1, 6),
+            good("m1", "state", 9, 2),
+            good("m1", "temp", 3, 40.0),
+            Sample("m1", "temp", T0 + 4 * S, None, Quality.BAD),
+            good("m2", "state", 5, 4),
+        ]
+    )
+    newest = await historian.latest()
+    assert [(s.machine_id, s.signal, (s.ts - T0) // S, s.value, s.quality) for s in newest] == [
+        ("m1", "state", 9, 2, Quality.GOOD),
+        ("m1", "temp", 4, None, Quality.BAD),
+        ("m2", "state", 5, 4, Quality.GOOD),
+    ]
+    assert [s.machine_id for s in await historian.latest(["m2"])] == ["m2"]
+    assert await historian.latest(["nobody"]) == []
+
+
+async def test_not_finite_numbers_are_stored_as_bad_samples(historian: Historian) -> None:
+    await historian.write_samples([good("m1", "x", 0, float("nan")), good("m1", "x", 1, float("inf"))])
+    read = await historian.read_series(["m1"], T0, T0 + 2 * S)
+    assert [(s.value, s.quality) for s in read] == [(None, Quality.BAD), (None, Quality.BAD)]
+
+
+async def test_hostile_names_round_trip_as_data_and_cannot_change_a_query(historian: Historian) -> None:
+    hostile = ["x' OR 1=1 --", 'a",b=c d', "'; DROP TABLE samples; --", 'm" OR "1"="1', "tên máy 1"]
+    await historian.write_samples([good(m, "sig nal,=x", 0, float(n)) for n, m in enumerate(hostile)])
+    await historian.write_samples([good("innocent", "sig nal,=x", 0, 99.0)])
+    for number, machine in enumerate(hostile):
+        read = await historian.read_series([machine], T0, T0 + S)
+        assert read == [good(machine, "sig nal,=x", 0, float(number))]
+    assert await historian.read_series(["' OR ''='"], T0, T0 + S) == []
+    assert len(await historian.latest()) == len(hostile) + 1
+
+
+@pytest.mark.parametrize("name", ["back\\slash", "new\nline", "", "tab\there"])
+async def test_names_the_historian_cannot_carry_are_rejected(historian: Historian, name: str) -> None:
+    with pytest.raises(WriteRejected):
+        await historian.write_samples([good(name, "s", 0, 1.0)])
+    with pytest.raises(WriteRejected):
+        await historian.write_samples([good("m", name, 0, 1.0)])
+    with pytest.raises(WriteRejected):
+        await historian.write_records([Record("oee", {"machine": name}, {"A": 1.0}, T0)])
+
+
+async def test_records_round_trip_filter_and_merge(historian: Historian) -> None:
+    first = Record("oee", {"machine": "m1", "shift": "A"}, {"A": 1.0, "OEE": 0.7479, "good": 19271, "flag": True}, T0)
+    other = Record("oee", {"machine": "m2", "shift": "A"}, {"A": 0.5, "note": 'tạm "dừng"'}, T0)
+    later = Record("oee", {"machine": "m1", "shift": "B"}, {"A": 0.9}, T0 + 3600 * S)
+    await historian.write_records([first, other, later])
+    assert await historian.read_records("oee", T0, T0 + 7200 * S) == [first, other, later]
+    assert await historian.read_records("oee", T0, T0 + 7200 * S, {"machine": "m1"}) == [first, later]
+    assert await historian.read_records("oee", T0, T0 + S, {"shift": "A", "machine": "m2"}) == [other]
+    assert await historian.read_records("oee", T0 + S, T0 + 3600 * S) == []
+    assert await historian.read_records("downtime", T0, T0 + 7200 * S) == []
+    await historian.write_records([Record("oee", first.tags, {"OEE": 0.75, "P": 0.8611}, T0)])
+    (merged,) = await historian.read_records("oee", T0, T0 + S, {"machine": "m1"})
+    assert merged.fields == {"A": 1.0, "OEE": 0.75, "good": 19271, "flag": True, "P": 0.8611}
+    assert type(merged.fields["A"]) is float
+
+
+async def test_record_tags_cannot_change_a_query(historian: Historian) -> None:
+    await historian.write_records([Record("oee", {"machine": "x' OR 1=1 --"}, {"A": 1.0}, T0)])
+    await historian.write_records([Record("oee", {"machine": "other"}, {"A": 0.5}, T0)])
+    (found,) = await historian.read_records("oee", T0, T0 + S, {"machine": "x' OR 1=1 --"})
+    assert found.fields == {"A": 1.0}
+    assert await historian.read_records("oee", T0, T0 + S, {"machine": "' OR ''='"}) == []
+
+
+async def test_health_reports_the_backend_and_version(historian: Historian) -> None:
+    health = await historian.health()
+    assert health.ok, health.detail
+    assert health.version
+
+
+async def test_empty_reads_and_writes(historian: Historian) -> None:
+    await historian.write_samples([])
+    await historian.write_records([])
+    assert await historian.read_series(["m1"], T0, T0 + S) == []
+    assert await historian.latest() == []
+    assert await historian.read_records("oee", T0, T0 + S) == []
