@@ -52,7 +52,7 @@ class PayloadTooLarge(HistorianError):
 
 
 class WriteRejected(HistorianError):
-    """The historian refused the data itself (bad type, bad name, other 4xx); retrying cannot help."""
+    """The historian refused the data itself (bad type, bad name, 400); retrying cannot help."""
 
 
 class OutboxError(SmkitError):

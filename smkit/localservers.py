@@ -1,4 +1,4 @@
-"""Throwaway ``influxd`` and ``mosquitto`` processes on free loopback ports, in a folder of their own.
+"""Throwaway ``influxd`` and ``mosquitto`` processes on free loopback ports, each in its own folder.
 
 Tests, benchmarks and the demo use these to talk to real servers without touching any system
 service. The binaries come from Debian's ``influxdb`` and ``mosquitto`` packages (``make test``
@@ -30,6 +30,7 @@ bind-address = "127.0.0.1:{rpc_port}"
 [http]
   bind-address = "127.0.0.1:{port}"
   log-enabled = false
+  max-body-size = {max_body_size}
 [monitor]
   store-enabled = false
 [continuous_queries]
@@ -59,7 +60,9 @@ def require_binary(name: str, package: str) -> str:
     """The path of a server binary, or an error that says how to get it."""
     path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin")
     if path is None:
-        raise SmkitError(f"{name} is not installed: apt-get install {package} (make test does this)")
+        raise SmkitError(
+            f"{name} is not installed: apt-get install {package} (make test does this)"
+        )
     return path
 
 
@@ -82,10 +85,14 @@ class _LocalServer:
         deadline = time.monotonic() + timeout_s
         while not self._ready():
             if self.process.poll() is not None:
-                raise SmkitError(f"{self.name} exited at start (code {self.process.returncode}); see {self.root}")
+                raise SmkitError(
+                    f"{self.name} exited at start (code {self.process.returncode}); see {self.root}"
+                )
             if time.monotonic() > deadline:
                 self.stop()
-                raise SmkitError(f"{self.name} did not answer within {timeout_s:.0f} s; see {self.root}")
+                raise SmkitError(
+                    f"{self.name} did not answer within {timeout_s:.0f} s; see {self.root}"
+                )
             time.sleep(0.05)
 
     def stop(self) -> None:
@@ -104,7 +111,12 @@ class _LocalServer:
         self.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         self.stop()
 
     def _command(self) -> list[str]:
@@ -119,9 +131,12 @@ class LocalInflux(_LocalServer):
 
     name = "influxd"
 
-    def __init__(self, root: Path, port: int | None = None) -> None:
+    def __init__(
+        self, root: Path, port: int | None = None, max_body_size: int = 25_000_000
+    ) -> None:
         super().__init__(root, port)
         self.rpc_port = free_port()
+        self.max_body_size = max_body_size
 
     @property
     def url(self) -> str:
@@ -130,7 +145,10 @@ class LocalInflux(_LocalServer):
 
     def _command(self) -> list[str]:
         config = self.root / "influxdb.conf"
-        config.write_text(_INFLUX_CONFIG.format(root=self.root, port=self.port, rpc_port=self.rpc_port))
+        text = _INFLUX_CONFIG.format(
+            root=self.root, port=self.port, rpc_port=self.rpc_port, max_body_size=self.max_body_size
+        )
+        config.write_text(text)
         return [require_binary("influxd", "influxdb"), "-config", str(config)]
 
     def _ready(self) -> bool:

@@ -11,7 +11,9 @@ from smkit.plant import load_plant
 
 
 def validate(
-    plant_file: Annotated[Path, typer.Argument(help="The plant.yaml to check.", show_default=False)],
+    plant_file: Annotated[
+        Path, typer.Argument(help="The plant.yaml to check.", show_default=False)
+    ],
 ) -> None:
     """Check a plant.yaml: shape, references, calendars and secrets. Exit 2 on any problem."""
     plant = load_plant(plant_file)
@@ -19,9 +21,12 @@ def validate(
     lines = sum(len(area.lines) for area in plant.site.areas)
     signals = sum(len(machine.signals) for machine in machines)
     historian = plant.historian
-    where = historian.path if historian.kind == "sqlite" else f"{historian.url} db={historian.database}"
+    where = (
+        historian.path if historian.kind == "sqlite" else f"{historian.url} db={historian.database}"
+    )
     typer.echo(
         f"{plant_file}: OK: site {plant.site.id} ({plant.site.timezone}), "
-        f"{len(plant.site.areas)} areas, {lines} lines, {len(machines)} machines, {signals} signals; "
+        f"{len(plant.site.areas)} areas, {lines} lines, {len(machines)} machines, "
+        f"{signals} signals; "
         f"historian {historian.kind} ({where})"
     )

@@ -1,1 +1,2 @@
-"""Connectors turn machine data (OPC UA, MQTT) into :class:`~smkit.connectors.common.Sample` objects."""
+"""Connectors turn machine data (OPC UA, MQTT) into :class:`~smkit.connectors.common.Sample`
+objects and hand them to a sink; they never touch storage."""

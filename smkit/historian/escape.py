@@ -26,7 +26,9 @@ _RESERVED_SUFFIXES = (QUALITY_SUFFIX, STATUS_SUFFIX)
 def check_name(name: str, what: str) -> str:
     """Refuse a name that the historian cannot store faithfully; return it unchanged otherwise."""
     if not name or _UNSAFE_NAME.search(name):
-        raise WriteRejected(f"{what} {name!r} is empty or contains a backslash or control character")
+        raise WriteRejected(
+            f"{what} {name!r} is empty or contains a backslash or control character"
+        )
     if what == "signal" and name.endswith(_RESERVED_SUFFIXES):
         raise WriteRejected(f"signal {name!r} ends with a reserved suffix {_RESERVED_SUFFIXES}")
     return name
@@ -60,14 +62,16 @@ def lp_string(value: str) -> str:
 def check_record(record: Record) -> None:
     """Refuse a record with a name the historian cannot store or a field it cannot keep."""
     check_name(record.measurement, "measurement")
-    for key, value in record.tags.items():
+    for key, tag in record.tags.items():
         check_name(key, "tag key")
-        check_name(value, "tag value")
+        check_name(tag, "tag value")
     if not record.fields:
         raise WriteRejected(f"record of {record.measurement!r} at {record.ts} has no fields")
     for key, value in record.fields.items():
         check_name(key, "field key")
         if not isinstance(value, float | int | bool | str):
-            raise WriteRejected(f"field {key!r} must be a number, boolean or text, got {type(value).__name__}")
+            raise WriteRejected(
+                f"field {key!r} must be a number, boolean or text, got {type(value).__name__}"
+            )
         if isinstance(value, float) and not math.isfinite(value):
             raise WriteRejected(f"field {key!r} is not a finite number: {value!r}")

@@ -8,6 +8,7 @@ float or an integer, so reads ask ``SHOW FIELD KEYS`` for each field's type.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -52,13 +53,35 @@ class InfluxHistorian:
         self._version: str | None = None
 
     async def write_samples(self, samples: Sequence[Sample]) -> None:
-        """Write samples in requests of at most ``batch_lines`` lines."""
-        line = self._formatter.line
-        await self._write_lines([line(sample) for sample in samples])
+        """Write samples in requests of at most ``batch_lines`` lines.
+
+        Each request is formatted while the previous one is on the wire, so Python's formatting
+        and the server's parsing overlap.
+        """
+        if self._version is None:
+            await self._prepare()
+        in_flight: asyncio.Task[None] | None = None
+        try:
+            for first in range(0, len(samples), self.batch_lines):
+                body = "\n".join(
+                    self._formatter.lines(samples[first : first + self.batch_lines])
+                ).encode()
+                if in_flight is not None:
+                    await in_flight
+                in_flight = asyncio.create_task(self._post(body))
+            if in_flight is not None:
+                await in_flight
+        finally:
+            if in_flight is not None and not in_flight.done():
+                in_flight.cancel()
 
     async def write_records(self, records: Sequence[Record]) -> None:
         """Write records; an existing record's fields are merged with the new ones."""
-        await self._write_lines([record_line(record) for record in records])
+        if self._version is None:
+            await self._prepare()
+        lines = [record_line(record) for record in records]
+        for first in range(0, len(lines), self.batch_lines):
+            await self._post("\n".join(lines[first : first + self.batch_lines]).encode())
 
     async def read_series(
         self,
@@ -78,7 +101,7 @@ class InfluxHistorian:
         columns = ",".join(quote_ident(f) for f in fields)
         window = (
             f"SELECT {columns} FROM {_SAMPLES} WHERE {where} "
-            f"AND time >= {int(start_ns)} AND time < {int(end_ns)} GROUP BY \"machine\""
+            f'AND time >= {int(start_ns)} AND time < {int(end_ns)} GROUP BY "machine"'
         )
         before = [_last_statement(f, f"{where} AND time < {int(start_ns)}") for f in fields]
         results = await self.http.query([window, *before])
@@ -108,8 +131,12 @@ class InfluxHistorian:
         """Records of a measurement in the window whose tags include ``tags``."""
         types = await self._field_types(measurement)
         conditions = [f"time >= {int(start_ns)}", f"time < {int(end_ns)}"]
-        conditions += [f"{quote_ident(k)} = {quote_string(v)}" for k, v in sorted((tags or {}).items())]
-        statement = f"SELECT * FROM {quote_ident(measurement)} WHERE {' AND '.join(conditions)} GROUP BY *"
+        conditions += [
+            f"{quote_ident(k)} = {quote_string(v)}" for k, v in sorted((tags or {}).items())
+        ]
+        statement = (
+            f"SELECT * FROM {quote_ident(measurement)} WHERE {' AND '.join(conditions)} GROUP BY *"
+        )
         (series_list,) = await self.http.query([statement])
         records = []
         for series in series_list:
@@ -121,7 +148,7 @@ class InfluxHistorian:
                     for name, value in zip(columns[1:], row[1:], strict=True)
                     if value is not None
                 }
-                records.append(Record(measurement, record_tags, fields, row[0]))  # type: ignore[arg-type]
+                records.append(Record(measurement, record_tags, fields, row[0]))
         return sort_records(records)
 
     async def health(self) -> Health:
@@ -130,24 +157,25 @@ class InfluxHistorian:
             version = await self.http.ping()
         except HistorianError as exc:
             return Health(ok=False, backend=self.backend, detail=str(exc))
-        return Health(ok=True, backend=self.backend, version=version, detail=f"{self.http.url} db={self.http.database}")
+        return Health(
+            ok=True,
+            backend=self.backend,
+            version=version,
+            detail=f"{self.http.url} db={self.http.database}",
+        )
 
     async def close(self) -> None:
         """Close the HTTP connection pool."""
         await self.http.close()
 
-    async def _write_lines(self, lines: list[str]) -> None:
-        if self._version is None:
-            await self._prepare()
-        for first in range(0, len(lines), self.batch_lines):
-            body = "\n".join(lines[first : first + self.batch_lines]).encode()
-            try:
-                await self.http.write(body)
-            except DatabaseNotFound:
-                if not self._can_create():
-                    raise
-                await self._create_database()
-                await self.http.write(body)
+    async def _post(self, body: bytes) -> None:
+        try:
+            await self.http.write(body)
+        except DatabaseNotFound:
+            if not self._can_create():
+                raise
+            await self._create_database()
+            await self.http.write(body)
 
     async def _prepare(self) -> None:
         """Learn the server version once; create the database on 1.x when allowed."""
@@ -159,7 +187,9 @@ class InfluxHistorian:
         return self.create_database and (self._version or "").startswith("1.")
 
     async def _create_database(self) -> None:
-        await self.http.query([f"CREATE DATABASE {quote_ident(self.http.database)}"], database=False)
+        await self.http.query(
+            [f"CREATE DATABASE {quote_ident(self.http.database)}"], database=False
+        )
 
     async def _field_types(self, measurement: str) -> dict[str, str]:
         (series_list,) = await self.http.query([f"SHOW FIELD KEYS FROM {quote_ident(measurement)}"])
@@ -195,7 +225,9 @@ def _convert(value: Any, kind: str | None) -> FieldValue:
     return _CONVERT[kind](value) if kind in _CONVERT else value  # type: ignore[no-any-return]
 
 
-def _samples_from_rows(series_list: list[Series], types: Mapping[str, str]) -> dict[SampleKey, list[Any]]:
+def _samples_from_rows(
+    series_list: list[Series], types: Mapping[str, str]
+) -> dict[SampleKey, list[Any]]:
     found: dict[SampleKey, list[Any]] = {}
     for series in series_list:
         machine = series["tags"]["machine"]
@@ -224,7 +256,10 @@ def _samples_from_last(
         signal, part = _split_field(field)
         for series in series_list:
             ts, value = series["values"][0]
-            latest.setdefault((series["tags"]["machine"], signal), {})[part] = (ts, _convert(value, types.get(field)))
+            latest.setdefault((series["tags"]["machine"], signal), {})[part] = (
+                ts,
+                _convert(value, types.get(field)),
+            )
     found: dict[SampleKey, list[Any]] = {}
     for (machine, signal), parts in latest.items():
         newest = max(ts for ts, _ in parts.values())

@@ -71,7 +71,7 @@ class InfluxHttp:
         """The server's version (from ``X-Influxdb-Version``); raise if it does not answer 204."""
         response = await self._send("GET", "/ping")
         _raise_for_status(response, "ping")
-        return response.headers.get("X-Influxdb-Version", "unknown")
+        return str(response.headers.get("X-Influxdb-Version", "unknown"))
 
     async def write(self, body: bytes) -> None:
         """POST line protocol (nanosecond precision) to ``/write``."""
@@ -83,7 +83,12 @@ class InfluxHttp:
 
     async def query(self, statements: list[str], database: bool = True) -> list[list[Series]]:
         """Run InfluxQL statements in one request; return the series of each, chunks merged."""
-        params = {"q": ";\n".join(statements), "epoch": "ns", "chunked": "true", "chunk_size": "10000"}
+        params = {
+            "q": ";\n".join(statements),
+            "epoch": "ns",
+            "chunked": "true",
+            "chunk_size": "10000",
+        }
         if database:
             params["db"] = self.database
             if self.retention_policy:
@@ -101,7 +106,9 @@ class InfluxHttp:
         try:
             return await self._client.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise HistorianUnavailable(f"InfluxDB at {self.url}: {type(exc).__name__}: {exc}") from exc
+            raise HistorianUnavailable(
+                f"InfluxDB at {self.url}: {type(exc).__name__}: {exc}"
+            ) from exc
 
 
 def _raise_for_status(response: httpx.Response, action: str) -> None:

@@ -7,10 +7,12 @@ costs one dictionary lookup and one f-string.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from math import isfinite
 
 from smkit.connectors.common.sample import Quality, Sample, Value, storable
 from smkit.errors import WriteRejected
+from smkit.historian.batch import as_sample, rows
 from smkit.historian.escape import (
     QUALITY_SUFFIX,
     STATUS_SUFFIX,
@@ -51,8 +53,25 @@ class SampleFormatter:
         self._prefixes: dict[str, str] = {}
         self._fields: dict[str, str] = {}
 
+    def lines(self, samples: Sequence[Sample]) -> list[str]:
+        """Samples as lines; good finite values take a fast path (one lookup each, one f-string)."""
+        prefixes, fields = self._prefixes, self._fields
+        out = []
+        for row in rows(samples):
+            machine, signal, ts, value, quality, status = row
+            kind = type(value)
+            finite = kind is float and isfinite(value)  # type: ignore[arg-type]
+            if quality or status or not (kind is int or kind is str or finite):
+                out.append(self.line(as_sample(row)))
+                continue
+            prefix = prefixes.get(machine) or self._prefix(machine)
+            key = fields.get(signal) or self._field(signal)
+            text = f"{value}i" if kind is int else lp_string(value) if kind is str else repr(value)  # type: ignore[arg-type]
+            out.append(f"{prefix}{key}={text} {ts}")
+        return out
+
     def line(self, sample: Sample) -> str:
-        """One sample as one line of line protocol."""
+        """One sample as one line of line protocol, whatever its quality."""
         sample = storable(sample)
         prefix = self._prefixes.get(sample.machine_id) or self._prefix(sample.machine_id)
         key = self._fields.get(sample.signal) or self._field(sample.signal)

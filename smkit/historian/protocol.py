@@ -57,14 +57,14 @@ class Historian(Protocol):
         end_ns: int,
         signals: Sequence[str] | None = None,
     ) -> list[Sample]:
-        """Samples with ``start_ns <= ts < end_ns``, plus for each series the last one before the window.
+        """Samples with ``start_ns <= ts < end_ns``, and each series' last one before the window.
 
         Sorted by (machine, signal, ts). ``signals=None`` means every signal of those machines.
         """
         ...
 
     async def latest(self, machines: Sequence[str] | None = None) -> list[Sample]:
-        """The newest sample of every series (of ``machines``, or of all), sorted by (machine, signal)."""
+        """The newest sample of every series (of ``machines``, or of all), by (machine, signal)."""
         ...
 
     async def write_records(self, records: Sequence[Record]) -> None:

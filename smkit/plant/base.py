@@ -39,11 +39,12 @@ def _check_identifier(value: str) -> str:
 def _check_signal_name(value: str) -> str:
     if not _SIGNAL_NAME.match(value):
         raise ValueError(
-            "must be 1-64 characters: letters, digits, '_', starting with a letter; "
-            f"got {value!r}"
+            f"must be 1-64 characters: letters, digits, '_', starting with a letter; got {value!r}"
         )
     if value.lower() in RESERVED_SIGNAL_NAMES:
-        raise ValueError(f"{value!r} is reserved (not allowed: {', '.join(sorted(RESERVED_SIGNAL_NAMES))})")
+        raise ValueError(
+            f"{value!r} is reserved (not allowed: {', '.join(sorted(RESERVED_SIGNAL_NAMES))})"
+        )
     return value
 
 

@@ -1,4 +1,4 @@
-"""Shift calendars as declared in plant.yaml: local wall-clock times, materialised later into UTC."""
+"""Shift calendars as declared in plant.yaml: local wall-clock times, later materialised in UTC."""
 
 from __future__ import annotations
 
@@ -29,10 +29,9 @@ def _parse_clock(value: object) -> dt.time:
     """Accept ``HH:MM`` or ``HH:MM:SS`` (YAML may hand us minutes since midnight for 06:00)."""
     if isinstance(value, dt.time):
         return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        # YAML 1.1 reads an unquoted 06:00 as the sexagesimal integer 360.
-        if 0 <= value < MINUTES_PER_DAY:
-            return dt.time(value // 60, value % 60)
+    # YAML 1.1 reads an unquoted 06:00 as the sexagesimal integer 360.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MINUTES_PER_DAY:
+        return dt.time(value // 60, value % 60)
     if isinstance(value, str):
         try:
             return dt.time.fromisoformat(value.strip())
@@ -91,7 +90,7 @@ class Shift(ConfigModel):
 
 
 class PlannedDowntime(ConfigModel):
-    """A planned stop (maintenance, trial, cleaning) in local date-time; machines or lines it covers."""
+    """A planned stop (maintenance, trial, cleaning) in local time, and the machines it covers."""
 
     start: dt.datetime
     end: dt.datetime
@@ -102,7 +101,9 @@ class PlannedDowntime(ConfigModel):
     @model_validator(mode="after")
     def _check_order(self) -> PlannedDowntime:
         if self.start.tzinfo is not None or self.end.tzinfo is not None:
-            raise ValueError("start and end are local times of the site: write them without an offset")
+            raise ValueError(
+                "start and end are local times of the site: write them without an offset"
+            )
         if self.end <= self.start:
             raise ValueError(f"end ({self.end}) must be after start ({self.start})")
         return self

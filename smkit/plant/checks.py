@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from difflib import get_close_matches
+from itertools import pairwise
 
 from pydantic import BaseModel
 
@@ -37,7 +38,9 @@ def plant_problems(plant: Plant) -> list[Problem]:
     return problems
 
 
-def secret_problems(plant: Plant, environ: Mapping[str, str]) -> tuple[list[Problem], dict[str, str]]:
+def secret_problems(
+    plant: Plant, environ: Mapping[str, str]
+) -> tuple[list[Problem], dict[str, str]]:
     """Check that every ``*_env`` secret is set; return the problems and the secrets found."""
     problems: list[Problem] = []
     secrets: dict[str, str] = {}
@@ -45,7 +48,12 @@ def secret_problems(plant: Plant, environ: Mapping[str, str]) -> tuple[list[Prob
         if env_name in environ:
             secrets[env_name] = environ[env_name]
         else:
-            problems.append((loc, f"environment variable {env_name!r} is not set (secrets never go in the file)"))
+            problems.append(
+                (
+                    loc,
+                    f"environment variable {env_name!r} is not set (secrets never go in the file)",
+                )
+            )
     return problems, secrets
 
 
@@ -68,7 +76,9 @@ def _duplicate_ids(plant: Plant) -> list[Problem]:
     for loc, machine in _machines_with_loc(plant):
         if machine.id in seen:
             first = _render(seen[machine.id])
-            problems.append(((*loc, "id"), f"duplicate machine id {machine.id!r} (first defined at {first})"))
+            problems.append(
+                ((*loc, "id"), f"duplicate machine id {machine.id!r} (first defined at {first})")
+            )
         else:
             seen[machine.id] = loc
     groups: list[tuple[Loc, list[str]]] = [
@@ -90,12 +100,19 @@ def _reference_problems(plant: Plant) -> list[Problem]:
     problems: list[Problem] = []
     calendars = sorted(plant.calendars)
     if plant.site.calendar is not None and plant.site.calendar not in plant.calendars:
-        problems.append(((("site", "calendar")), f"unknown calendar {plant.site.calendar!r}" + _hint(plant.site.calendar, calendars)))
+        problems.append(
+            (
+                (("site", "calendar")),
+                f"unknown calendar {plant.site.calendar!r}" + _hint(plant.site.calendar, calendars),
+            )
+        )
     for a, area in enumerate(plant.site.areas):
         for ln, line in enumerate(area.lines):
             if line.calendar is not None and line.calendar not in plant.calendars:
                 loc: Loc = ("site", "areas", a, "lines", ln, "calendar")
-                problems.append((loc, f"unknown calendar {line.calendar!r}" + _hint(line.calendar, calendars)))
+                problems.append(
+                    (loc, f"unknown calendar {line.calendar!r}" + _hint(line.calendar, calendars))
+                )
     return problems
 
 
@@ -103,7 +120,12 @@ def _machine_problems(plant: Plant, loc: Loc, machine: Machine) -> list[Problem]
     problems: list[Problem] = []
     sources = [s.id for s in plant.sources]
     if machine.source is not None and machine.source not in sources:
-        problems.append(((*loc, "source"), f"unknown source {machine.source!r}" + _hint(machine.source, sources)))
+        problems.append(
+            (
+                (*loc, "source"),
+                f"unknown source {machine.source!r}" + _hint(machine.source, sources),
+            )
+        )
     problems += _signal_problems(loc, machine)
     problems += _state_map_problems(plant, loc, machine)
     products = [p.id for p in machine.products]
@@ -111,7 +133,13 @@ def _machine_problems(plant: Plant, loc: Loc, machine: Machine) -> list[Problem]
         if product in products[:index]:
             problems.append(((*loc, "products", index, "id"), f"duplicate product id {product!r}"))
     if machine.default_product is not None and machine.default_product not in products:
-        problems.append(((*loc, "default_product"), f"unknown product {machine.default_product!r}" + _hint(machine.default_product, products)))
+        problems.append(
+            (
+                (*loc, "default_product"),
+                f"unknown product {machine.default_product!r}"
+                + _hint(machine.default_product, products),
+            )
+        )
     return problems
 
 
@@ -126,12 +154,28 @@ def _signal_problems(loc: Loc, machine: Machine) -> list[Problem]:
         names.append(signal.name)
         if signal.role in SINGLE_ROLES and signal.role in roles:
             first = roles[signal.role]
-            problems.append(((*here, "role"), f"role {signal.role.value!r} is already given to signals[{first}]; a machine has at most one"))
+            problems.append(
+                (
+                    (*here, "role"),
+                    f"role {signal.role.value!r} is already given to signals[{first}]; "
+                    "a machine has at most one",
+                )
+            )
         roles.setdefault(signal.role, index)
         if signal.counter is not None and signal.role not in COUNT_ROLES:
-            problems.append(((*here, "counter"), f"only count signals ({', '.join(sorted(COUNT_ROLES))}) take counter options"))
+            problems.append(
+                (
+                    (*here, "counter"),
+                    f"only count signals ({', '.join(sorted(COUNT_ROLES))}) take counter options",
+                )
+            )
         if signal.role in COUNT_ROLES and signal.value_type not in ("int", "float"):
-            problems.append(((*here, "type"), f"a count signal must be 'int' or 'float', got {signal.value_type!r}"))
+            problems.append(
+                (
+                    (*here, "type"),
+                    f"a count signal must be 'int' or 'float', got {signal.value_type!r}",
+                )
+            )
     return problems
 
 
@@ -140,19 +184,41 @@ def _state_map_problems(plant: Plant, loc: Loc, machine: Machine) -> list[Proble
     maps = sorted(plant.state_maps)
     if machine.state_map is None:
         if state_signals:
-            return [((*loc, "state_map"), "a machine with a 'state' signal needs a state_map" + _hint("", maps))]
+            return [
+                (
+                    (*loc, "state_map"),
+                    "a machine with a 'state' signal needs a state_map" + _hint("", maps),
+                )
+            ]
         return []
     state_map = plant.state_maps.get(machine.state_map)
     if state_map is None:
-        return [((*loc, "state_map"), f"unknown state map {machine.state_map!r}" + _hint(machine.state_map, maps))]
+        return [
+            (
+                (*loc, "state_map"),
+                f"unknown state map {machine.state_map!r}" + _hint(machine.state_map, maps),
+            )
+        ]
     if isinstance(state_map, FlagsStateMap):
         flags = {s.name for s in state_signals if s.value_type == "bool"}
         missing = [rule.signal for rule in state_map.rules if rule.signal not in flags]
         if missing:
-            return [((*loc, "state_map"), f"state map {machine.state_map!r} reads boolean state signals {missing} that this machine lacks")]
+            return [
+                (
+                    (*loc, "state_map"),
+                    f"state map {machine.state_map!r} reads boolean state signals {missing} "
+                    "that this machine lacks",
+                )
+            ]
         return []
     if len(state_signals) != 1:
-        return [((*loc, "signals"), f"state map {machine.state_map!r} maps one raw value: declare exactly one 'state' signal, found {len(state_signals)}")]
+        return [
+            (
+                (*loc, "signals"),
+                f"state map {machine.state_map!r} maps one raw value: declare exactly one "
+                f"'state' signal, found {len(state_signals)}",
+            )
+        ]
     return []
 
 
@@ -173,9 +239,22 @@ def _calendar_problems(plant: Plant, loc: Loc, calendar: Calendar) -> list[Probl
     for index, window in enumerate(calendar.planned_downtime):
         here: Loc = (*loc, "planned_downtime", index)
         if window.reason is not None and window.reason not in reasons:
-            problems.append(((*here, "reason"), f"unknown reason code {window.reason!r}" + _hint(window.reason, reasons)))
-        problems += [((*here, "machines"), f"unknown machine {m!r}" + _hint(m, machines)) for m in window.machines if m not in machines]
-        problems += [((*here, "lines"), f"unknown line {ln!r}" + _hint(ln, lines)) for ln in window.lines if ln not in lines]
+            problems.append(
+                (
+                    (*here, "reason"),
+                    f"unknown reason code {window.reason!r}" + _hint(window.reason, reasons),
+                )
+            )
+        problems += [
+            ((*here, "machines"), f"unknown machine {m!r}" + _hint(m, machines))
+            for m in window.machines
+            if m not in machines
+        ]
+        problems += [
+            ((*here, "lines"), f"unknown line {ln!r}" + _hint(ln, lines))
+            for ln in window.lines
+            if ln not in lines
+        ]
     return problems
 
 
@@ -185,10 +264,16 @@ def _overlaps(loc: Loc, spans: list[tuple[float, float, int]]) -> list[Problem]:
     unrolled = spans + [(s + week_minutes, e + week_minutes, i) for s, e, i in spans]
     unrolled.sort()
     found: set[tuple[int, int]] = set()
-    for (_, end, first), (start, _, second) in zip(unrolled, unrolled[1:], strict=False):
+    for (_, end, first), (start, _, second) in pairwise(unrolled):
         if start < end and first != second:
             found.add((min(first, second), max(first, second)))
-    return [((*loc, "shifts", b), f"overlaps shifts[{a}]; a minute of the week belongs to one shift at most") for a, b in sorted(found)]
+    return [
+        (
+            (*loc, "shifts", b),
+            f"overlaps shifts[{a}]; a minute of the week belongs to one shift at most",
+        )
+        for a, b in sorted(found)
+    ]
 
 
 def _env_references(model: BaseModel, loc: Loc) -> Iterator[tuple[Loc, str]]:

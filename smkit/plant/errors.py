@@ -1,4 +1,4 @@
-"""Turn validation problems into one-line messages: ``file:line:col: yaml.path: what is allowed``."""
+"""Turn validation problems into one-line messages: ``file:line:col: path: what is allowed``."""
 
 from __future__ import annotations
 
@@ -32,7 +32,12 @@ _PLAIN = {
     "datetime_parsing": "must be a local date-time YYYY-MM-DDTHH:MM",
     "datetime_type": "must be a local date-time YYYY-MM-DDTHH:MM",
 }
-_BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+_BOUNDS = {
+    "greater_than": ">",
+    "greater_than_equal": ">=",
+    "less_than": "<",
+    "less_than_equal": "<=",
+}
 
 
 def validation_problems(error: ValidationError, root: type[BaseModel]) -> list[Problem]:
@@ -44,17 +49,22 @@ def validation_problems(error: ValidationError, root: type[BaseModel]) -> list[P
     return problems
 
 
-def format_problems(path: str, problems: Sequence[Problem], document: yaml.Node | None) -> list[str]:
-    """One line per problem, with the line and column of the offending node when known."""
-    lines = []
+def format_problems(
+    path: str, problems: Sequence[Problem], document: yaml.Node | None
+) -> list[str]:
+    """One line per problem, in file order, with the line and column of the node when known."""
+    placed = []
     for loc, message in problems:
-        where = path
         node = _node_at(document, loc)
-        if node is not None:
-            where += f":{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+        position = (
+            (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (0, 0)
+        )
+        where = f"{path}:{position[0]}:{position[1]}" if node is not None else path
         rendered = render_loc(loc)
-        lines.append(f"{where}: {rendered}: {message}" if rendered else f"{where}: {message}")
-    return lines
+        placed.append(
+            (position, f"{where}: {rendered}: {message}" if rendered else f"{where}: {message}")
+        )
+    return [line for _, line in sorted(placed, key=lambda item: item[0])]
 
 
 def render_loc(loc: Loc) -> str:
@@ -83,7 +93,8 @@ def _message(item: Any, owner: type[BaseModel] | None) -> str:
         expected = str(ctx.get("expected", ""))
         return f"must be one of {expected}; got {given!r}"
     if kind == "union_tag_invalid":
-        return f"'{ctx.get('discriminator', 'kind')}' must be one of {ctx.get('expected_tags')}; got {ctx.get('tag')!r}"
+        tag = ctx.get("discriminator", "kind")
+        return f"{tag!r} must be one of {ctx.get('expected_tags')}; got {ctx.get('tag')!r}"
     if kind == "union_tag_not_found":
         return f"missing required key {ctx.get('discriminator', 'kind')}"
     if kind == "value_error":
@@ -91,12 +102,18 @@ def _message(item: Any, owner: type[BaseModel] | None) -> str:
     if kind == "missing":
         return f"missing required key {str(item['loc'][-1])!r}"
     if kind in ("too_short", "too_long"):
-        return f"needs at least {ctx.get('min_length')} item(s)" if kind == "too_short" else str(item["msg"])
+        return (
+            f"needs at least {ctx.get('min_length')} item(s)"
+            if kind == "too_short"
+            else str(item["msg"])
+        )
     plain = _PLAIN.get(kind, str(item["msg"]).rstrip(".").lower())
     return f"{plain}, got {given!r}"
 
 
-def _yaml_loc(root: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[Loc, type[BaseModel] | None]:
+def _yaml_loc(
+    root: type[BaseModel], loc: tuple[int | str, ...]
+) -> tuple[Loc, type[BaseModel] | None]:
     """Follow pydantic's location through the model types; keep only the parts that are in the YAML.
 
     Pydantic puts the tag of a discriminated union and the branch of a plain union into the
@@ -145,7 +162,9 @@ def _pick_member(members: list[Any], part: int | str) -> Any | None:
     for member in members:
         if isinstance(member, type) and issubclass(member, BaseModel):
             kind = member.model_fields.get("kind")
-            tag = get_args(kind.annotation) if kind and get_origin(kind.annotation) is Literal else ()
+            tag = (
+                get_args(kind.annotation) if kind and get_origin(kind.annotation) is Literal else ()
+            )
             if part in tag or part == member.__name__:
                 return member
         if getattr(member, "__name__", None) == part:
@@ -162,7 +181,9 @@ def _node_at(document: yaml.Node | None, loc: Loc) -> yaml.Node | None:
             if match is None:
                 return node
             node = match[0] if depth == len(loc) - 1 else match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
         else:
             return node

@@ -1,4 +1,4 @@
-"""Load plant.yaml: parse, validate shape and references, read secrets; fail with every problem at once."""
+"""Load plant.yaml: parse, check shape, references and secrets; report every problem at once."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def parse_plant(
     base_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Plant:
-    """Check plant YAML given as text; ``name`` is used in messages, ``base_dir`` for relative paths."""
+    """Check plant YAML text; ``name`` appears in messages, ``base_dir`` anchors relative paths."""
     document, data = _parse_yaml(text, name)
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: the file must be a mapping with at least a 'site' key")
@@ -52,12 +52,12 @@ def parse_plant(
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses a key written twice in one mapping (YAML keeps the last silently)."""
+    """A safe loader that refuses a key written twice in a mapping (YAML would keep the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} is written twice in this mapping", key_node.start_mark
@@ -69,7 +69,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _parse_yaml(text: str, name: str) -> tuple[yaml.Node | None, Any]:
     try:
         document = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name

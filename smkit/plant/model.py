@@ -55,7 +55,9 @@ class Site(ConfigModel):
         if value not in _known_zones():
             close = get_close_matches(value, sorted(_known_zones()), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"must be an IANA time zone such as 'Asia/Ho_Chi_Minh', got {value!r}{hint}")
+            raise ValueError(
+                f"must be an IANA time zone such as 'Asia/Ho_Chi_Minh', got {value!r}{hint}"
+            )
         return value
 
 

@@ -1,4 +1,4 @@
-"""Connection blocks for data sources. Connector options beyond these slots arrive with the connectors."""
+"""Connection blocks for data sources; connector options beyond these arrive with the connectors."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from smkit.plant.base import ConfigModel, Identifier
 def _check_scheme(url: str, allowed: tuple[str, ...]) -> str:
     scheme = urlsplit(url).scheme
     if scheme not in allowed or not urlsplit(url).hostname:
-        raise ValueError(f"must be a URL {' or '.join(s + '://host:port' for s in allowed)}, got {url!r}")
+        raise ValueError(
+            f"must be a URL {' or '.join(s + '://host:port' for s in allowed)}, got {url!r}"
+        )
     return url
 
 

@@ -26,7 +26,7 @@ class SqliteHistorian(ConfigModel):
 
 
 class InfluxHistorian(ConfigModel):
-    """InfluxDB through the v1 HTTP API that 1.x serves natively and 2.x / 3.x serve for compatibility.
+    """InfluxDB through the v1 HTTP API: native on 1.x, served for compatibility by 2.x and 3.x.
 
     Authentication: ``username`` + ``password_env`` (1.x), or ``token_env`` (2.x / 3.x). Secrets
     are read from the named environment variables, never written in the file.

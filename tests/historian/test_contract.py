@@ -35,7 +35,9 @@ async def test_values_round_trip_with_their_types(historian: Historian) -> None:
     assert [type(s.value) for s in read if s.signal == "running"] == [bool, bool]
 
 
-async def test_window_is_half_open_and_carries_the_last_value_before_it(historian: Historian) -> None:
+async def test_window_is_half_open_and_carries_the_last_value_before_it(
+    historian: Historian,
+) -> None:
     await historian.write_samples(
         [
             good("m1", "state", -100, 2),
@@ -57,7 +59,10 @@ async def test_window_is_half_open_and_carries_the_last_value_before_it(historia
 
 async def test_last_value_before_the_window_may_be_bad(historian: Historian) -> None:
     await historian.write_samples(
-        [good("m1", "temp", -20, 70.5), Sample("m1", "temp", T0 - 5 * S, None, Quality.BAD, 0x808A0000)]
+        [
+            good("m1", "temp", -20, 70.5),
+            Sample("m1", "temp", T0 - 5 * S, None, Quality.BAD, 0x808A0000),
+        ]
     )
     (carried,) = await historian.read_series(["m1"], T0, T0 + S)
     assert carried == Sample("m1", "temp", T0 - 5 * S, None, Quality.BAD, 0x808A0000)
@@ -68,7 +73,12 @@ async def test_reads_filter_by_machine_and_signal(historian: Historian) -> None:
         [good(m, s, 1, 1.0) for m in ("m1", "m2", "m3") for s in ("a", "b", "c")]
     )
     read = await historian.read_series(["m1", "m3"], T0, T0 + 10 * S, signals=["b", "c", "absent"])
-    assert {(s.machine_id, s.signal) for s in read} == {("m1", "b"), ("m1", "c"), ("m3", "b"), ("m3", "c")}
+    assert {(s.machine_id, s.signal) for s in read} == {
+        ("m1", "b"),
+        ("m1", "c"),
+        ("m3", "b"),
+        ("m3", "c"),
+    }
     assert await historian.read_series(["nobody"], T0, T0 + 10 * S) == []
 
 
@@ -101,14 +111,20 @@ async def test_latest_is_the_newest_sample_of_each_series(historian: Historian) 
 
 
 async def test_not_finite_numbers_are_stored_as_bad_samples(historian: Historian) -> None:
-    await historian.write_samples([good("m1", "x", 0, float("nan")), good("m1", "x", 1, float("inf"))])
+    await historian.write_samples(
+        [good("m1", "x", 0, float("nan")), good("m1", "x", 1, float("inf"))]
+    )
     read = await historian.read_series(["m1"], T0, T0 + 2 * S)
     assert [(s.value, s.quality) for s in read] == [(None, Quality.BAD), (None, Quality.BAD)]
 
 
-async def test_hostile_names_round_trip_as_data_and_cannot_change_a_query(historian: Historian) -> None:
+async def test_hostile_names_round_trip_as_data_and_cannot_change_a_query(
+    historian: Historian,
+) -> None:
     hostile = ["x' OR 1=1 --", 'a",b=c d', "'; DROP TABLE samples; --", 'm" OR "1"="1', "tên máy 1"]
-    await historian.write_samples([good(m, "sig nal,=x", 0, float(n)) for n, m in enumerate(hostile)])
+    await historian.write_samples(
+        [good(m, "sig nal,=x", 0, float(n)) for n, m in enumerate(hostile)]
+    )
     await historian.write_samples([good("innocent", "sig nal,=x", 0, 99.0)])
     for number, machine in enumerate(hostile):
         read = await historian.read_series([machine], T0, T0 + S)
@@ -118,7 +134,9 @@ async def test_hostile_names_round_trip_as_data_and_cannot_change_a_query(histor
 
 
 @pytest.mark.parametrize("name", ["back\\slash", "new\nline", "", "tab\there"])
-async def test_names_the_historian_cannot_carry_are_rejected(historian: Historian, name: str) -> None:
+async def test_names_the_historian_cannot_carry_are_rejected(
+    historian: Historian, name: str
+) -> None:
     with pytest.raises(WriteRejected):
         await historian.write_samples([good(name, "s", 0, 1.0)])
     with pytest.raises(WriteRejected):
@@ -128,13 +146,23 @@ async def test_names_the_historian_cannot_carry_are_rejected(historian: Historia
 
 
 async def test_records_round_trip_filter_and_merge(historian: Historian) -> None:
-    first = Record("oee", {"machine": "m1", "shift": "A"}, {"A": 1.0, "OEE": 0.7479, "good": 19271, "flag": True}, T0)
+    first = Record(
+        "oee",
+        {"machine": "m1", "shift": "A"},
+        {"A": 1.0, "OEE": 0.7479, "good": 19271, "flag": True},
+        T0,
+    )
     other = Record("oee", {"machine": "m2", "shift": "A"}, {"A": 0.5, "note": 'tạm "dừng"'}, T0)
     later = Record("oee", {"machine": "m1", "shift": "B"}, {"A": 0.9}, T0 + 3600 * S)
     await historian.write_records([first, other, later])
     assert await historian.read_records("oee", T0, T0 + 7200 * S) == [first, other, later]
-    assert await historian.read_records("oee", T0, T0 + 7200 * S, {"machine": "m1"}) == [first, later]
-    assert await historian.read_records("oee", T0, T0 + S, {"shift": "A", "machine": "m2"}) == [other]
+    assert await historian.read_records("oee", T0, T0 + 7200 * S, {"machine": "m1"}) == [
+        first,
+        later,
+    ]
+    assert await historian.read_records("oee", T0, T0 + S, {"shift": "A", "machine": "m2"}) == [
+        other
+    ]
     assert await historian.read_records("oee", T0 + S, T0 + 3600 * S) == []
     assert await historian.read_records("downtime", T0, T0 + 7200 * S) == []
     await historian.write_records([Record("oee", first.tags, {"OEE": 0.75, "P": 0.8611}, T0)])
@@ -163,3 +191,14 @@ async def test_empty_reads_and_writes(historian: Historian) -> None:
     assert await historian.read_series(["m1"], T0, T0 + S) == []
     assert await historian.latest() == []
     assert await historian.read_records("oee", T0, T0 + S) == []
+
+
+async def test_a_refused_batch_leaves_no_trace_and_later_writes_work(historian: Historian) -> None:
+    with pytest.raises(WriteRejected):
+        await historian.write_samples(
+            [good("new-machine", "temp", 0, 1.0), good("bad\\name", "temp", 0, 2.0)]
+        )
+    await historian.write_samples([good("new-machine", "temp", 1, 3.0)])
+    assert await historian.read_series(["new-machine"], T0, T0 + 2 * S) == [
+        good("new-machine", "temp", 1, 3.0)
+    ]

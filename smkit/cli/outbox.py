@@ -1,0 +1,87 @@
+"""``smkit outbox``: how much is waiting for the historian, what was dropped or refused."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from smkit.cli.common import PlantOption, local_time, table
+from smkit.historian.outbox import Outbox
+from smkit.plant import load_plant
+
+app = typer.Typer(help="Inspect the durable outbox.", no_args_is_help=True)
+
+
+@app.command("status")
+def status(plant_file: PlantOption = Path("plant.yaml")) -> None:
+    """Print the outbox depth, size, oldest entry and lifetime counters."""
+    plant = load_plant(plant_file)
+    if not plant.outbox.path.exists():
+        typer.echo(f"outbox {plant.outbox.path}: not created yet (nothing was ever collected)")
+        return
+
+    async def read() -> None:
+        outbox = Outbox(plant.outbox.path)
+        try:
+            stats = await outbox.stats()
+        finally:
+            await outbox.close()
+        age = (
+            f"{(time.time_ns() - stats.oldest_enqueued_ns) / 1e9:.1f} s"
+            if stats.oldest_enqueued_ns
+            else "-"
+        )
+        typer.echo(f"outbox {plant.outbox.path}")
+        typer.echo(
+            f"  waiting: {stats.samples} samples in {stats.batches} batches, {stats.bytes} bytes"
+        )
+        typer.echo(
+            f"  oldest waiting: {age}; bound {plant.outbox.max_bytes} bytes, "
+            f"policy {plant.outbox.when_full}"
+        )
+        typer.echo(f"  dead letters kept: {stats.dead_letters}")
+        for name, value in sorted(stats.counters.items()):
+            typer.echo(f"  {name}: {value}")
+
+    asyncio.run(read())
+
+
+@app.command("dead-letters")
+def dead_letters(
+    plant_file: PlantOption = Path("plant.yaml"),
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
+) -> None:
+    """Print the samples the historian refused, with the reason it gave."""
+    plant = load_plant(plant_file)
+    if not plant.outbox.path.exists():
+        typer.echo("no dead letters (no outbox yet)")
+        return
+
+    async def read() -> None:
+        outbox = Outbox(plant.outbox.path)
+        try:
+            letters = await outbox.dead_letters(limit)
+        finally:
+            await outbox.close()
+        zone = plant.site.timezone
+        rows = [
+            [
+                local_time(d.created_ns, zone),
+                d.sample.machine_id,
+                d.sample.signal,
+                repr(d.sample.value),
+                d.reason,
+            ]
+            for d in letters
+        ]
+        typer.echo(
+            table(["refused at", "machine", "signal", "value", "reason"], rows)
+            if rows
+            else "no dead letters"
+        )
+
+    asyncio.run(read())

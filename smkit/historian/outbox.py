@@ -1,0 +1,385 @@
+"""The durable outbox: an append-only queue on disk between producers and the historian.
+
+``put`` returns only when the samples are committed to an SQLite file (WAL, ``synchronous=FULL``),
+so a producer may then acknowledge its source (an MQTT QoS 1 message, say): a crash, a kill -9
+or a power cut after that loses nothing. Concurrent ``put`` calls are committed together
+(group commit), so many small producers cost one fsync, not one each.
+
+The queue is bounded. Data older than ``max_age_s`` is discarded; when a new batch would exceed
+``max_bytes``, ``drop_oldest`` discards the oldest batches and ``reject_new`` raises
+:class:`OutboxFull` so that the producer keeps the data. Every discarded sample is counted, in
+the file, so the counts survive restarts. Samples the historian refused are kept in a
+dead-letter table with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import marshal
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from smkit.connectors.common.sample import Quality, Sample
+from smkit.errors import OutboxError, OutboxFull
+from smkit.historian.batch import SampleBatch
+
+T = TypeVar("T")
+WhenFull = Literal["drop_oldest", "reject_new"]
+EXPIRY_INTERVAL_NS = 1_000_000_000
+"""Old data is looked for at most once a second, not on every call."""
+COUNTERS = ("accepted", "delivered", "dropped_full", "dropped_expired", "dead_lettered")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS batches (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    enqueued_ns INTEGER NOT NULL,
+    samples     INTEGER NOT NULL,
+    bytes       INTEGER NOT NULL,
+    payload     BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_ns  INTEGER NOT NULL,
+    reason      TEXT NOT NULL,
+    sample      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class PendingBatch:
+    """Samples taken from the head of the queue, to be settled once the historian has them."""
+
+    ids: tuple[int, ...]
+    samples: SampleBatch
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A sample the historian refused, with why and when."""
+
+    created_ns: int
+    reason: str
+    sample: Sample
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    """Queue depth and lifetime counters (``accepted``, ``delivered``, ``dropped_*``...)."""
+
+    batches: int
+    samples: int
+    bytes: int
+    oldest_enqueued_ns: int | None
+    dead_letters: int
+    counters: dict[str, int]
+
+
+# The payload is this private spool's own format, written and read only by smkit: the six
+# columns of a SampleBatch, serialised by marshal. marshal is the fastest serialiser of plain
+# values in the standard library (measured here: 0.5 µs a sample to decode, against 2.9 µs for
+# json), keeps bool, int, float, text and None apart, and its format for these types has not
+# changed since Python 3.4. The leading version byte lets a later smkit change the format and
+# still read what an older one left behind.
+PAYLOAD_VERSION = 1
+
+
+def encode(samples: Sequence[Sample]) -> bytes:
+    """Samples as a versioned payload of columns."""
+    batch = samples if isinstance(samples, SampleBatch) else SampleBatch.of(samples)
+    columns = (
+        tuple(batch.machines),
+        tuple(batch.signals),
+        tuple(batch.timestamps),
+        tuple(batch.values),
+        batch.qualities,
+        tuple(batch.statuses),
+    )
+    try:
+        return bytes((PAYLOAD_VERSION,)) + marshal.dumps(columns)
+    except ValueError as exc:
+        kinds = sorted({type(value).__name__ for value in batch.values})
+        raise OutboxError(f"cannot store sample values of types {kinds}: {exc}") from exc
+
+
+def decode(payload: bytes) -> SampleBatch:
+    """The inverse of :func:`encode`."""
+    if not payload or payload[0] != PAYLOAD_VERSION:
+        raise OutboxError(
+            f"outbox payload of unknown version {payload[:1]!r}; written by a newer smkit?"
+        )
+    return SampleBatch(*marshal.loads(payload[1:]))
+
+
+class Outbox:
+    """A bounded, durable FIFO of sample batches in one SQLite file (see the module docstring)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        max_bytes: int = 1024**3,
+        max_age_s: float = 7 * 86400.0,
+        when_full: WhenFull = "drop_oldest",
+        dead_letter_limit: int = 100_000,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.path = Path(path)
+        self.max_bytes = max_bytes
+        self.max_age_ns = int(max_age_s * 1e9)
+        self.when_full = when_full
+        self.dead_letter_limit = dead_letter_limit
+        self._clock = clock
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smkit-outbox")
+        self._db: sqlite3.Connection | None = None
+        self._bytes = 0
+        self._expired_at = 0
+        self._inflight: set[int] = set()
+        self._waiting: list[tuple[Sequence[Sample], asyncio.Future[None]]] = []
+        self._committer: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Event()
+
+    async def put(self, samples: Sequence[Sample]) -> None:
+        """Append samples; return once they are durable. May raise :class:`OutboxFull`."""
+        if not samples:
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((samples, done))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_waiting())
+        await done
+
+    async def peek(self, max_samples: int) -> PendingBatch | None:
+        """The oldest batches not already taken, up to ``max_samples`` (at least one batch)."""
+        return await self._run(self._peek, max_samples)
+
+    async def settle(self, batch: PendingBatch, dead: Sequence[tuple[Sample, str]] = ()) -> None:
+        """Forget a delivered batch and keep its refused samples as dead letters, atomically."""
+        await self._run(self._settle, batch, list(dead))
+
+    async def release(self, batch: PendingBatch) -> None:
+        """Give a batch back undelivered, so that the next ``peek`` takes it again."""
+        self._inflight.difference_update(batch.ids)
+
+    async def wait_for_data(self, timeout_s: float) -> None:
+        """Wait until something is put, or ``timeout_s`` passes."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._arrived.wait(), timeout_s)
+        self._arrived.clear()
+
+    async def stats(self) -> OutboxStats:
+        """Depth, size, age of the oldest batch, and the lifetime counters."""
+        return await self._run(self._stats)
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """The newest dead letters, newest first."""
+        return await self._run(self._dead_letters, limit)
+
+    async def close(self) -> None:
+        """Wait for pending commits, close the file, stop the worker thread."""
+        if self._committer is not None:
+            await asyncio.gather(self._committer, return_exceptions=True)
+        await self._run(self._close)
+        self._executor.shutdown(wait=True)
+
+    async def _commit_waiting(self) -> None:
+        while self._waiting:
+            waiting, self._waiting = self._waiting, []
+            try:
+                outcomes = await self._run(self._append, [samples for samples, _ in waiting])
+            except OutboxError as exc:
+                outcomes = [exc for _ in waiting]
+            for (_, done), outcome in zip(waiting, outcomes, strict=True):
+                if done.done():
+                    continue
+                if outcome is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(outcome)
+            self._arrived.set()
+
+    async def _run(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, _guarded, function, *args)
+
+    # Everything below runs in the worker thread, which alone owns the connection.
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(_SCHEMA)
+            db.executemany("INSERT OR IGNORE INTO counters VALUES (?, 0)", [(n,) for n in COUNTERS])
+            self._bytes = db.execute("SELECT coalesce(sum(bytes), 0) FROM batches").fetchone()[0]
+            self._db = db
+        return self._db
+
+    def _append(self, groups: list[Sequence[Sample]]) -> list[OutboxError | None]:
+        db = self._connection()
+        outcomes: list[OutboxError | None] = []
+        now = self._clock()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            self._expire(db, now)
+            for samples in groups:
+                payload = encode(samples)
+                full = self._make_room(db, len(payload))
+                if full is None:
+                    db.execute(
+                        "INSERT INTO batches (enqueued_ns, samples, bytes, payload) "
+                        "VALUES (?, ?, ?, ?)",
+                        (now, len(samples), len(payload), payload),
+                    )
+                    self._bytes += len(payload)
+                    _count(db, "accepted", len(samples))
+                outcomes.append(full)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            self._bytes = db.execute("SELECT coalesce(sum(bytes), 0) FROM batches").fetchone()[0]
+            raise
+        return outcomes
+
+    def _make_room(self, db: sqlite3.Connection, size: int) -> OutboxFull | None:
+        """Apply the full-queue policy for a new batch of ``size`` bytes; None when it fits."""
+        if self._bytes + size <= self.max_bytes:
+            return None
+        if size > self.max_bytes or self.when_full == "reject_new":
+            return OutboxFull(
+                f"outbox {self.path} holds {self._bytes} of {self.max_bytes} bytes; "
+                f"a batch of {size} bytes does not fit (policy {self.when_full})"
+            )
+        rows = db.execute("SELECT id, samples, bytes FROM batches ORDER BY id").fetchall()
+        for batch_id, count, nbytes in rows:
+            if self._bytes + size <= self.max_bytes:
+                break
+            if batch_id in self._inflight:
+                continue
+            db.execute("DELETE FROM batches WHERE id = ?", (batch_id,))
+            self._bytes -= nbytes
+            _count(db, "dropped_full", count)
+        if self._bytes + size <= self.max_bytes:
+            return None
+        return OutboxFull(f"outbox {self.path} is full of batches being delivered; try again")
+
+    def _expire(self, db: sqlite3.Connection, now: int) -> None:
+        if now - self._expired_at < EXPIRY_INTERVAL_NS:
+            return
+        self._expired_at = now
+        limit = now - self.max_age_ns
+        old = db.execute(
+            "SELECT id, samples, bytes FROM batches WHERE enqueued_ns < ?", (limit,)
+        ).fetchall()
+        for batch_id, count, nbytes in old:
+            if batch_id not in self._inflight:
+                db.execute("DELETE FROM batches WHERE id = ?", (batch_id,))
+                self._bytes -= nbytes
+                _count(db, "dropped_expired", count)
+
+    def _peek(self, max_samples: int) -> PendingBatch | None:
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            self._expire(db, self._clock())
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        ids: list[int] = []
+        parts: list[SampleBatch] = []
+        taken = 0
+        cursor = db.execute("SELECT id, samples FROM batches ORDER BY id")
+        for batch_id, count in cursor:
+            if batch_id in self._inflight:
+                continue
+            if taken and taken + count > max_samples:
+                break
+            ids.append(batch_id)
+            taken += count
+        cursor.close()
+        for batch_id in ids:
+            (payload,) = db.execute(
+                "SELECT payload FROM batches WHERE id = ?", (batch_id,)
+            ).fetchone()
+            parts.append(decode(payload))
+        if not ids:
+            return None
+        self._inflight.update(ids)
+        return PendingBatch(tuple(ids), SampleBatch.concat(parts))
+
+    def _settle(self, batch: PendingBatch, dead: list[tuple[Sample, str]]) -> None:
+        db = self._connection()
+        now = self._clock()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for batch_id in batch.ids:
+                row = db.execute(
+                    "DELETE FROM batches WHERE id = ? RETURNING bytes", (batch_id,)
+                ).fetchone()
+                self._bytes -= row[0] if row else 0
+            db.executemany(
+                "INSERT INTO dead_letters (created_ns, reason, sample) VALUES (?, ?, ?)",
+                [(now, reason, json.dumps(sample, ensure_ascii=False)) for sample, reason in dead],
+            )
+            db.execute(
+                "DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?",
+                (self.dead_letter_limit,),
+            )
+            _count(db, "delivered", len(batch.samples) - len(dead))
+            _count(db, "dead_lettered", len(dead))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            self._inflight.difference_update(batch.ids)
+
+    def _stats(self) -> OutboxStats:
+        db = self._connection()
+        batches, samples, nbytes, oldest = db.execute(
+            "SELECT count(*), coalesce(sum(samples), 0), coalesce(sum(bytes), 0), "
+            "min(enqueued_ns) FROM batches"
+        ).fetchone()
+        (dead,) = db.execute("SELECT count(*) FROM dead_letters").fetchone()
+        counters = dict(db.execute("SELECT name, value FROM counters").fetchall())
+        return OutboxStats(batches, samples, nbytes, oldest, dead, counters)
+
+    def _dead_letters(self, limit: int) -> list[DeadLetter]:
+        rows = self._connection().execute(
+            "SELECT created_ns, reason, sample FROM dead_letters ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        letters = []
+        for created, reason, text in rows:
+            m, s, ts, v, q, st = json.loads(text)
+            letters.append(DeadLetter(created, reason, Sample(m, s, ts, v, Quality(q), st)))
+        return letters
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def _count(db: sqlite3.Connection, name: str, amount: int) -> None:
+    if amount:
+        db.execute("UPDATE counters SET value = value + ? WHERE name = ?", (amount, name))
+
+
+def _guarded(function: Callable[..., T], *args: Any) -> T:
+    try:
+        return function(*args)
+    except sqlite3.Error as exc:
+        raise OutboxError(f"outbox: {exc}") from exc
