@@ -93,10 +93,12 @@ def _message(item: Any, owner: type[BaseModel] | None) -> str:
         expected = str(ctx.get("expected", ""))
         return f"must be one of {expected}; got {given!r}"
     if kind == "union_tag_invalid":
-        tag = ctx.get("discriminator", "kind")
-        return f"{tag!r} must be one of {ctx.get('expected_tags')}; got {ctx.get('tag')!r}"
+        tag = ctx.get("discriminator", "'kind'")
+        return f"{tag} must be one of {ctx.get('expected_tags')}; got {ctx.get('tag')!r}"
     if kind == "union_tag_not_found":
-        return f"missing required key {ctx.get('discriminator', 'kind')}"
+        return (
+            f"missing required key {ctx.get('discriminator', 'kind')}; it says which kind this is"
+        )
     if kind == "value_error":
         return str(item["msg"]).removeprefix("Value error, ")
     if kind == "missing":

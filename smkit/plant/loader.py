@@ -67,13 +67,26 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def _parse_yaml(text: str, name: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (for positions in messages) and the data built from it, parsed once."""
+    loader: _UniqueKeyLoader | None = None
     try:
-        document = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        loader = _UniqueKeyLoader(text)  # reads the text at once: may already raise
+        document = loader.get_single_node()
+        data = loader.construct_document(document) if document is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
         raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ConfigError(
+            f"{name}:{line}:{column}: invalid YAML: control character U+{code:04X} is not allowed"
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{name}: invalid YAML: {exc}") from None
+        raise ConfigError(f"{name}: invalid YAML: {' '.join(str(exc).split())}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     return document, data

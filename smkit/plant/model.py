@@ -6,9 +6,9 @@ import zoneinfo
 from collections.abc import Iterator
 from difflib import get_close_matches
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from smkit.plant.base import ConfigModel, Identifier
 from smkit.plant.calendar import Calendar
@@ -82,6 +82,14 @@ class Plant(ConfigModel):
     reasons: list[Reason] = Field(default_factory=list)
 
     _secrets: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storage_defaults(cls, data: Any) -> Any:
+        """Fill the storage defaults in before validation, so their paths are resolved too."""
+        if isinstance(data, dict):
+            data = {"historian": {"kind": "sqlite"}, "outbox": {}, **data}
+        return data
 
     def machines(self) -> Iterator[tuple[MachinePlace, Machine]]:
         """Every machine with its place in the hierarchy, in file order."""

@@ -20,7 +20,7 @@ class SqliteHistorian(ConfigModel):
     """The embedded default: one SQLite file in WAL mode, one writer and many readers."""
 
     kind: Literal["sqlite"]
-    path: Path = Path("smkit.db")
+    path: Path = Field(default=Path("smkit.db"), validate_default=True)
 
     _resolve = field_validator("path")(resolve_path)
 
@@ -63,7 +63,7 @@ class Outbox(ConfigModel):
     discarded (counted) either way. Durations are held in seconds once parsed.
     """
 
-    path: Path = Path("smkit-outbox.db")
+    path: Path = Field(default=Path("smkit-outbox.db"), validate_default=True)
     max_bytes: SizeBytes = 1024**3
     max_age: DurationS = 7 * 86400.0
     when_full: Literal["drop_oldest", "reject_new"] = "drop_oldest"
