@@ -21,27 +21,28 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
-from smkit.connectors.common.sample import Quality, Sample, storable
-from smkit.errors import HistorianError, HistorianUnavailable
+from smkit.connectors.common.sample import Quality, Sample, Value, storable
+from smkit.errors import HistorianError, HistorianUnavailable, WriteRejected
 from smkit.historian.batch import as_sample, rows
 from smkit.historian.escape import check_name, check_record
 from smkit.historian.protocol import Health, Record, sort_records, sort_samples
 
 T = TypeVar("T")
 _KEY = itemgetter(0, 1)
+_TYPES: dict[str | None, type] = {"bool": bool, "int": int, "float": float, "str": str}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
     id      INTEGER PRIMARY KEY,
     machine TEXT NOT NULL,
     signal  TEXT NOT NULL,
+    type    TEXT CHECK (type IN ('bool', 'int', 'float', 'str')),
     UNIQUE (machine, signal)
 );
 CREATE TABLE IF NOT EXISTS samples (
     series  INTEGER NOT NULL REFERENCES series (id),
     ts      INTEGER NOT NULL,
     value,
-    is_bool INTEGER NOT NULL DEFAULT 0,
     quality INTEGER NOT NULL,
     status  INTEGER,
     PRIMARY KEY (series, ts)
@@ -55,7 +56,7 @@ CREATE TABLE IF NOT EXISTS records (
 ) WITHOUT ROWID;
 """
 
-_SAMPLE_COLUMNS = "s.machine, s.signal, d.ts, d.value, d.is_bool, d.quality, d.status"
+_SAMPLE_COLUMNS = "s.machine, s.signal, d.ts, d.value, s.type, d.quality, d.status"
 _IN_WINDOW = f"""
 SELECT {_SAMPLE_COLUMNS} FROM series s JOIN samples d ON d.series = s.id
 WHERE s.machine IN (SELECT value FROM json_each(?1))
@@ -88,7 +89,7 @@ class SqliteHistorian:
         self.path = Path(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smkit-sqlite")
         self._db: sqlite3.Connection | None = None
-        self._series: dict[tuple[str, str], int] = {}
+        self._series: dict[tuple[str, str], tuple[int, type | None]] = {}
 
     async def write_samples(self, samples: Sequence[Sample]) -> None:
         """Store samples in one transaction (see :class:`~smkit.historian.protocol.Historian`)."""
@@ -174,10 +175,11 @@ class SqliteHistorian:
         try:
             with _transaction(db):
                 # In key order, consecutive inserts land on the same B-tree page (~15% faster).
-                ordered = sorted(self._sample_rows(db, samples), key=_KEY)
+                ordered = self._sample_rows(db, samples)
+                ordered.sort(key=_KEY)
                 db.executemany(
-                    "INSERT OR REPLACE INTO samples (series, ts, value, is_bool, quality, status) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO samples (series, ts, value, quality, status) "
+                    "VALUES (?, ?, ?, ?, ?)",
                     ordered,
                 )
         except BaseException:
@@ -186,26 +188,49 @@ class SqliteHistorian:
 
     def _sample_rows(
         self, db: sqlite3.Connection, samples: Sequence[Sample]
-    ) -> Iterator[tuple[Any, ...]]:
+    ) -> list[tuple[Any, ...]]:
         """Rows for the samples table; good finite values take a fast path."""
         series = self._series
+        out = []
         for row in rows(samples):
             machine, signal, ts, value, quality, status = row
             if quality or value is None or (type(value) is float and not isfinite(value)):
                 machine, signal, ts, value, quality, status = storable(as_sample(row))
-            series_id = series.get((machine, signal)) or self._series_id(db, (machine, signal))
-            yield (series_id, ts, value, type(value) is bool, quality, status)
+            series_id, kind = series.get((machine, signal)) or self._series_of(db, machine, signal)
+            if type(value) is not kind and value is not None:
+                self._check_type(db, machine, signal, value)
+            out.append((series_id, ts, value, quality, status))
+        return out
 
-    def _series_id(self, db: sqlite3.Connection, key: tuple[str, str]) -> int:
-        """The id of a (machine, signal) series, created inside the caller's transaction."""
-        check_name(key[0], "machine id")
-        check_name(key[1], "signal")
-        db.execute("INSERT OR IGNORE INTO series (machine, signal) VALUES (?, ?)", key)
-        (series_id,) = db.execute(
-            "SELECT id FROM series WHERE machine = ? AND signal = ?", key
+    def _series_of(
+        self, db: sqlite3.Connection, machine: str, signal: str
+    ) -> tuple[int, type | None]:
+        """The id and value type of a series, created in the caller's transaction if new."""
+        check_name(machine, "machine id")
+        check_name(signal, "signal")
+        db.execute(
+            "INSERT OR IGNORE INTO series (machine, signal) VALUES (?, ?)", (machine, signal)
+        )
+        series_id, name = db.execute(
+            "SELECT id, type FROM series WHERE machine = ? AND signal = ?", (machine, signal)
         ).fetchone()
-        self._series[key] = series_id
-        return int(series_id)
+        found = (int(series_id), _TYPES.get(name))
+        self._series[(machine, signal)] = found
+        return found
+
+    def _check_type(self, db: sqlite3.Connection, machine: str, signal: str, value: Value) -> None:
+        """A series keeps the type of its first value, as an InfluxDB field does; refuse others."""
+        series_id, kind = self._series[(machine, signal)]
+        if kind is not None:
+            raise WriteRejected(
+                f"field type conflict: signal {signal!r} of machine {machine!r} holds "
+                f"{kind.__name__} values, got {type(value).__name__} {value!r}"
+            )
+        name = type(value).__name__
+        if name not in _TYPES:
+            raise WriteRejected(f"cannot store a value of type {name}: {value!r}")
+        db.execute("UPDATE series SET type = ? WHERE id = ?", (name, series_id))
+        self._series[(machine, signal)] = (series_id, type(value))
 
     def _write_records(self, rows: list[tuple[str, str, int, str]]) -> None:
         db = self._connection()
@@ -248,8 +273,10 @@ def _guarded(function: Callable[..., T], *args: Any) -> T:
 
 
 def _row_to_sample(row: tuple[Any, ...]) -> Sample:
-    machine, signal, ts, value, is_bool, quality, status = row
-    return Sample(machine, signal, ts, bool(value) if is_bool else value, Quality(quality), status)
+    machine, signal, ts, value, kind, quality, status = row
+    if kind == "bool" and value is not None:
+        value = bool(value)
+    return Sample(machine, signal, ts, value, Quality(quality), status)
 
 
 def _record_row(record: Record) -> tuple[str, str, int, str]:

@@ -33,6 +33,7 @@ def plant_problems(plant: Plant) -> list[Problem]:
     problems += _reference_problems(plant)
     for loc, machine in _machines_with_loc(plant):
         problems += _machine_problems(plant, loc, machine)
+    problems += _signal_type_problems(plant)
     for name, calendar in plant.calendars.items():
         problems += _calendar_problems(plant, ("calendars", name), calendar)
     return problems
@@ -176,6 +177,25 @@ def _signal_problems(loc: Loc, machine: Machine) -> list[Problem]:
                     f"a count signal must be 'int' or 'float', got {signal.value_type!r}",
                 )
             )
+    return problems
+
+
+def _signal_type_problems(plant: Plant) -> list[Problem]:
+    """A signal name has one type across the plant: InfluxDB keeps one type per field name."""
+    problems: list[Problem] = []
+    first: dict[str, tuple[str, str]] = {}
+    for loc, machine in _machines_with_loc(plant):
+        for index, signal in enumerate(machine.signals):
+            kind = signal.value_type
+            seen = first.setdefault(signal.name, (kind, machine.id))
+            if seen[0] != kind:
+                problems.append(
+                    (
+                        (*loc, "signals", index, "type"),
+                        f"signal {signal.name!r} is {kind!r} here but {seen[0]!r} on machine "
+                        f"{seen[1]!r}; a signal name keeps one type across the plant",
+                    )
+                )
     return problems
 
 

@@ -202,3 +202,24 @@ async def test_a_refused_batch_leaves_no_trace_and_later_writes_work(historian: 
     assert await historian.read_series(["new-machine"], T0, T0 + 2 * S) == [
         good("new-machine", "temp", 1, 3.0)
     ]
+
+
+async def test_a_signal_keeps_the_type_of_its_first_value(historian: Historian) -> None:
+    await historian.write_samples(
+        [Sample("m1", "temp", T0, None, Quality.BAD), good("m1", "temp", 1, 20.5)]
+    )
+    for wrong in ("hot", 21, True):
+        with pytest.raises(WriteRejected, match="field type conflict"):
+            await historian.write_samples([good("m1", "temp", 2, wrong)])
+    await historian.write_samples([Sample("m1", "temp", T0 + 3 * S, None, Quality.BAD)])
+    await historian.write_samples([good("m1", "running", 0, True), good("m2", "label", 0, "hot")])
+    with pytest.raises(WriteRejected, match="field type conflict"):
+        await historian.write_samples([good("m1", "running", 1, 1)])
+    read = await historian.read_series(["m1", "m2"], T0, T0 + 4 * S)
+    assert [(s.machine_id, s.signal, s.value) for s in read] == [
+        ("m1", "running", True),
+        ("m1", "temp", None),
+        ("m1", "temp", 20.5),
+        ("m1", "temp", None),
+        ("m2", "label", "hot"),
+    ]

@@ -80,10 +80,9 @@ async def test_refused_samples_are_dead_lettered_and_the_rest_delivered(
     await outbox.close()
 
 
-async def test_type_conflicts_are_dead_lettered_with_the_servers_reason(
-    influx_server: LocalInflux, tmp_path: Path
+async def test_type_conflicts_are_dead_lettered_with_the_reason(
+    historian: Historian, tmp_path: Path
 ) -> None:
-    historian = InfluxHistorian(InfluxHttp(influx_server.url, f"t_{uuid.uuid4().hex[:8]}"), {})
     outbox = Outbox(tmp_path / "o.db")
     good = stream(3000)
     conflict = Sample("m0", "temp", T0 + 3, "not a number")
@@ -93,7 +92,6 @@ async def test_type_conflicts_are_dead_lettered_with_the_servers_reason(
     (letter,) = await outbox.dead_letters()
     assert letter.sample == conflict and "field type conflict" in letter.reason
     await outbox.close()
-    await historian.close()
 
 
 async def test_requests_too_large_for_the_server_are_split(tmp_path: Path) -> None:

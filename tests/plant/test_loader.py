@@ -298,3 +298,14 @@ def test_any_corruption_of_the_example_gives_a_config_error_not_a_crash(
 def test_control_characters_are_reported_at_their_place() -> None:
     (line,) = problems("site:\n  id: a\x1f\n")
     assert line == "plant.yaml:2:8: invalid YAML: control character U+001F is not allowed"
+
+
+def test_a_signal_name_keeps_one_type_across_the_plant() -> None:
+    text = with_machine("id: m1\nsignals: [{name: program, type: str}]\n") + (
+        "            - {id: m2, signals: [{name: program, type: int}]}\n"
+    )
+    (line,) = problems(text)
+    assert line.endswith(
+        "machines[1].signals[0].type: signal 'program' is 'int' here but 'str' on machine 'm1'; "
+        "a signal name keeps one type across the plant"
+    )
