@@ -17,6 +17,7 @@ from types import TracebackType
 import httpx
 
 from smkit.errors import SmkitError
+from smkit.historian.escape import quote_ident, quote_string
 
 _INFLUX_CONFIG = """\
 reporting-disabled = true
@@ -31,6 +32,7 @@ bind-address = "127.0.0.1:{rpc_port}"
   bind-address = "127.0.0.1:{port}"
   log-enabled = false
   max-body-size = {max_body_size}
+  auth-enabled = {auth}
 [monitor]
   store-enabled = false
 [continuous_queries]
@@ -132,11 +134,32 @@ class LocalInflux(_LocalServer):
     name = "influxd"
 
     def __init__(
-        self, root: Path, port: int | None = None, max_body_size: int = 25_000_000
+        self,
+        root: Path,
+        port: int | None = None,
+        max_body_size: int = 25_000_000,
+        admin: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(root, port)
         self.rpc_port = free_port()
         self.max_body_size = max_body_size
+        self.admin = admin
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        """Start; with ``admin`` set, authentication is on and that admin user exists."""
+        first_start = not (self.root / "meta").exists()
+        super().start(timeout_s)
+        if self.admin is not None and first_start:
+            user, password = self.admin
+            statement = (
+                f"CREATE USER {quote_ident(user)} WITH PASSWORD {quote_string(password)} "
+                "WITH ALL PRIVILEGES"
+            )
+            try:
+                httpx.post(f"{self.url}/query", data={"q": statement}).raise_for_status()
+            except httpx.HTTPError as exc:
+                self.stop()
+                raise SmkitError(f"influxd: cannot create the admin user: {exc}") from exc
 
     @property
     def url(self) -> str:
@@ -146,7 +169,11 @@ class LocalInflux(_LocalServer):
     def _command(self) -> list[str]:
         config = self.root / "influxdb.conf"
         text = _INFLUX_CONFIG.format(
-            root=self.root, port=self.port, rpc_port=self.rpc_port, max_body_size=self.max_body_size
+            root=self.root,
+            port=self.port,
+            rpc_port=self.rpc_port,
+            max_body_size=self.max_body_size,
+            auth="true" if self.admin else "false",
         )
         config.write_text(text)
         return [require_binary("influxd", "influxdb"), "-config", str(config)]

@@ -25,5 +25,11 @@ def open_influx(config: storage.InfluxHistorian, plant: Plant) -> InfluxHistoria
         password=plant.secret(config.password_env) if config.password_env else None,
         token=plant.secret(config.token_env) if config.token_env else None,
     )
-    http = InfluxHttp(config.url, config.database, config.retention_policy, auth, config.timeout_s)
+    http = InfluxHttp(
+        config.url,
+        config.database,
+        retention_policy=config.retention_policy,
+        auth=auth,
+        timeout_s=config.timeout_s,
+    )
     return InfluxHistorian(http, plant.places(), config.batch_lines, config.create_database)

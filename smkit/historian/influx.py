@@ -152,9 +152,13 @@ class InfluxHistorian:
         return sort_records(records)
 
     async def health(self) -> Health:
-        """Ping the server; report its version."""
+        """Ping the server, then prove that our credentials may read our database.
+
+        ``/ping`` answers without authentication, so it alone would call a wrong password healthy.
+        """
         try:
             version = await self.http.ping()
+            await self.http.query(["SHOW MEASUREMENTS LIMIT 1"])
         except HistorianError as exc:
             return Health(ok=False, backend=self.backend, detail=str(exc))
         return Health(

@@ -55,16 +55,22 @@ class InfluxHttp:
         self,
         url: str,
         database: str,
+        *,
         retention_policy: str | None = None,
         auth: InfluxAuth | None = None,
         timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.database = database
         self.retention_policy = retention_policy
         auth = auth or InfluxAuth()
         self._client = httpx.AsyncClient(
-            base_url=self.url, headers=auth.headers(), auth=auth.basic(), timeout=timeout_s
+            base_url=self.url,
+            headers=auth.headers(),
+            auth=auth.basic(),
+            timeout=timeout_s,
+            transport=transport,
         )
 
     async def ping(self) -> str:

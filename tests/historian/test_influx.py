@@ -1,0 +1,114 @@
+"""InfluxDB specifics beyond the shared contract: authentication, lost databases, request shapes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from smkit.connectors.common import Sample
+from smkit.errors import HistorianUnavailable
+from smkit.historian import InfluxHistorian
+from smkit.historian.influx_http import InfluxAuth, InfluxHttp
+from smkit.localservers import LocalInflux
+from tests.plant.test_loader import MINIMAL
+
+T0 = 1_764_000_000 * 1_000_000_000
+
+
+@pytest.fixture(scope="module")
+def secured_influx(tmp_path_factory: pytest.TempPathFactory) -> LocalInflux:
+    server = LocalInflux(tmp_path_factory.mktemp("secured"), admin=("smkit", "pa ss'word"))
+    server.start()
+    yield server  # type: ignore[misc]
+    server.stop()
+
+
+async def test_username_and_password_authenticate(secured_influx: LocalInflux) -> None:
+    auth = InfluxAuth(username="smkit", password="pa ss'word")
+    historian = InfluxHistorian(InfluxHttp(secured_influx.url, "secured", auth=auth), {})
+    await historian.write_samples([Sample("m1", "temp", T0, 21.5)])
+    assert await historian.latest() == [Sample("m1", "temp", T0, 21.5)]
+    health = await historian.health()
+    assert health.ok and health.version and health.version.startswith("1.6")
+    await historian.close()
+
+
+async def test_a_wrong_password_keeps_data_waiting_and_says_why(
+    secured_influx: LocalInflux,
+) -> None:
+    auth = InfluxAuth(username="smkit", password="wrong")
+    historian = InfluxHistorian(InfluxHttp(secured_influx.url, "secured", auth=auth), {})
+    with pytest.raises(HistorianUnavailable, match="authentication failed"):
+        await historian.write_samples([Sample("m1", "temp", T0, 1.0)])
+    health = await historian.health()
+    assert not health.ok and "authentication failed" in health.detail
+    await historian.close()
+
+
+def test_the_plant_secret_reaches_the_server(secured_influx: LocalInflux, tmp_path: Path) -> None:
+    plant = tmp_path / "plant.yaml"
+    plant.write_text(
+        MINIMAL + f"historian: {{kind: influx, url: '{secured_influx.url}', database: secured,"
+        " username: smkit, password_env: SMKIT_TEST_INFLUX_PASSWORD}\n"
+    )
+    command = [sys.executable, "-m", "smkit", "historian", "ping", "-p", str(plant)]
+    ok = subprocess.run(
+        command,
+        env={**os.environ, "SMKIT_TEST_INFLUX_PASSWORD": "pa ss'word"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    wrong = subprocess.run(
+        command,
+        env={**os.environ, "SMKIT_TEST_INFLUX_PASSWORD": "nope"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert wrong.returncode == 1 and "authentication failed" in wrong.stderr
+
+
+async def test_a_database_dropped_under_us_is_created_again(influx_server: LocalInflux) -> None:
+    historian = InfluxHistorian(InfluxHttp(influx_server.url, "dropped"), {})
+    await historian.write_samples([Sample("m1", "temp", T0, 1.0)])
+    httpx.post(
+        f"{influx_server.url}/query", data={"q": 'DROP DATABASE "dropped"'}
+    ).raise_for_status()
+    await historian.write_samples([Sample("m1", "temp", T0 + 1, 2.0)])
+    assert await historian.latest() == [Sample("m1", "temp", T0 + 1, 2.0)]
+    await historian.close()
+
+
+async def test_token_auth_request_shape_against_a_mock_transport_no_2x_server_here() -> None:
+    """InfluxDB 2.x/3.x cannot run here; this pins the request they document for v1 writes."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/ping":
+            return httpx.Response(204, headers={"X-Influxdb-Version": "v2.7.11"})
+        return httpx.Response(204)
+
+    http = InfluxHttp(
+        "http://influx.example:8086",
+        "plant",
+        retention_policy="autogen",
+        auth=InfluxAuth(token="t0k3n"),
+        transport=httpx.MockTransport(answer),
+    )
+    historian = InfluxHistorian(http, {})
+    await historian.write_samples([Sample("m1", "temp", T0, 21.5)])
+    ping, write = seen
+    assert ping.url.path == "/ping"
+    assert write.method == "POST" and write.url.path == "/write"
+    assert dict(write.url.params) == {"db": "plant", "precision": "ns", "rp": "autogen"}
+    assert write.headers["Authorization"] == "Token t0k3n"
+    assert write.content == b"machine_data,machine=m1 temp=21.5 1764000000000000000"
+    await historian.close()
