@@ -9,6 +9,7 @@ which for a batch zips the columns without allocating a tuple per sample.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from typing import overload
 
 from smkit.connectors.common.sample import Quality, Sample, Value
@@ -54,13 +55,14 @@ class SampleBatch(Sequence[Sample]):
         """One batch holding the samples of several, in order."""
         if len(batches) == 1:
             return batches[0]
+        joined = chain.from_iterable
         return cls(
-            [m for b in batches for m in b.machines],
-            [s for b in batches for s in b.signals],
-            [t for b in batches for t in b.timestamps],
-            [v for b in batches for v in b.values],
+            list(joined(b.machines for b in batches)),
+            list(joined(b.signals for b in batches)),
+            list(joined(b.timestamps for b in batches)),
+            list(joined(b.values for b in batches)),
             b"".join(b.qualities for b in batches),
-            [s for b in batches for s in b.statuses],
+            list(joined(b.statuses for b in batches)),
         )
 
     def rows(self) -> Iterator[Row]:

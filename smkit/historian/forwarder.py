@@ -53,7 +53,7 @@ class Forwarder:
         batch_samples: int = 5000,
         backoff: Backoff | None = None,
         idle_poll_s: float = 1.0,
-        in_flight: int = 2,
+        in_flight: int = 3,
     ) -> None:
         self.outbox = outbox
         self.historian = historian

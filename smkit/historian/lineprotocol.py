@@ -66,8 +66,12 @@ class SampleFormatter:
                 out.append(self.line(as_sample(row)))
                 continue
             head = heads.get((machine, signal)) or self._head(machine, signal)
-            text = f"{value}i" if kind is int else lp_string(value) if kind is str else repr(value)  # type: ignore[arg-type]
-            out.append(f"{head}{text} {ts}")
+            if kind is float:
+                out.append(f"{head}{value!r} {ts}")
+            elif kind is int:
+                out.append(f"{head}{value}i {ts}")
+            else:
+                out.append(f"{head}{lp_string(value)} {ts}")  # type: ignore[arg-type]
         return out
 
     def line(self, sample: Sample) -> str:

@@ -20,17 +20,17 @@ import json
 import marshal
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
 from smkit.connectors.common.sample import Quality, Sample
 from smkit.errors import OutboxError, OutboxFull
 from smkit.historian.batch import SampleBatch
+from smkit.historian.sqlitefile import SqliteFile, transaction
 
-T = TypeVar("T")
 WhenFull = Literal["drop_oldest", "reject_new"]
 EXPIRY_INTERVAL_NS = 1_000_000_000
 """Old data is looked for at most once a second, not on every call."""
@@ -141,8 +141,7 @@ class Outbox:
         self.when_full = when_full
         self.dead_letter_limit = dead_letter_limit
         self._clock = clock
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smkit-outbox")
-        self._db: sqlite3.Connection | None = None
+        self._file = SqliteFile(self.path, _SCHEMA, _error, on_open=self._opened)
         self._bytes = 0
         self._expired_at = 0
         self._inflight: set[int] = set()
@@ -162,11 +161,11 @@ class Outbox:
 
     async def peek(self, max_samples: int) -> PendingBatch | None:
         """The oldest batches not already taken, up to ``max_samples`` (at least one batch)."""
-        return await self._run(self._peek, max_samples)
+        return await self._file.run(self._peek, max_samples)
 
     async def settle(self, batch: PendingBatch, dead: Sequence[tuple[Sample, str]] = ()) -> None:
         """Forget a delivered batch and keep its refused samples as dead letters, atomically."""
-        await self._run(self._settle, batch, list(dead))
+        await self._file.run(self._settle, batch, list(dead))
 
     async def release(self, batch: PendingBatch) -> None:
         """Give a batch back undelivered, so that the next ``peek`` takes it again."""
@@ -180,24 +179,23 @@ class Outbox:
 
     async def stats(self) -> OutboxStats:
         """Depth, size, age of the oldest batch, and the lifetime counters."""
-        return await self._run(self._stats)
+        return await self._file.run(self._stats)
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         """The newest dead letters, newest first."""
-        return await self._run(self._dead_letters, limit)
+        return await self._file.run(self._dead_letters, limit)
 
     async def close(self) -> None:
         """Wait for pending commits, close the file, stop the worker thread."""
         if self._committer is not None:
             await asyncio.gather(self._committer, return_exceptions=True)
-        await self._run(self._close)
-        self._executor.shutdown(wait=True)
+        await self._file.close()
 
     async def _commit_waiting(self) -> None:
         while self._waiting:
             waiting, self._waiting = self._waiting, []
             try:
-                outcomes = await self._run(self._append, [samples for samples, _ in waiting])
+                outcomes = await self._file.run(self._append, [samples for samples, _ in waiting])
             except OutboxError as exc:
                 outcomes = [exc for _ in waiting]
             for (_, done), outcome in zip(waiting, outcomes, strict=True):
@@ -209,30 +207,28 @@ class Outbox:
                     done.set_exception(outcome)
             self._arrived.set()
 
-    async def _run(self, function: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, _guarded, function, *args)
+    # Everything below runs in the outbox file's worker thread, which alone owns the connection.
 
-    # Everything below runs in the worker thread, which alone owns the connection.
+    def _opened(self, db: sqlite3.Connection) -> None:
+        db.executemany("INSERT OR IGNORE INTO counters VALUES (?, 0)", [(n,) for n in COUNTERS])
+        self._bytes = _stored_bytes(db)
 
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.executescript(_SCHEMA)
-            db.executemany("INSERT OR IGNORE INTO counters VALUES (?, 0)", [(n,) for n in COUNTERS])
-            self._bytes = db.execute("SELECT coalesce(sum(bytes), 0) FROM batches").fetchone()[0]
-            self._db = db
-        return self._db
+    @contextmanager
+    def _change(self, db: sqlite3.Connection) -> Iterator[None]:
+        """A transaction; if it rolls back, the byte count is read again from the file."""
+        try:
+            with transaction(db):
+                yield
+        except BaseException:
+            self._bytes = _stored_bytes(db)
+            raise
 
-    def _append(self, groups: list[Sequence[Sample]]) -> list[OutboxError | None]:
-        db = self._connection()
+    def _append(
+        self, db: sqlite3.Connection, groups: list[Sequence[Sample]]
+    ) -> list[OutboxError | None]:
         outcomes: list[OutboxError | None] = []
         now = self._clock()
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._change(db):
             self._expire(db, now)
             for samples in groups:
                 payload = encode(samples)
@@ -246,11 +242,6 @@ class Outbox:
                     self._bytes += len(payload)
                     _count(db, "accepted", len(samples))
                 outcomes.append(full)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            self._bytes = db.execute("SELECT coalesce(sum(bytes), 0) FROM batches").fetchone()[0]
-            raise
         return outcomes
 
     def _make_room(self, db: sqlite3.Connection, size: int) -> OutboxFull | None:
@@ -289,15 +280,9 @@ class Outbox:
                 self._bytes -= nbytes
                 _count(db, "dropped_expired", count)
 
-    def _peek(self, max_samples: int) -> PendingBatch | None:
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
+    def _peek(self, db: sqlite3.Connection, max_samples: int) -> PendingBatch | None:
+        with self._change(db):
             self._expire(db, self._clock())
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         ids: list[int] = []
         parts: list[SampleBatch] = []
         taken = 0
@@ -320,35 +305,37 @@ class Outbox:
         self._inflight.update(ids)
         return PendingBatch(tuple(ids), SampleBatch.concat(parts))
 
-    def _settle(self, batch: PendingBatch, dead: list[tuple[Sample, str]]) -> None:
-        db = self._connection()
+    def _settle(
+        self, db: sqlite3.Connection, batch: PendingBatch, dead: list[tuple[Sample, str]]
+    ) -> None:
         now = self._clock()
-        db.execute("BEGIN IMMEDIATE")
         try:
-            for batch_id in batch.ids:
-                row = db.execute(
-                    "DELETE FROM batches WHERE id = ? RETURNING bytes", (batch_id,)
-                ).fetchone()
-                self._bytes -= row[0] if row else 0
-            db.executemany(
-                "INSERT INTO dead_letters (created_ns, reason, sample) VALUES (?, ?, ?)",
-                [(now, reason, json.dumps(sample, ensure_ascii=False)) for sample, reason in dead],
-            )
-            db.execute(
-                "DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?",
-                (self.dead_letter_limit,),
-            )
-            _count(db, "delivered", len(batch.samples) - len(dead))
-            _count(db, "dead_lettered", len(dead))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+            with self._change(db):
+                self._forget(db, batch, dead, now)
         finally:
             self._inflight.difference_update(batch.ids)
 
-    def _stats(self) -> OutboxStats:
-        db = self._connection()
+    def _forget(
+        self, db: sqlite3.Connection, batch: PendingBatch, dead: list[tuple[Sample, str]], now: int
+    ) -> None:
+        for batch_id in batch.ids:
+            row = db.execute(
+                "DELETE FROM batches WHERE id = ? RETURNING bytes", (batch_id,)
+            ).fetchone()
+            self._bytes -= row[0] if row else 0
+        db.executemany(
+            "INSERT INTO dead_letters (created_ns, reason, sample) VALUES (?, ?, ?)",
+            [(now, reason, json.dumps(sample, ensure_ascii=False)) for sample, reason in dead],
+        )
+        db.execute(
+            "DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?",
+            (self.dead_letter_limit,),
+        )
+        _count(db, "delivered", len(batch.samples) - len(dead))
+        _count(db, "dead_lettered", len(dead))
+
+    @staticmethod
+    def _stats(db: sqlite3.Connection) -> OutboxStats:
         batches, samples, nbytes, oldest = db.execute(
             "SELECT count(*), coalesce(sum(samples), 0), coalesce(sum(bytes), 0), "
             "min(enqueued_ns) FROM batches"
@@ -357,8 +344,9 @@ class Outbox:
         counters = dict(db.execute("SELECT name, value FROM counters").fetchall())
         return OutboxStats(batches, samples, nbytes, oldest, dead, counters)
 
-    def _dead_letters(self, limit: int) -> list[DeadLetter]:
-        rows = self._connection().execute(
+    @staticmethod
+    def _dead_letters(db: sqlite3.Connection, limit: int) -> list[DeadLetter]:
+        rows = db.execute(
             "SELECT created_ns, reason, sample FROM dead_letters ORDER BY id DESC LIMIT ?", (limit,)
         )
         letters = []
@@ -367,19 +355,15 @@ class Outbox:
             letters.append(DeadLetter(created, reason, Sample(m, s, ts, v, Quality(q), st)))
         return letters
 
-    def _close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
 
 def _count(db: sqlite3.Connection, name: str, amount: int) -> None:
     if amount:
         db.execute("UPDATE counters SET value = value + ? WHERE name = ?", (amount, name))
 
 
-def _guarded(function: Callable[..., T], *args: Any) -> T:
-    try:
-        return function(*args)
-    except sqlite3.Error as exc:
-        raise OutboxError(f"outbox: {exc}") from exc
+def _stored_bytes(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT coalesce(sum(bytes), 0) FROM batches").fetchone()[0])
+
+
+def _error(error: sqlite3.Error) -> OutboxError:
+    return OutboxError(f"outbox: {error}")
