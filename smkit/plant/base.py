@@ -9,7 +9,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 _SIGNAL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_DURATION = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)\s*)+$|^\s*\d+(?:\.\d+)?\s*$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _SIZE_UNITS = {
@@ -49,16 +50,16 @@ def _check_signal_name(value: str) -> str:
 
 
 def parse_duration_s(value: object) -> float:
-    """Parse ``500ms``, ``30s``, ``5m``, ``2h``, ``7d`` or a plain number of seconds."""
+    """Parse ``500ms``, ``30s``, ``5m``, ``2h30m``, ``7d`` or a plain number of seconds."""
     if isinstance(value, bool):
         raise ValueError(f"must be a duration such as 500ms, 30s, 5m, 2h, 7d; got {value!r}")
     if isinstance(value, int | float):
         seconds = float(value)
     else:
-        match = _DURATION.match(str(value))
-        if not match:
-            raise ValueError(f"must be a duration such as 500ms, 30s, 5m, 2h, 7d; got {value!r}")
-        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        if not _DURATION.match(str(value)):
+            raise ValueError(f"must be a duration such as 500ms, 30s, 5m, 2h30m, 7d; got {value!r}")
+        parts = _DURATION_PART.findall(str(value))
+        seconds = sum(float(number) * _DURATION_UNITS[unit or None] for number, unit in parts)
     if seconds <= 0:
         raise ValueError(f"must be > 0, got {value!r}")
     return seconds

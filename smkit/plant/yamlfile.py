@@ -1,0 +1,93 @@
+"""YAML configuration files: parse once, validate into a pydantic model, report every problem
+with its place (``file:line:col: path: message``). Used for plant.yaml and scenario files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from smkit.errors import ConfigError
+from smkit.plant.checks import Problem
+from smkit.plant.errors import format_problems, validation_problems
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Document(Generic[M]):
+    """A validated YAML file, with its node tree kept to place later (semantic) problems."""
+
+    name: str
+    node: yaml.Node | None
+    model: M
+
+    def error(self, problems: list[Problem]) -> ConfigError:
+        """A ConfigError listing ``problems`` at their places in this file."""
+        return ConfigError(format_problems(self.name, problems, self.node))
+
+
+def read_text(path: Path) -> str:
+    """A configuration file's text, or a ConfigError saying why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+
+
+def validate_yaml(
+    text: str, name: str, model: type[M], what: str, context: dict[str, Any] | None = None
+) -> Document[M]:
+    """Parse ``text`` and validate it as ``model``; ``what`` names the keys a file must have."""
+    node, data = _parse_yaml(text, name)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: the file must be a mapping with at least {what}")
+    try:
+        return Document(name, node, model.model_validate(data, context=context))
+    except ValidationError as exc:
+        problems = validation_problems(exc, model)
+        raise ConfigError(format_problems(name, problems, node)) from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key written twice in a mapping (YAML would keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is written twice in this mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _parse_yaml(text: str, name: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (for positions in messages) and the data built from it, parsed once."""
+    loader: _UniqueKeyLoader | None = None
+    try:
+        loader = _UniqueKeyLoader(text)  # reads the text at once: may already raise
+        document = loader.get_single_node()
+        data = loader.construct_document(document) if document is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+        raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ConfigError(
+            f"{name}:{line}:{column}: invalid YAML: control character U+{code:04X} is not allowed"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name}: invalid YAML: {' '.join(str(exc).split())}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return document, data
