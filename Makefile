@@ -31,6 +31,7 @@ test: $(STAMP) servers
 ## Run the benchmarks; each prints its figure next to baselines measured in the same run.
 bench: $(STAMP) servers
 	$(PY) benchmarks/historian_write.py
+	$(PY) benchmarks/simulator_model.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check smkit tests benchmarks

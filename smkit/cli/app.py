@@ -11,7 +11,7 @@ import sys
 import typer
 
 from smkit import __version__
-from smkit.cli import historian, outbox, validate
+from smkit.cli import historian, outbox, simulate, validate
 from smkit.errors import ConfigError, SmkitError
 
 EXIT_USER_ERROR = 2
@@ -27,6 +27,7 @@ app = typer.Typer(
 app.command("validate")(validate.validate)
 app.add_typer(historian.app, name="historian")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(simulate.app, name="simulate")
 
 
 @app.command("version")
