@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, field_validator
 
 from smkit.plant.base import ConfigModel, Identifier, LocalText, SignalName
 
@@ -64,8 +66,16 @@ class Counter(ConfigModel):
     resets_on_order_change: bool = False
 
 
+ADDRESS_FIELDS = ("site", "area", "line", "machine")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
 class Signal(ConfigModel):
-    """One machine signal: its role, type, unit and where the connector finds it."""
+    """One machine signal: its role, type, unit and where the connector finds it.
+
+    The address may contain ``{site}``, ``{area}``, ``{line}`` and ``{machine}``, replaced by the
+    machine's own place, so machines can share one signal list (a YAML anchor).
+    """
 
     name: SignalName
     role: SignalRole = SignalRole.PROCESS
@@ -73,6 +83,23 @@ class Signal(ConfigModel):
     unit: str | None = None
     address: str | None = None
     counter: Counter | None = None
+
+    @field_validator("address")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        for name in _PLACEHOLDER.findall(value or ""):
+            if name not in ADDRESS_FIELDS:
+                allowed = ", ".join("{" + field + "}" for field in ADDRESS_FIELDS)
+                raise ValueError(
+                    f"unknown placeholder {{{name}}} in {value!r} (allowed: {allowed})"
+                )
+        return value
+
+    def address_for(self, place: Mapping[str, str]) -> str | None:
+        """The address with the placeholders of ``place`` (site, area, line, machine) filled in."""
+        if self.address is None:
+            return None
+        return _PLACEHOLDER.sub(lambda match: place[match.group(1)], self.address)
 
     @property
     def value_type(self) -> SignalType:

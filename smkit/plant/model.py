@@ -99,6 +99,13 @@ class Plant(ConfigModel):
                 for machine in line.machines:
                     yield place, machine
 
+    def address(self, machine_id: str, signal: str) -> str | None:
+        """A signal's address with its placeholders filled in for that machine."""
+        place = self.places()[machine_id]
+        machine = next(m for _, m in self.machines() if m.id == machine_id)
+        found = next(s for s in machine.signals if s.name == signal)
+        return found.address_for({**place.model_dump(), "machine": machine_id})
+
     def places(self) -> dict[str, MachinePlace]:
         """Machine id → its place; what the historian tags each sample with."""
         return {machine.id: place for place, machine in self.machines()}

@@ -309,3 +309,15 @@ def test_a_signal_name_keeps_one_type_across_the_plant() -> None:
         "machines[1].signals[0].type: signal 'program' is 'int' here but 'str' on machine 'm1'; "
         "a signal name keeps one type across the plant"
     )
+
+
+def test_addresses_take_the_machines_place_and_refuse_unknown_placeholders() -> None:
+    text = with_machine(
+        "id: m1\nsignals: [{name: temp, address: '{site}/{area}/{line}/{machine}/temp'}]\n"
+    )
+    assert parse_plant(text).address("m1", "temp") == "s1/a1/l1/m1/temp"
+    (line,) = problems(text.replace("{machine}/temp", "{machin}/temp"))
+    assert line.endswith(
+        "signals[0].address: unknown placeholder {machin} in '{site}/{area}/{line}/{machin}/temp' "
+        "(allowed: {site}, {area}, {line}, {machine})"
+    )
