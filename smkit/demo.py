@@ -1,8 +1,8 @@
-"""``make demo``: set up a working folder from the example plant and check it end to end.
+"""``make demo``: set up a working folder from the example plant and walk through smkit.
 
 It validates the example plant, opens the embedded SQLite historian and the outbox the plant
-names, and shows their state. Simulated factories to collect from are the next step (the
-simulators); this demo will run them once they exist.
+names, lists the simulated pilot factories, and runs one for a simulated day, writing its exact
+ground truth. Collecting from the simulators over OPC UA and MQTT joins once they serve.
 """
 
 from __future__ import annotations
@@ -35,10 +35,14 @@ def main(folder: Path = Path("demo-data")) -> None:
     run("historian", "ping", "--plant", str(plant))
     run("historian", "latest", "--plant", str(plant))
     run("outbox", "status", "--plant", str(plant))
+    run("simulate", "list")
+    truth = folder / "cnc-cell-truth.json"
+    run("simulate", "truth", "--scenario", "cnc-cell", "--duration", "1d", "--truth", str(truth))
     print(
+        f"\nThe exact ground truth of that simulated day is in {truth}."
         "\nNext: edit demo-data/plant.yaml for your machines and run `smkit validate` on it."
-        "\nCollection from OPC UA and MQTT and the simulated pilot factories arrive with the"
-        " connector and simulator work; this demo will then run a simulated factory end to end."
+        "\nCollecting from the simulated factories over OPC UA and MQTT, and computing OEE from"
+        " what was collected, arrive with the connector and OEE work."
     )
 
 
