@@ -20,8 +20,10 @@ def local_time(ts_ns: int, timezone: str) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    """A plain aligned text table."""
+def table(headers: list[str], rows: list[list[str]], empty: str = "") -> str:
+    """A plain aligned text table, or ``empty`` when there are no rows and it is given."""
+    if not rows and empty:
+        return empty
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
     ]

@@ -61,9 +61,7 @@ def latest(
             for s in samples
         ]
         typer.echo(
-            table(["machine", "signal", "time", "value", "quality"], rows)
-            if rows
-            else "no data yet"
+            table(["machine", "signal", "time", "value", "quality"], rows, empty="no data yet")
         )
 
     asyncio.run(read())

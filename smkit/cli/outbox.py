@@ -78,10 +78,7 @@ def dead_letters(
             ]
             for d in letters
         ]
-        typer.echo(
-            table(["refused at", "machine", "signal", "value", "reason"], rows)
-            if rows
-            else "no dead letters"
-        )
+        headers = ["refused at", "machine", "signal", "value", "reason"]
+        typer.echo(table(headers, rows, empty="no dead letters"))
 
     asyncio.run(read())

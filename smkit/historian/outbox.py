@@ -266,8 +266,11 @@ class Outbox:
             return None
         return OutboxFull(f"outbox {self.path} is full of batches being delivered; try again")
 
+    def _expiry_due(self, now: int) -> bool:
+        return now - self._expired_at >= EXPIRY_INTERVAL_NS
+
     def _expire(self, db: sqlite3.Connection, now: int) -> None:
-        if now - self._expired_at < EXPIRY_INTERVAL_NS:
+        if not self._expiry_due(now):
             return
         self._expired_at = now
         limit = now - self.max_age_ns
@@ -281,8 +284,10 @@ class Outbox:
                 _count(db, "dropped_expired", count)
 
     def _peek(self, db: sqlite3.Connection, max_samples: int) -> PendingBatch | None:
-        with self._change(db):
-            self._expire(db, self._clock())
+        now = self._clock()
+        if self._expiry_due(now):  # a write transaction only when there may be work for it
+            with self._change(db):
+                self._expire(db, now)
         ids: list[int] = []
         parts: list[SampleBatch] = []
         taken = 0

@@ -10,7 +10,7 @@ Identity rules (shared by both backends, so replays after a crash write nothing 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from smkit.connectors.common.sample import Sample
@@ -40,7 +40,6 @@ class Health:
     backend: str
     version: str | None = None
     detail: str = ""
-    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 class Historian(Protocol):

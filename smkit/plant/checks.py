@@ -76,7 +76,7 @@ def _duplicate_ids(plant: Plant) -> list[Problem]:
     seen: dict[str, Loc] = {}
     for loc, machine in _machines_with_loc(plant):
         if machine.id in seen:
-            first = _render(seen[machine.id])
+            first = render_loc(seen[machine.id])
             problems.append(
                 ((*loc, "id"), f"duplicate machine id {machine.id!r} (first defined at {first})")
             )
@@ -309,8 +309,9 @@ def _env_references(model: BaseModel, loc: Loc) -> Iterator[tuple[Loc, str]]:
                     yield from _env_references(item, (*loc, name, index))
 
 
-def _render(loc: Loc) -> str:
+def render_loc(loc: Loc) -> str:
+    """``site.areas[0].lines[1]`` from ``("site", "areas", 0, "lines", 1)``."""
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text

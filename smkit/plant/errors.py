@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from smkit.plant.checks import Loc, Problem
+from smkit.plant.checks import Loc, Problem, render_loc
 
 _PLAIN = {
     "missing": "missing required key",
@@ -65,14 +65,6 @@ def format_problems(
             (position, f"{where}: {rendered}: {message}" if rendered else f"{where}: {message}")
         )
     return [line for _, line in sorted(placed, key=lambda item: item[0])]
-
-
-def render_loc(loc: Loc) -> str:
-    """``site.areas[0].lines[1]`` from ``("site", "areas", 0, "lines", 1)``."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _message(item: Any, owner: type[BaseModel] | None) -> str:

@@ -101,8 +101,7 @@ class Plant(ConfigModel):
 
     def address(self, machine_id: str, signal: str) -> str | None:
         """A signal's address with its placeholders filled in for that machine."""
-        place = self.places()[machine_id]
-        machine = next(m for _, m in self.machines() if m.id == machine_id)
+        place, machine = next((p, m) for p, m in self.machines() if m.id == machine_id)
         found = next(s for s in machine.signals if s.name == signal)
         return found.address_for({**place.model_dump(), "machine": machine_id})
 
