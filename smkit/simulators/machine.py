@@ -2,12 +2,15 @@
 
 Rules that keep the ground truth exact: a cycle only starts if it ends inside the current
 planned interval (otherwise the machine idles until the interval ends), failures, micro-stops and
-slow periods are due by running time and take effect between cycles, and every duration is an
-integer number of nanoseconds, never shorter than the ideal cycle.
+slow periods are due by running time and take effect between cycles, and every duration is a
+whole number of milliseconds, never shorter than the ideal cycle. Whole milliseconds keep every
+instant exactly representable in each protocol the simulators speak (Sparkplug and JSON carry
+milliseconds, OPC UA 100 ns ticks), so what a collector stores can be compared exactly.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -19,12 +22,18 @@ from smkit.simulators.events import Cycle, Event, OrderStart, StateChange
 from smkit.simulators.scenario import Behaviour, Failure
 
 NS = 1_000_000_000
+MS = 1_000_000
 PLANNED, BREAK, OFF = "planned", "break", "off"
 
 
 def ns(seconds: float) -> int:
-    """Seconds as whole nanoseconds."""
-    return round(seconds * NS)
+    """Seconds as nanoseconds, rounded to whole milliseconds."""
+    return round(seconds * 1000) * MS
+
+
+def ms_ceil(nanoseconds: float) -> int:
+    """Nanoseconds rounded up to whole milliseconds."""
+    return math.ceil(nanoseconds / MS) * MS
 
 
 class Timeline:
@@ -98,6 +107,7 @@ class SimulatedMachine:
         self.startup_left = 0
         self.changeover_due = False
         self._last_state: tuple[StateCategory, str | None, str] | None = None
+        self._state_before: tuple[StateCategory, str | None, str] | None = None
         self._products = {p.id: p for p in machine.products}
 
     def process(self, horizon: int) -> Process:
@@ -127,7 +137,7 @@ class SimulatedMachine:
         elif failure is not None:
             index, mode = failure
             self._state(StateCategory.UNPLANNED_DOWN, mode.reason, "failure")
-            yield Hold(now + max(1, ns(self.rng.gammavariate(2.0, mode.mttr / 2))))
+            yield Hold(now + max(MS, ns(self.rng.gammavariate(2.0, mode.mttr / 2))))
             self.wear.failures[index] = self.run_ns + ns(self.rng.expovariate(1 / mode.mtbf))
         elif self.wear.micro_stop is not None and self.run_ns >= self.wear.micro_stop:
             stops = self.behaviour.micro_stops
@@ -143,7 +153,7 @@ class SimulatedMachine:
             self.behaviour.orders[self.order_number % len(self.behaviour.orders)].product
         ]
         ideal = ns(product.ideal_cycle_time_s)
-        duration = int(
+        duration = ms_ceil(
             ideal / self._speed() * (1 + self.rng.uniform(0, self.behaviour.cycle_jitter))
         )
         if self.engine.now + duration > end:
@@ -242,7 +252,13 @@ class SimulatedMachine:
         return wear
 
     def _state(self, category: StateCategory, reason: str | None, cause: str) -> None:
+        """Log a state change; a state that lasted no time at all is replaced, not kept."""
+        last = self.events[-1] if self.events else None
+        if isinstance(last, StateChange) and last.ts == self.engine.now:
+            self.events.pop()
+            self._last_state = self._state_before
         if self._last_state != (category, reason, cause):
+            self._state_before = self._last_state
             self._last_state = (category, reason, cause)
             self.events.append(
                 StateChange(self.engine.now, self.machine.id, category, reason, cause)

@@ -28,6 +28,7 @@ from smkit.plant.machine import (
 )
 from smkit.plant.model import Plant
 from smkit.simulators.events import Cycle, Event, OrderStart, StateChange
+from smkit.simulators.machine import ns
 from smkit.simulators.run import SimulationLog
 from smkit.simulators.scenario import Behaviour, ProcessValue, Scenario
 
@@ -155,7 +156,7 @@ def signal_values(scenario: Scenario, plant: Plant, log: SimulationLog) -> Itera
         for _, machine in plant.machines()
     }
     period = scenario.process_period
-    step = round(period * 1e9)
+    step = ns(period)
     next_sample = log.start
     for event in log.events:
         while next_sample <= event.ts:

@@ -169,6 +169,9 @@ def test_identities_hold_on_every_generated_shift(
     assert len(truths) == 5 * 8
     for truth in truths:
         check_identities(truth)
+    instants = [event.ts for event in log.events]
+    instants += [event.start for event in log.events if isinstance(event, Cycle)]
+    assert all(instant % 1_000_000 == 0 for instant in instants), "instants are whole ms"
 
 
 def test_series_line_conserves_parts_and_gets_starved_and_blocked() -> None:
