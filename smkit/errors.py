@@ -9,8 +9,9 @@ wrapped where they enter our code (``raise ... from exc``)::
     │   ├── HistorianUnavailable     cannot reach it, or it is overloaded: retry later
     │   ├── PayloadTooLarge          the request was too large: split it and retry
     │   └── WriteRejected            the data itself was refused: retrying cannot help
-    └── OutboxError              the durable outbox failed
-        └── OutboxFull               the outbox is full and its policy is to refuse new data
+    ├── OutboxError              the durable outbox failed
+    │   └── OutboxFull               the outbox is full and its policy is to refuse new data
+    └── PayloadError             a message from a machine cannot be read (dead-lettered)
 """
 
 from __future__ import annotations
@@ -61,3 +62,7 @@ class OutboxError(SmkitError):
 
 class OutboxFull(OutboxError):
     """The outbox reached its size bound and its policy is ``reject_new``."""
+
+
+class PayloadError(SmkitError):
+    """A message from a machine or gateway cannot be read; the message says why."""

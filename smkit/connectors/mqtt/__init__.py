@@ -1,0 +1,1 @@
+"""The MQTT connector: JSON, plain values and Sparkplug B from a broker."""

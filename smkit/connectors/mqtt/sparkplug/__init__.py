@@ -1,0 +1,26 @@
+"""Sparkplug B 3.0: payload codec (protobuf wire format) and topic names."""
+
+from smkit.connectors.mqtt.sparkplug.decode import decode, interpret
+from smkit.connectors.mqtt.sparkplug.encode import encode
+from smkit.connectors.mqtt.sparkplug.model import (
+    BDSEQ,
+    NAMESPACE,
+    REBIRTH,
+    DataType,
+    Metric,
+    Payload,
+    Scalar,
+)
+
+__all__ = [
+    "BDSEQ",
+    "NAMESPACE",
+    "REBIRTH",
+    "DataType",
+    "Metric",
+    "Payload",
+    "Scalar",
+    "decode",
+    "encode",
+    "interpret",
+]
