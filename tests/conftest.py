@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from smkit.historian import Historian, InfluxHistorian, SqliteHistorian
 from smkit.historian.influx_http import InfluxHttp
 from smkit.localservers import LocalInflux, LocalMosquitto
 from smkit.plant.model import MachinePlace
+from tests.sparkplug_reference import compile_reference
 
 BACKENDS = ["sqlite", "influx"]
 
@@ -59,3 +61,10 @@ async def historian(
     store = new_historian(request.param, tmp_path, influx_server.url)
     yield store
     await store.close()
+
+
+@pytest.fixture(scope="session")
+def reference_payload(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The protobuf ``Payload`` class compiled from tests/sparkplug_b.proto: an independent
+    Sparkplug B decoder to check smkit's own codec and the simulator against."""
+    return compile_reference(tmp_path_factory.mktemp("proto")).Payload

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from smkit.cli.common import table
+from smkit.cli.serve import serve_command
 from smkit.plant.base import parse_duration_s
 from smkit.simulators.catalog import find_scenario, shipped
 from smkit.simulators.run import simulate
 from smkit.simulators.scenario import load_scenario
+from smkit.simulators.serve import write_truth
 from smkit.simulators.truth import ground_truth
 
 app = typer.Typer(help="Simulated pilot factories with exact ground truth.", no_args_is_help=True)
@@ -20,6 +21,10 @@ app = typer.Typer(help="Simulated pilot factories with exact ground truth.", no_
 ScenarioOption = Annotated[
     str, typer.Option("--scenario", "-s", help="A shipped scenario name or a scenario file.")
 ]
+
+
+for _protocol in ("opcua", "mqtt", "all"):
+    app.command(_protocol)(serve_command)
 
 
 @app.command("list")
@@ -56,15 +61,7 @@ def truth(
     log = simulate(loaded, seed, seconds)
     shifts = ground_truth(log)
     if truth_file is not None:
-        document = {
-            "scenario": log.scenario,
-            "seed": seed,
-            "start": log.start,
-            "end": log.end,
-            "small_stop_threshold_s": log.small_stop_threshold_ns / 1e9,
-            "shifts": [shift.as_json() for shift in shifts],
-        }
-        truth_file.write_text(json.dumps(document, sort_keys=True, indent=1) + "\n")
+        write_truth(truth_file, log)
     if events_file is not None:
         events_file.write_text(log.json_lines())
     rows = [_row(shift.as_json()) for shift in shifts]

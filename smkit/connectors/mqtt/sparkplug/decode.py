@@ -48,6 +48,7 @@ from smkit.connectors.mqtt.sparkplug.model import (
 from smkit.errors import PayloadError
 
 Field = tuple[int, int, int | bytes]
+MAX_FIELD_NUMBER = 2**29 - 1
 
 _VALUE_KINDS = {
     M_INT: VARINT,
@@ -186,8 +187,8 @@ def _fields(data: bytes, where: str) -> Iterator[Field]:
     while pos < end:
         key, pos = _varint(data, pos, where)
         number, wire = key >> 3, key & 7
-        if number == 0:
-            raise PayloadError(f"{where}: field number 0 at byte {pos}")
+        if not 0 < number <= MAX_FIELD_NUMBER or key >> 32:
+            raise PayloadError(f"{where}: field number {number} out of range at byte {pos}")
         value: int | bytes
         if wire == VARINT:
             value, pos = _varint(data, pos, where)

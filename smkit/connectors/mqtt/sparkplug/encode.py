@@ -67,7 +67,7 @@ def _encode_metric(metric: Metric) -> bytes:
         _tag_varint(out, M_ALIAS, metric.alias)
     if metric.timestamp is not None:
         _tag_varint(out, M_TIMESTAMP, metric.timestamp)
-    if metric.datatype is not None:
+    if metric.datatype is not None and metric.send_datatype:
         _tag_varint(out, M_DATATYPE, metric.datatype)
     for number, flag in (
         (M_HISTORICAL, metric.is_historical),

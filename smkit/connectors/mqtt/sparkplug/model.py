@@ -80,6 +80,8 @@ class Metric:
     is_transient: bool = False
     properties: dict[str, Scalar] = field(default_factory=dict)
     unsupported: bool = False
+    send_datatype: bool = field(default=True, compare=False)
+    """False writes the value by ``datatype`` without declaring it, as DATA messages should."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
-import pytest
 from grpc_tools import protoc
 
 SCHEMA = Path(__file__).with_name("sparkplug_b.proto")
@@ -24,9 +22,3 @@ def compile_reference(out: Path) -> ModuleType:
     sys.modules["sparkplug_b_pb2"] = module
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope="session")
-def reference_payload(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The protobuf ``Payload`` message class (an independent Sparkplug B decoder)."""
-    return compile_reference(tmp_path_factory.mktemp("proto")).Payload

@@ -1,0 +1,162 @@
+"""The simulated machines publishing to an MQTT broker (paho-mqtt 2.x, MQTT 5).
+
+Plain formats use one client; Sparkplug B uses one client per edge node, because each node's
+NDEATH is the will of its own session. Message faults of chaos mode (duplicates, swapped
+messages, malformed payloads next to good ones) are decided per message from the seed; a
+broker disconnect closes the session *with* its will, so a Sparkplug host sees NDEATH, and the
+node comes back with the next bdSeq and fresh births. No value is dropped by the simulator:
+values due while it is disconnected are published once it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+
+from smkit.connectors.mqtt.sparkplug import REBIRTH, decode
+from smkit.errors import PayloadError
+from smkit.plant.model import Plant
+from smkit.simulators.chaos import ChaosLog, MqttChaos
+from smkit.simulators.mqtt_client import BrokerConnection, BrokerSettings
+from smkit.simulators.mqtt_messages import Message, Topics, malformed, plain_messages
+from smkit.simulators.signals import SignalValue
+from smkit.simulators.sparkplug_edge import EdgeNode, edge_nodes
+
+
+@dataclass(frozen=True)
+class MqttOptions:
+    """Where and how to publish."""
+
+    broker: BrokerSettings
+    format: str = "json"
+    qos: int = 1
+    retain: bool = False
+
+
+class MqttPublisher:
+    """Publishes signal values in one format, injecting the configured message faults."""
+
+    def __init__(
+        self,
+        plant: Plant,
+        scenario: str,
+        options: MqttOptions,
+        *,
+        chaos: MqttChaos,
+        chaos_log: ChaosLog,
+        seed: int,
+    ) -> None:
+        self.options = options
+        self.chaos = chaos
+        self.chaos_log = chaos_log
+        self.rng = random.Random(f"{seed}/mqtt-chaos")
+        self.topics = Topics(plant)
+        self.nodes = {node.node: node for node in edge_nodes(plant)}
+        self.node_of = {machine: node for node in self.nodes.values() for machine in node.devices}
+        self.sparkplug = options.format == "sparkplug"
+        names = list(self.nodes) if self.sparkplug else ["plain"]
+        self.connections = {
+            name: BrokerConnection(options.broker, f"smkit-sim-{scenario}-{name}") for name in names
+        }
+        self._held: dict[str, Message] = {}
+        self._rebirths: set[str] = set()
+        self.rebirths = 0
+
+    async def start(self, ts: int) -> None:
+        """Connect every client; Sparkplug nodes announce themselves."""
+        for name, connection in self.connections.items():
+            if self.sparkplug:
+                await self._connect_node(self.nodes[name], connection, ts)
+            else:
+                await connection.connect()
+
+    async def stop(self) -> None:
+        """Publish what is held back, wait for the broker's acknowledgements, disconnect."""
+        for name, connection in self.connections.items():
+            held = self._held.pop(name, None)
+            if held is not None:
+                connection.publish(held.topic, held.payload, self.options.qos, self.options.retain)
+            await connection.close()
+
+    async def publish(self, values: Sequence[SignalValue]) -> int:
+        """Publish a batch of values; returns how many values went out."""
+        sent = 0
+        for name, message in self._messages(values):
+            await self._send(name, message)
+            sent += len(message.values)
+        for name in sorted(self._rebirths):
+            await self._rebirth(name, values[-1].ts)
+        return sent
+
+    async def disconnect_for(self, ts: int, downtime_s: float) -> None:
+        """Drop every session with its will, stay away ``downtime_s`` wall seconds, come back."""
+        for connection in self.connections.values():
+            await connection.drop_with_will()
+        await asyncio.sleep(downtime_s)
+        for name, connection in self.connections.items():
+            if self.sparkplug:
+                self.nodes[name].new_session()
+                await self._connect_node(self.nodes[name], connection, ts)
+            else:
+                await connection.connect()
+        self.chaos_log.record(ts, "mqtt", "broker_disconnect", downtime_s=downtime_s)
+
+    def _messages(self, values: Sequence[SignalValue]) -> Iterator[tuple[str, Message]]:
+        if not self.sparkplug:
+            for message in plain_messages(self.options.format, values, self.topics):
+                yield "plain", message
+            return
+        for (machine, _), group in groupby(values, key=lambda v: (v.machine, v.ts)):
+            node = self.node_of[machine]
+            yield node.node, node.data(machine, list(group))
+
+    async def _send(self, name: str, message: Message) -> None:
+        connection = self.connections[name]
+        qos, retain = self.options.qos, self.options.retain
+        ts = message.values[0].ts
+        draw = self.rng.random
+        if draw() < self.chaos.malformed:
+            kind = self.rng.randrange(4)
+            connection.publish(message.topic, malformed(kind, message), qos, False)
+            self.chaos_log.record(ts, "mqtt", "malformed", topic=message.topic, variant=kind)
+        held = self._held.pop(name, None)
+        if held is None and draw() < self.chaos.out_of_order:
+            self._held[name] = message
+            self.chaos_log.record(ts, "mqtt", "out_of_order", topic=message.topic)
+            return
+        connection.publish(message.topic, message.payload, qos, retain)
+        if held is not None:
+            connection.publish(held.topic, held.payload, qos, retain)
+        if draw() < self.chaos.duplicates:
+            connection.publish(message.topic, message.payload, qos, retain)
+            self.chaos_log.record(ts, "mqtt", "duplicate", topic=message.topic)
+        await connection.backpressure()
+
+    async def _connect_node(self, node: EdgeNode, connection: BrokerConnection, ts: int) -> None:
+        topic, payload = node.death()
+        connection.set_will(topic, payload)
+        command_topic = node.topic("NCMD")
+        await connection.connect(
+            subscribe=command_topic,
+            on_message=lambda payload: self._on_command(node.node, payload),
+        )
+        for message in node.births(ts):
+            connection.publish(message.topic, message.payload, 0, False)
+
+    def _on_command(self, node: str, payload: bytes) -> None:
+        """An NCMD arrived (in the client's thread): note a rebirth request."""
+        try:
+            metrics = decode(payload).metrics
+        except PayloadError:
+            return
+        if any(m.name == REBIRTH and m.value is True for m in metrics):
+            self._rebirths.add(node)
+
+    async def _rebirth(self, name: str, ts: int) -> None:
+        self._rebirths.discard(name)
+        self.rebirths += 1
+        for message in self.nodes[name].births(ts):
+            self.connections[name].publish(message.topic, message.payload, 0, False)
