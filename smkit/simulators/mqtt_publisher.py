@@ -62,6 +62,7 @@ class MqttPublisher:
             name: BrokerConnection(options.broker, f"smkit-sim-{scenario}-{name}") for name in names
         }
         self._held: dict[str, Message] = {}
+        self._message_chaos = chaos.duplicates + chaos.out_of_order + chaos.malformed > 0
         self._rebirths: set[str] = set()
         self.rebirths = 0
 
@@ -116,6 +117,10 @@ class MqttPublisher:
     async def _send(self, name: str, message: Message) -> None:
         connection = self.connections[name]
         qos, retain = self.options.qos, self.options.retain
+        if not self._message_chaos:
+            connection.publish(message.topic, message.payload, qos, retain)
+            await connection.backpressure()
+            return
         ts = message.values[0].ts
         draw = self.rng.random
         if draw() < self.chaos.malformed:
