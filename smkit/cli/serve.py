@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,9 +21,11 @@ from smkit.simulators.live import parse_speed
 from smkit.simulators.mqtt_client import BrokerSettings
 from smkit.simulators.mqtt_messages import FORMATS
 from smkit.simulators.mqtt_publisher import MqttOptions
-from smkit.simulators.opcua_server import SECURITY_MODES, OpcUaOptions
+from smkit.simulators.opcua_options import SECURITY_MODE_NAMES, OpcUaOptions
 from smkit.simulators.scenario import LoadedScenario
-from smkit.simulators.serve import ServeOptions, ServeReport, serve
+
+if TYPE_CHECKING:
+    from smkit.simulators.serve import ServeOptions, ServeReport
 
 PROTOCOLS = {"opcua": ("opcua",), "mqtt": ("mqtt",), "all": ("opcua", "mqtt")}
 
@@ -156,6 +158,9 @@ def serve_command(  # noqa: PLR0917 - typer maps each parameter to an option
             username=username,
             password=password,
         )
+    # Imported here: asyncua takes half a second to import, and every smkit command would pay it.
+    from smkit.simulators.serve import ServeOptions  # noqa: PLC0415
+
     options = ServeOptions(
         seed=seed,
         duration_s=_duration(duration, "--duration"),
@@ -173,13 +178,16 @@ def serve_command(  # noqa: PLR0917 - typer maps each parameter to an option
 
 async def _serve_until_stopped(loaded: LoadedScenario, options: ServeOptions) -> ServeReport:
     """Serve; SIGINT or SIGTERM stops serving cleanly (the truth file is still written)."""
-    logging.getLogger("asyncua").setLevel(logging.ERROR)
+    # asyncua logs the errors it raises (with tracebacks); smkit reports those itself.
+    logging.getLogger("asyncua").setLevel(logging.CRITICAL)
     reports: list[ServeReport] = []
 
     def ready(endpoints: dict[str, str]) -> None:
         speed = "as fast as possible" if options.speed == float("inf") else f"{options.speed:g}x"
         for name, where in endpoints.items():
             typer.echo(f"serving {loaded.scenario.name} over {name} at {where}, {speed}")
+
+    from smkit.simulators.serve import serve  # noqa: PLC0415 - see serve_command
 
     task = asyncio.create_task(serve(loaded, options, ready, reports.append))
     loop = asyncio.get_running_loop()
@@ -233,9 +241,9 @@ def _source_url(plant: Plant, kind: str, fallback: str) -> str:
 
 
 def _security(modes: list[str]) -> tuple[str, ...]:
-    unknown = [mode for mode in modes if mode not in SECURITY_MODES]
+    unknown = [mode for mode in modes if mode not in SECURITY_MODE_NAMES]
     if unknown:
-        allowed = ", ".join(SECURITY_MODES)
+        allowed = ", ".join(SECURITY_MODE_NAMES)
         raise ConfigError(f"--security: unknown mode {unknown[0]!r} (allowed: {allowed})")
     return tuple(modes)
 

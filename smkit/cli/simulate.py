@@ -13,8 +13,7 @@ from smkit.plant.base import parse_duration_s
 from smkit.simulators.catalog import find_scenario, shipped
 from smkit.simulators.run import simulate
 from smkit.simulators.scenario import load_scenario
-from smkit.simulators.serve import write_truth
-from smkit.simulators.truth import ground_truth
+from smkit.simulators.truth import ground_truth, write_truth
 
 app = typer.Typer(help="Simulated pilot factories with exact ground truth.", no_args_is_help=True)
 

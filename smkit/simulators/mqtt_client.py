@@ -50,15 +50,9 @@ class BrokerConnection:
 
     def __init__(self, settings: BrokerSettings, client_id: str) -> None:
         self.settings = settings
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-        )
-        self.client.max_inflight_messages_set(1000)
-        if settings.username is not None:
-            self.client.username_pw_set(settings.username, settings.password)
-        self.client.on_connect = self._on_connect
-        self.client.on_publish = self._on_publish
-        self.client.on_message = self._on_message
+        self.client_id = client_id
+        self.client = self._new_client()
+        self._will: tuple[str, bytes] | None = None
         self._sent = 0
         self._acked = 0
         self._connected: asyncio.Future[ReasonCode] | None = None
@@ -66,9 +60,22 @@ class BrokerConnection:
         self._subscribe: str | None = None
         self._handler: Callable[[bytes], None] | None = None
 
+    def _new_client(self) -> mqtt.Client:
+        """A fresh paho client for each session (paho leaks its wake-up sockets on restart)."""
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5
+        )
+        client.max_inflight_messages_set(1000)
+        if self.settings.username is not None:
+            client.username_pw_set(self.settings.username, self.settings.password)
+        client.on_connect = self._on_connect
+        client.on_publish = self._on_publish
+        client.on_message = self._on_message
+        return client
+
     def set_will(self, topic: str, payload: bytes) -> None:
-        """The message the broker publishes if this session ends without a clean goodbye."""
-        self.client.will_set(topic, payload, qos=1, retain=False)
+        """The message the broker publishes if the next session ends without a clean goodbye."""
+        self._will = (topic, payload)
 
     async def connect(
         self, subscribe: str | None = None, on_message: Callable[[bytes], None] | None = None
@@ -81,6 +88,9 @@ class BrokerConnection:
         self._loop = asyncio.get_running_loop()
         self._connected = self._loop.create_future()
         self._subscribe, self._handler = subscribe, on_message
+        self.client = self._new_client()
+        if self._will is not None:
+            self.client.will_set(*self._will, qos=1, retain=False)
         try:
             await self._loop.run_in_executor(
                 None, lambda: self.client.connect(host, port, keepalive=30, clean_start=True)

@@ -14,7 +14,6 @@ import errno
 import logging
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,27 +34,22 @@ from smkit.simulators.opcua_nodes import (
     default_namespace,
     engineering_units,
 )
+from smkit.simulators.opcua_options import SECURITY_MODE_NAMES, OpcUaOptions
 from smkit.simulators.signals import SignalValue
 
-SECURITY_MODES = {
-    "none": ua.SecurityPolicyType.NoSecurity,
-    "sign": ua.SecurityPolicyType.Basic256Sha256_Sign,
-    "sign-encrypt": ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
-}
+SECURITY_MODES = dict(
+    zip(
+        SECURITY_MODE_NAMES,
+        (
+            ua.SecurityPolicyType.NoSecurity,
+            ua.SecurityPolicyType.Basic256Sha256_Sign,
+            ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
+        ),
+        strict=True,
+    )
+)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class OpcUaOptions:
-    """How the server is reached: endpoint, security modes, who may log in, whom to trust."""
-
-    endpoint: str = "opc.tcp://127.0.0.1:4840"
-    security: tuple[str, ...] = ("none",)
-    users: Mapping[str, str] = field(default_factory=dict)
-    anonymous: bool = True
-    pki_dir: Path | None = None
-    trusted_clients: Path | None = None
 
 
 def timestamp(ns: int) -> dt.datetime:

@@ -13,16 +13,17 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 from smkit.simulators.chaos import Chaos, ChaosLog, Fault, connection_faults
 from smkit.simulators.live import SimClock, paced
 from smkit.simulators.mqtt_publisher import MqttOptions, MqttPublisher
-from smkit.simulators.opcua_server import OpcUaOptions, SimulatedOpcUaServer
-from smkit.simulators.run import SimulationLog, simulate
+from smkit.simulators.opcua_options import OpcUaOptions
+from smkit.simulators.opcua_server import SimulatedOpcUaServer
+from smkit.simulators.run import simulate
 from smkit.simulators.scenario import LoadedScenario
 from smkit.simulators.signals import SignalValue, signal_values
-from smkit.simulators.truth import ground_truth
+from smkit.simulators.truth import write_truth
 
 
 class Outlet(Protocol):
@@ -118,7 +119,12 @@ async def serve(
         if values_file is not None:
             values_file.close()
         if options.truth_path is not None:
-            write_truth(options.truth_path, log, report)
+            served = {
+                "values": report.served,
+                "until": report.served_until,
+                "finished": report.finished,
+            }
+            write_truth(options.truth_path, log, served, report.chaos.entries)
     return report
 
 
@@ -158,28 +164,3 @@ def _endpoints(options: ServeOptions) -> dict[str, str]:
     if options.mqtt is not None:
         found["mqtt"] = f"{options.mqtt.broker.url} ({options.mqtt.format})"
     return found
-
-
-def truth_document(log: SimulationLog, report: ServeReport | None = None) -> dict[str, Any]:
-    """The truth file's content: exact KPIs per machine and shift, and what was injected."""
-    document: dict[str, Any] = {
-        "scenario": log.scenario,
-        "seed": log.seed,
-        "start": log.start,
-        "end": log.end,
-        "small_stop_threshold_s": log.small_stop_threshold_ns / 1e9,
-        "shifts": [shift.as_json() for shift in ground_truth(log)],
-    }
-    if report is not None:
-        document["served"] = {
-            "values": report.served,
-            "until": report.served_until,
-            "finished": report.finished,
-        }
-        document["chaos"] = report.chaos.entries
-    return document
-
-
-def write_truth(path: Path, log: SimulationLog, report: ServeReport | None = None) -> None:
-    """Write the truth file (sorted keys: the same run gives the same bytes)."""
-    path.write_text(json.dumps(truth_document(log, report), sort_keys=True, indent=1) + "\n")

@@ -91,6 +91,8 @@ class MachineSignals:
             )
             self.process[name] = moved
             noisy = moved + self.rng.gauss(0.0, setting.noise) if setting.noise else moved
+            if _never_negative(setting):
+                noisy = max(0.0, noisy)
             out.append(SignalValue(ts, self.machine.id, name, round(noisy, 3)))
         return out
 
@@ -176,6 +178,11 @@ def _level(setting: ProcessValue, category: StateCategory) -> float:
     if category is StateCategory.UNPLANNED_DOWN and setting.down is not None:
         return setting.down
     return setting.idle
+
+
+def _never_negative(setting: ProcessValue) -> bool:
+    """Noise cannot take a quantity whose levels are all non-negative (a pressure) below zero."""
+    return min(setting.running, setting.idle, setting.down or 0.0) >= 0
 
 
 def _raw_for(state_map: ValueStateMap, category: StateCategory) -> int | str:

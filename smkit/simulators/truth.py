@@ -21,10 +21,13 @@ conventions, which agree on OEE:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
+from typing import Any
 
 from smkit.plant.machine import StateCategory
 from smkit.plant.schedule import Interval, ShiftWindow
@@ -204,3 +207,35 @@ def _ratio(numerator: int | Fraction, denominator: int | Fraction) -> Fraction |
 
 def _day_of(ns_value: int) -> dt.date:
     return dt.datetime.fromtimestamp(ns_value / 10**9, dt.UTC).date()
+
+
+def truth_document(
+    log: SimulationLog,
+    served: dict[str, Any] | None = None,
+    chaos: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The truth file's content: exact KPIs per machine and shift; when served, how far and
+    over what, and every fault chaos mode injected."""
+    document: dict[str, Any] = {
+        "scenario": log.scenario,
+        "seed": log.seed,
+        "start": log.start,
+        "end": log.end,
+        "small_stop_threshold_s": log.small_stop_threshold_ns / 1e9,
+        "shifts": [shift.as_json() for shift in ground_truth(log)],
+    }
+    if served is not None:
+        document["served"] = served
+        document["chaos"] = chaos or []
+    return document
+
+
+def write_truth(
+    path: Path,
+    log: SimulationLog,
+    served: dict[str, Any] | None = None,
+    chaos: list[dict[str, Any]] | None = None,
+) -> None:
+    """Write the truth file (sorted keys: the same run gives the same bytes)."""
+    document = truth_document(log, served, chaos)
+    path.write_text(json.dumps(document, sort_keys=True, indent=1) + "\n")

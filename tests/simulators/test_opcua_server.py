@@ -18,7 +18,8 @@ from smkit.errors import ConfigError
 from smkit.localservers import free_port
 from smkit.simulators.catalog import find_scenario
 from smkit.simulators.chaos import ChaosLog
-from smkit.simulators.opcua_server import OpcUaOptions, SimulatedOpcUaServer
+from smkit.simulators.opcua_options import OpcUaOptions
+from smkit.simulators.opcua_server import SimulatedOpcUaServer
 from smkit.simulators.run import simulate
 from smkit.simulators.scenario import LoadedScenario
 from smkit.simulators.signals import SignalValue, signal_values

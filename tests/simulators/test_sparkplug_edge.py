@@ -1,0 +1,154 @@
+"""The simulator's Sparkplug B edge nodes, decoded with protobuf compiled from the spec's schema."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smkit.localservers import LocalMosquitto
+from smkit.simulators.catalog import find_scenario
+from smkit.simulators.chaos import Chaos, MqttChaos
+from smkit.simulators.live import MAX
+from smkit.simulators.mqtt_client import BrokerSettings
+from smkit.simulators.mqtt_publisher import MqttOptions
+from smkit.simulators.scenario import LoadedScenario
+from smkit.simulators.serve import ServeOptions, serve
+from tests.simulators.mqtt_recorder import Recorder
+
+GROUP = "spBv1.0/im-shop"
+NODE = "presses"
+INT64, BOOLEAN = 4, 11
+SIGNED = {1: 8, 2: 16, 3: 32, 4: 64}
+
+
+@pytest.fixture(scope="module")
+def moulding() -> LoadedScenario:
+    return find_scenario("injection-moulding")
+
+
+def options(broker: LocalMosquitto, values: Path, **extra: Any) -> ServeOptions:
+    return ServeOptions(
+        seed=5,
+        duration_s=900.0,
+        mqtt=MqttOptions(BrokerSettings(broker.url), "sparkplug", qos=0),
+        values_path=values,
+        **{"speed": MAX, **extra},
+    )
+
+
+def decoded(reference_payload: Any, messages: list[tuple[str, bytes]]) -> list[tuple[str, Any]]:
+    out = []
+    for topic, payload in messages:
+        message = reference_payload()
+        message.ParseFromString(payload)
+        out.append((topic, message))
+    return out
+
+
+def metric_value(metric: Any, datatype: int) -> object:
+    raw = getattr(metric, metric.WhichOneof("value"))
+    bits = SIGNED.get(datatype)
+    if bits is not None and raw >> (bits - 1):
+        return raw - (1 << bits)
+    return raw
+
+
+async def test_births_aliases_sequence_and_data_follow_the_spec(
+    moulding: LoadedScenario,
+    mosquitto_server: LocalMosquitto,
+    tmp_path: Path,
+    reference_payload: Any,
+) -> None:
+    values = tmp_path / "values.jsonl"
+    with Recorder(mosquitto_server.url, "spBv1.0/#") as recorder:
+        await serve(moulding, options(mosquitto_server, values))
+        messages = decoded(reference_payload, recorder.settle())
+    kinds = [topic.split("/")[2] for topic, _ in messages]
+    assert kinds[0] == "NBIRTH" and kinds[1:5] == ["DBIRTH"] * 4 and set(kinds[5:]) == {"DDATA"}
+    topic, nbirth = messages[0]
+    assert topic == f"{GROUP}/NBIRTH/{NODE}" and nbirth.seq == 0
+    node_metrics = {m.name: m for m in nbirth.metrics}
+    assert node_metrics["bdSeq"].datatype == INT64 and node_metrics["bdSeq"].long_value == 0
+    rebirth = node_metrics["Node Control/Rebirth"]
+    assert rebirth.datatype == BOOLEAN and rebirth.boolean_value is False
+    assert not rebirth.HasField("alias")
+    births: dict[tuple[str, int], tuple[str, int]] = {}
+    for topic, dbirth in messages[1:5]:
+        device = topic.rsplit("/", 1)[1]
+        for metric in dbirth.metrics:
+            assert metric.HasField("name") and metric.HasField("alias")
+            births[(device, metric.alias)] = (metric.name, metric.datatype)
+    aliases = [alias for _, alias in births]
+    assert len(set(aliases)) == len(aliases), "aliases are unique per edge node"
+    assert [m.seq for _, m in messages] == [i % 256 for i in range(len(messages))]
+    got = []
+    for topic, ddata in messages[5:]:
+        device = topic.rsplit("/", 1)[1]
+        for metric in ddata.metrics:
+            assert not metric.HasField("name") and not metric.HasField("datatype")
+            name, datatype = births[(device, metric.alias)]
+            got.append((metric.timestamp * 1_000_000, device, name, metric_value(metric, datatype)))
+    served = [json.loads(line) for line in values.read_text().splitlines()]
+    want = [(v["ts"], v["machine"], v["signal"], v["value"]) for v in served]
+    assert got == want
+    assert len(got) > 1000
+
+
+async def test_a_dropped_session_sends_ndeath_and_comes_back_with_the_next_bdseq(
+    moulding: LoadedScenario,
+    mosquitto_server: LocalMosquitto,
+    tmp_path: Path,
+    reference_payload: Any,
+) -> None:
+    chaos = Chaos(mqtt=MqttChaos(disconnects_per_hour=12, disconnect_downtime=0.1))
+    with Recorder(mosquitto_server.url, "spBv1.0/#") as recorder:
+        report = await serve(moulding, options(mosquitto_server, tmp_path / "v", chaos=chaos))
+        messages = decoded(reference_payload, recorder.settle())
+    drops = report.chaos.counts()["broker_disconnect"]
+    assert drops >= 1
+    lifecycle = [
+        (topic.split("/")[2], next(m.long_value for m in p.metrics if m.name == "bdSeq"))
+        for topic, p in messages
+        if topic.split("/")[2] in ("NBIRTH", "NDEATH")
+    ]
+    expected = [("NBIRTH", 0)]
+    for session in range(drops):
+        expected += [("NDEATH", session), ("NBIRTH", session + 1)]
+    assert lifecycle == expected
+    deaths = [p for topic, p in messages if "/NDEATH/" in topic]
+    assert all(not p.HasField("seq") for p in deaths), "NDEATH carries no seq"
+
+
+async def test_a_rebirth_command_republishes_every_birth_with_the_same_bdseq(
+    moulding: LoadedScenario,
+    mosquitto_server: LocalMosquitto,
+    tmp_path: Path,
+    reference_payload: Any,
+) -> None:
+    with Recorder(mosquitto_server.url, "spBv1.0/#") as recorder:
+        run = asyncio.create_task(
+            serve(moulding, options(mosquitto_server, tmp_path / "v", speed=300.0))
+        )
+        while not any("/NBIRTH/" in topic for topic, _ in recorder.messages):
+            await asyncio.sleep(0.05)
+        command = reference_payload(timestamp=0)
+        command.metrics.add(name="Node Control/Rebirth", datatype=BOOLEAN, boolean_value=True)
+        recorder.publish(f"{GROUP}/NCMD/{NODE}", command.SerializeToString())
+        report = await run
+        messages = decoded(reference_payload, recorder.settle())
+    births = [(i, p) for i, (topic, p) in enumerate(messages) if "/NBIRTH/" in topic]
+    assert len(births) == 2 and report.served["mqtt"] > 0
+    (first, _), (second, again) = births
+    assert again.seq == 0
+    assert next(m.long_value for m in again.metrics if m.name == "bdSeq") == 0
+    assert [t.split("/")[2] for t, _ in messages[second + 1 : second + 5]] == ["DBIRTH"] * 4
+    reborn = messages[second + 1][1]
+    assert all(m.HasField("name") for m in reborn.metrics)
+    assert any(m.HasField("string_value") and not m.is_null for m in reborn.metrics), (
+        "births after a rebirth carry the current values"
+    )
+    assert first == 0
