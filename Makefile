@@ -32,6 +32,7 @@ test: $(STAMP) servers
 bench: $(STAMP) servers
 	$(PY) benchmarks/historian_write.py
 	$(PY) benchmarks/simulator_model.py
+	$(PY) benchmarks/simulator_serving.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check smkit tests benchmarks

@@ -89,9 +89,11 @@ class ChaosLog:
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
 
-    def record(self, ts: int, protocol: str, kind: str, **details: Any) -> None:
-        """Note one injected fault at simulated instant ``ts``."""
-        self.entries.append({"ts": ts, "protocol": protocol, "kind": kind, **details})
+    def record(self, ts: int, protocol: str, kind: str, **details: Any) -> dict[str, Any]:
+        """Note one injected fault at simulated instant ``ts``; the entry can be completed later."""
+        entry = {"ts": ts, "protocol": protocol, "kind": kind, **details}
+        self.entries.append(entry)
+        return entry
 
     def counts(self) -> dict[str, int]:
         """How many faults of each kind were injected."""

@@ -15,6 +15,7 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
+from typing import Any
 
 from smkit.connectors.mqtt.sparkplug import REBIRTH, decode
 from smkit.errors import PayloadError
@@ -62,6 +63,9 @@ class MqttPublisher:
             name: BrokerConnection(options.broker, f"smkit-sim-{scenario}-{name}") for name in names
         }
         self._held: dict[str, Message] = {}
+        self._away = False
+        self._backlog: list[SignalValue] = []
+        self._comeback: asyncio.Task[None] | None = None
         self._message_chaos = chaos.duplicates + chaos.out_of_order + chaos.malformed > 0
         self._rebirths: set[str] = set()
         self.rebirths = 0
@@ -76,6 +80,8 @@ class MqttPublisher:
 
     async def stop(self) -> None:
         """Publish what is held back, wait for the broker's acknowledgements, disconnect."""
+        if self._comeback is not None:
+            await self._comeback
         for name, connection in self.connections.items():
             held = self._held.pop(name, None)
             if held is not None:
@@ -83,7 +89,43 @@ class MqttPublisher:
             await connection.close()
 
     async def publish(self, values: Sequence[SignalValue]) -> int:
-        """Publish a batch of values; returns how many values went out."""
+        """Publish a batch of values (or keep them while away); returns how many go out."""
+        if self._away:
+            self._backlog.extend(values)
+            return len(values)
+        return await self._publish_now(values)
+
+    async def disconnect_for(self, ts: int, downtime_s: float) -> None:
+        """Drop every session with its will; come back after ``downtime_s`` wall seconds.
+
+        Values due meanwhile are kept and published, in order, once the sessions are back.
+        """
+        if self._away:
+            self.chaos_log.record(ts, "mqtt", "broker_disconnect", skipped="already away")
+            return
+        for connection in self.connections.values():
+            await connection.drop_with_will()
+        self._away = True
+        entry = self.chaos_log.record(
+            ts, "mqtt", "broker_disconnect", downtime_s=downtime_s, values_delayed=0
+        )
+        self._comeback = asyncio.create_task(self._come_back(entry, downtime_s))
+
+    async def _come_back(self, entry: dict[str, Any], downtime_s: float) -> None:
+        await asyncio.sleep(downtime_s)
+        for name, connection in self.connections.items():
+            if self.sparkplug:
+                self.nodes[name].new_session()
+                await self._connect_node(self.nodes[name], connection, entry["ts"])
+            else:
+                await connection.connect()
+        while self._backlog:
+            backlog, self._backlog = self._backlog, []
+            entry["values_delayed"] += len(backlog)
+            await self._publish_now(backlog)
+        self._away = False
+
+    async def _publish_now(self, values: Sequence[SignalValue]) -> int:
         sent = 0
         for name, message in self._messages(values):
             await self._send(name, message)
@@ -91,19 +133,6 @@ class MqttPublisher:
         for name in sorted(self._rebirths):
             await self._rebirth(name, values[-1].ts)
         return sent
-
-    async def disconnect_for(self, ts: int, downtime_s: float) -> None:
-        """Drop every session with its will, stay away ``downtime_s`` wall seconds, come back."""
-        for connection in self.connections.values():
-            await connection.drop_with_will()
-        await asyncio.sleep(downtime_s)
-        for name, connection in self.connections.items():
-            if self.sparkplug:
-                self.nodes[name].new_session()
-                await self._connect_node(self.nodes[name], connection, ts)
-            else:
-                await connection.connect()
-        self.chaos_log.record(ts, "mqtt", "broker_disconnect", downtime_s=downtime_s)
 
     def _messages(self, values: Sequence[SignalValue]) -> Iterator[tuple[str, Message]]:
         if not self.sparkplug:

@@ -97,6 +97,7 @@ class SimulatedOpcUaServer:
         self._restarts = 0
         self._shift = False
         self._replayed: list[SignalValue] = []
+        self._comeback: asyncio.Task[None] | None = None
         self.missed = 0
 
     @property
@@ -106,12 +107,12 @@ class SimulatedOpcUaServer:
 
     async def start(self) -> None:
         """Build the address space and listen."""
-        self._server = await self._build(extra_namespaces=self._restarts if self._shift else 0)
+        server = await self._build(extra_namespaces=self._restarts if self._shift else 0)
         try:
-            await self._server.start()
-        except OSError as exc:
-            self._server = None  # asyncua stopped its internal server already
+            await server.start()
+        except OSError as exc:  # asyncua has stopped its internal server already
             raise _listen_error(self.options.endpoint, exc) from None
+        self._server = server
         for key, value in self._latest.items():
             await self._write(self._node_ids[key], value)
             self._replayed.append(value)
@@ -127,7 +128,18 @@ class SimulatedOpcUaServer:
         return replayed
 
     async def stop(self) -> None:
-        """Stop listening; clients see the connection close."""
+        """Stop listening (after a restart under way has finished); clients see the close."""
+        if self._comeback is not None:
+            await self._comeback
+            self._comeback = None
+        await self._stop_listening()
+
+    async def settled(self) -> None:
+        """Wait until a restart under way has finished."""
+        if self._comeback is not None:
+            await self._comeback
+
+    async def _stop_listening(self) -> None:
         if self._server is not None:
             await self._server.stop()
             self._server = None
@@ -148,6 +160,7 @@ class SimulatedOpcUaServer:
         """Cut every client connection; the server stays up."""
         server = self._server
         if server is None:
+            self.chaos_log.record(ts, "opcua", "session_drop", skipped="server down")
             return
         transports = list(server.iserver.asyncio_transports)
         for transport in transports:
@@ -155,21 +168,33 @@ class SimulatedOpcUaServer:
         self.chaos_log.record(ts, "opcua", "session_drop", connections=len(transports))
 
     async def restart(self, ts: int, downtime_s: float, shift_namespace: bool) -> None:
-        """Stop, stay down for ``downtime_s`` wall seconds, start again (maybe shifted)."""
+        """Stop now; come back after ``downtime_s`` wall seconds (and its start-up time).
+
+        The machines run on meanwhile: values due while the server is down are never shown,
+        as with a controller that reboots, and the truth file counts them.
+        """
+        if self._server is None:
+            self.chaos_log.record(ts, "opcua", "server_restart", skipped="server down")
+            return
         self._shift = shift_namespace
-        await self.stop()
-        missed_before = self.missed
-        await asyncio.sleep(downtime_s)
-        self._restarts += 1
-        await self.start()
-        self.chaos_log.record(
+        await self._stop_listening()
+        entry = self.chaos_log.record(
             ts,
             "opcua",
             "server_restart",
             downtime_s=downtime_s,
-            values_missed=self.missed - missed_before,
-            namespace_shift=self._restarts if shift_namespace else 0,
+            values_missed=0,
+            namespace_shift=self._restarts + 1 if shift_namespace else 0,
         )
+        self._comeback = asyncio.create_task(self._come_back(entry, downtime_s, self.missed))
+
+    async def _come_back(
+        self, entry: dict[str, Any], downtime_s: float, missed_before: int
+    ) -> None:
+        await asyncio.sleep(downtime_s)
+        self._restarts += 1
+        await self.start()
+        entry["values_missed"] = self.missed - missed_before
 
     async def _build(self, extra_namespaces: int) -> Server:
         server = Server()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,11 +18,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from smkit.errors import ConfigError
 from smkit.localservers import free_port
 from smkit.simulators.catalog import find_scenario
-from smkit.simulators.chaos import ChaosLog
+from smkit.simulators.chaos import Chaos, ChaosLog, OpcUaChaos, connection_faults
+from smkit.simulators.live import MAX
 from smkit.simulators.opcua_options import OpcUaOptions
 from smkit.simulators.opcua_server import SimulatedOpcUaServer
 from smkit.simulators.run import simulate
 from smkit.simulators.scenario import LoadedScenario
+from smkit.simulators.serve import ServeOptions, serve
 from smkit.simulators.signals import SignalValue, signal_values
 
 NSU = "urn:smkit:sim:cnc-cell"
@@ -138,15 +141,20 @@ async def test_a_restart_can_shift_the_namespace_index_and_comes_back_with_the_l
     async with Client(served.endpoint) as client:
         before = (await client.get_namespace_array()).index(NSU)
     await served.restart(values[100].ts, 0.2, shift_namespace=True)
+    assert not served.is_up
+    await served.publish(values[100:110])
+    await served.settled()
+    assert served.missed == 10
     assert served.take_replayed(), "the latest values are written again"
     async with Client(served.endpoint) as client:
         after = (await client.get_namespace_array()).index(NSU)
         state = await node(client, "vmc-01.State")
-        latest = [v for v in values[:100] if (v.machine, v.signal) == ("vmc-01", "state")][-1]
+        latest = [v for v in values[:110] if (v.machine, v.signal) == ("vmc-01", "state")][-1]
         assert await state.read_value() == latest.value  # type: ignore[attr-defined]
     assert after == before + 1
     entry = served.chaos_log.entries[-1]
     assert entry["kind"] == "server_restart" and entry["namespace_shift"] == 1
+    assert entry["values_missed"] == 10
 
 
 async def test_dropping_sessions_disconnects_clients_but_the_server_stays_up(
@@ -237,3 +245,34 @@ async def test_sign_and_encrypt_with_a_user_and_a_trust_list(
     finally:
         await server.stop()
     assert (tmp_path / "pki" / "server-cert.der").exists()
+
+
+async def test_served_with_chaos_the_truth_lists_every_restart_and_session_drop(
+    cnc: LoadedScenario, tmp_path: Path
+) -> None:
+    chaos = Chaos(
+        opcua=OpcUaChaos(
+            session_drops_per_hour=2, restarts_per_hour=1.5, restart_downtime=0.1,
+            shift_namespace_on_restart=True,
+        )
+    )  # fmt: skip
+    options = ServeOptions(
+        seed=8, duration_s=2 * 3600, speed=MAX, chaos=chaos, values_path=tmp_path / "v.jsonl",
+        opcua=OpcUaOptions(f"opc.tcp://127.0.0.1:{free_port()}"),
+    )  # fmt: skip
+    report = await serve(cnc, options)
+    log = simulate(cnc, 8, 2 * 3600)
+    planned = connection_faults(chaos, 8, log.start, log.end)
+    assert [(e["ts"], e["kind"]) for e in report.chaos.entries] == [(f.ts, f.kind) for f in planned]
+    restarts = [e for e in report.chaos.entries if e["kind"] == "server_restart"]
+    shifts = [e["namespace_shift"] for e in restarts if "skipped" not in e]
+    assert shifts == list(range(1, len(shifts) + 1))
+    assert planned == connection_faults(chaos, 8, log.start, log.end), "same seed, same faults"
+    assert planned != connection_faults(chaos, 9, log.start, log.end)
+    done = [e for e in restarts if "skipped" not in e]
+    assert done and all(e["values_missed"] > 0 for e in done), "machines run on meanwhile"
+    lines = [json.loads(line) for line in (tmp_path / "v.jsonl").read_text().splitlines()]
+    served = {(v["ts"], v["machine"], v["signal"]) for v in lines}
+    produced = {(v.ts, v.machine, v.signal) for v in signal_values(cnc.scenario, cnc.plant, log)}
+    missed = sum(e["values_missed"] for e in done)
+    assert served < produced and len(produced - served) <= missed, "the gap is not served"
