@@ -66,6 +66,7 @@ class MqttPublisher:
         self._away = False
         self._backlog: list[SignalValue] = []
         self._comeback: asyncio.Task[None] | None = None
+        self._flushing = asyncio.Lock()
         self._message_chaos = chaos.duplicates + chaos.out_of_order + chaos.malformed > 0
         self._rebirths: set[str] = set()
         self.rebirths = 0
@@ -77,6 +78,11 @@ class MqttPublisher:
                 await self._connect_node(self.nodes[name], connection, ts)
             else:
                 await connection.connect()
+                connection.after_reopen = self._after_reopen
+
+    async def _after_reopen(self) -> None:
+        if not self._away:
+            await self._flush_backlog()
 
     async def stop(self) -> None:
         """Publish what is held back, wait for the broker's acknowledgements, disconnect."""
@@ -90,7 +96,7 @@ class MqttPublisher:
 
     async def publish(self, values: Sequence[SignalValue]) -> int:
         """Publish a batch of values (or keep them while away); returns how many go out."""
-        if self._away:
+        if self._away or self._backlog or not all(c.connected for c in self.connections.values()):
             self._backlog.extend(values)
             return len(values)
         return await self._publish_now(values)
@@ -119,11 +125,18 @@ class MqttPublisher:
                 await self._connect_node(self.nodes[name], connection, entry["ts"])
             else:
                 await connection.connect()
-        while self._backlog:
-            backlog, self._backlog = self._backlog, []
-            entry["values_delayed"] += len(backlog)
-            await self._publish_now(backlog)
+        entry["values_delayed"] = await self._flush_backlog()
         self._away = False
+
+    async def _flush_backlog(self) -> int:
+        """Publish, in order, the values kept while a session was down; returns how many."""
+        flushed = 0
+        async with self._flushing:
+            while self._backlog:
+                backlog, self._backlog = self._backlog, []
+                flushed += len(backlog)
+                await self._publish_now(backlog)
+        return flushed
 
     async def _publish_now(self, values: Sequence[SignalValue]) -> int:
         sent = 0
@@ -170,18 +183,31 @@ class MqttPublisher:
         await connection.backpressure()
 
     async def _connect_node(self, node: EdgeNode, connection: BrokerConnection, ts: int) -> None:
-        topic, payload = node.death()
-        connection.set_will(topic, payload)
-        command_topic = node.topic("NCMD")
+        """Open the node's session with its NDEATH as will, listen for commands, announce it."""
+        connection.set_will(*node.death())
         await connection.connect(
-            subscribe=command_topic,
+            subscribe=node.topic("NCMD"),
             on_message=lambda payload: self._on_command(node.node, payload),
         )
+        self._births(node, connection, ts)
+
+        def next_session() -> None:  # the broker dropped us: the next session has a new bdSeq
+            node.new_session()
+            connection.set_will(*node.death())
+
+        async def announce() -> None:
+            latest = max((value.ts for value in node.current.values()), default=ts)
+            self._births(node, connection, latest)
+            await self._after_reopen()
+
+        connection.before_reopen, connection.after_reopen = next_session, announce
+
+    def _births(self, node: EdgeNode, connection: BrokerConnection, ts: int) -> None:
         for message in node.births(ts):
             connection.publish(message.topic, message.payload, 0, False)
 
     def _on_command(self, node: str, payload: bytes) -> None:
-        """An NCMD arrived (in the client's thread): note a rebirth request."""
+        """An NCMD arrived: note a rebirth request (served before the next data)."""
         try:
             metrics = decode(payload).metrics
         except PayloadError:
@@ -192,5 +218,4 @@ class MqttPublisher:
     async def _rebirth(self, name: str, ts: int) -> None:
         self._rebirths.discard(name)
         self.rebirths += 1
-        for message in self.nodes[name].births(ts):
-            self.connections[name].publish(message.topic, message.payload, 0, False)
+        self._births(self.nodes[name], self.connections[name], ts)

@@ -25,6 +25,8 @@ class Recorder:
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *args: self._subscribed.set()
         self.client.on_message = self._on_message
+        self.client.on_disconnect = lambda *args: self._subscribed.clear()
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
 
     def __enter__(self) -> Recorder:
         self.client.connect(*self.address)
@@ -40,6 +42,10 @@ class Recorder:
     ) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+    def wait_subscribed(self, timeout_s: float = 30.0) -> None:
+        """Wait until (re)subscribed, e.g. after the broker restarted."""
+        assert self._subscribed.wait(timeout_s), "the recorder could not subscribe again"
 
     def publish(self, topic: str, payload: bytes) -> None:
         self.client.publish(topic, payload, qos=1).wait_for_publish(10)

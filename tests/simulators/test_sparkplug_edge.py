@@ -154,3 +154,34 @@ async def test_a_rebirth_command_republishes_every_birth_with_the_same_bdseq(
         "births after a rebirth carry the current values"
     )
     assert first == 0
+
+
+async def test_after_the_broker_restarts_the_node_comes_back_with_a_new_bdseq(
+    moulding: LoadedScenario, tmp_path: Path, reference_payload: Any
+) -> None:
+    broker = LocalMosquitto(tmp_path / "broker")
+    broker.start()
+    try:
+        with Recorder(broker.url, "spBv1.0/#") as recorder:
+            run = asyncio.create_task(serve(moulding, options(broker, tmp_path / "v", speed=200.0)))
+            while not any("/DDATA/" in topic for topic, _ in recorder.messages):
+                await asyncio.sleep(0.05)
+            await asyncio.to_thread(broker.stop)
+            await asyncio.to_thread(broker.start)
+            await asyncio.to_thread(recorder.wait_subscribed)
+            await asyncio.sleep(1.0)  # the node is back too (its NBIRTH may have gone unseen)
+            command = reference_payload(timestamp=0)
+            command.metrics.add(name="Node Control/Rebirth", datatype=BOOLEAN, boolean_value=True)
+            recorder.publish(f"{GROUP}/NCMD/{NODE}", command.SerializeToString())
+            report = await run
+            messages = decoded(reference_payload, recorder.settle())
+    finally:
+        broker.stop()
+    births = [
+        next(m.long_value for m in p.metrics if m.name == "bdSeq")
+        for topic, p in messages
+        if "/NBIRTH/" in topic
+    ]
+    assert births[0] == 0 and births[-1] == 1, "the new session has the next bdSeq"
+    after = [p for topic, p in messages if "/DDATA/" in topic][-1]
+    assert after.timestamp * 1_000_000 > report.served_until - 60 * 10**9, "data flows again"
