@@ -10,57 +10,29 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from smkit.connectors.mqtt.sparkplug.model import (
-    FIXED32,
-    FIXED64,
-    LENGTH,
-    M_ALIAS,
-    M_BOOL,
-    M_BYTES,
-    M_CONTAINERS,
-    M_DATATYPE,
-    M_DOUBLE,
-    M_FLOAT,
-    M_HISTORICAL,
-    M_INT,
-    M_LONG,
-    M_NAME,
-    M_NULL,
-    M_PROPERTIES,
-    M_STRING,
-    M_TIMESTAMP,
-    M_TRANSIENT,
-    P_BOOL,
-    P_DOUBLE,
-    P_FLOAT,
-    P_INT,
-    P_LONG,
-    P_NULL,
-    P_STRING,
-    P_TYPE,
-    SIGNED_BITS,
-    VARINT,
-    DataType,
-    Metric,
-    Payload,
-    Scalar,
-)
+from smkit.connectors.mqtt.sparkplug import model as schema
+from smkit.connectors.mqtt.sparkplug.model import DataType, Metric, Payload, Scalar
 from smkit.errors import PayloadError
 
 Field = tuple[int, int, int | bytes]
 MAX_FIELD_NUMBER = 2**29 - 1
 
 _VALUE_KINDS = {
-    M_INT: VARINT,
-    M_LONG: VARINT,
-    M_FLOAT: FIXED32,
-    M_DOUBLE: FIXED64,
-    M_BOOL: VARINT,
-    M_STRING: LENGTH,
-    M_BYTES: LENGTH,
+    schema.M_INT: schema.VARINT,
+    schema.M_LONG: schema.VARINT,
+    schema.M_FLOAT: schema.FIXED32,
+    schema.M_DOUBLE: schema.FIXED64,
+    schema.M_BOOL: schema.VARINT,
+    schema.M_STRING: schema.LENGTH,
+    schema.M_BYTES: schema.LENGTH,
 }
-_PROPERTY_VALUE_FIELDS = {P_INT: M_INT, P_LONG: M_LONG, P_FLOAT: M_FLOAT, P_DOUBLE: M_DOUBLE}
-_PROPERTY_VALUE_FIELDS |= {P_BOOL: M_BOOL, P_STRING: M_STRING}
+_PROPERTY_VALUE_FIELDS = {
+    schema.P_INT: schema.M_INT,
+    schema.P_LONG: schema.M_LONG,
+    schema.P_FLOAT: schema.M_FLOAT,
+    schema.P_DOUBLE: schema.M_DOUBLE,
+}
+_PROPERTY_VALUE_FIELDS |= {schema.P_BOOL: schema.M_BOOL, schema.P_STRING: schema.M_STRING}
 
 
 def decode(data: bytes) -> Payload:
@@ -85,7 +57,7 @@ def decode(data: bytes) -> Payload:
 
 def interpret(value: Scalar, datatype: DataType | None) -> Scalar:
     """A raw field value read as ``datatype`` (two's complement for the signed integers)."""
-    bits = SIGNED_BITS.get(datatype) if datatype is not None else None
+    bits = schema.SIGNED_BITS.get(datatype) if datatype is not None else None
     if bits is None or not isinstance(value, int) or isinstance(value, bool):
         return value
     value &= (1 << bits) - 1
@@ -96,28 +68,28 @@ def _metric(data: bytes, index: int) -> Metric:
     where = f"metric {index}"
     name = alias = timestamp = None
     datatype: DataType | None = None
-    flags = {M_HISTORICAL: False, M_TRANSIENT: False, M_NULL: False}
+    flags = {schema.M_HISTORICAL: False, schema.M_TRANSIENT: False, schema.M_NULL: False}
     properties: dict[str, Scalar] = {}
     value: Scalar = None
     unsupported = False
     for number, wire, raw in _fields(data, where):
-        if number == M_NAME:
+        if number == schema.M_NAME:
             name = _text(raw, wire, f"{where} name")
-        elif number == M_ALIAS:
+        elif number == schema.M_ALIAS:
             alias = _int(raw, wire, f"{where} alias")
-        elif number == M_TIMESTAMP:
+        elif number == schema.M_TIMESTAMP:
             timestamp = _int(raw, wire, f"{where} timestamp")
-        elif number == M_DATATYPE:
+        elif number == schema.M_DATATYPE:
             datatype = _datatype(_int(raw, wire, f"{where} datatype"))
         elif number in flags:
             flags[number] = bool(_int(raw, wire, f"{where} flag {number}"))
-        elif number == M_PROPERTIES:
+        elif number == schema.M_PROPERTIES:
             properties = _properties(_bytes(raw, wire, f"{where} properties"), where)
         elif number in _VALUE_KINDS:
             value = _value(number, wire, raw, where)
-        elif number in M_CONTAINERS:
+        elif number in schema.M_CONTAINERS:
             unsupported = True
-    if flags[M_NULL]:
+    if flags[schema.M_NULL]:
         value = None
     return Metric(
         name,
@@ -125,9 +97,9 @@ def _metric(data: bytes, index: int) -> Metric:
         timestamp,
         datatype,
         interpret(value, datatype),
-        flags[M_NULL],
-        flags[M_HISTORICAL],
-        flags[M_TRANSIENT],
+        flags[schema.M_NULL],
+        flags[schema.M_HISTORICAL],
+        flags[schema.M_TRANSIENT],
         properties,
         unsupported,
     )
@@ -136,13 +108,13 @@ def _metric(data: bytes, index: int) -> Metric:
 def _value(number: int, wire: int, raw: int | bytes, where: str) -> Scalar:
     if wire != _VALUE_KINDS[number]:
         raise PayloadError(f"{where}: value field {number} has wire type {wire}")
-    if number == M_FLOAT:
+    if number == schema.M_FLOAT:
         return float(struct.unpack("<f", _bytes(raw, wire, where))[0])
-    if number == M_DOUBLE:
+    if number == schema.M_DOUBLE:
         return float(struct.unpack("<d", _bytes(raw, wire, where))[0])
-    if number == M_BOOL:
+    if number == schema.M_BOOL:
         return bool(raw)
-    if number == M_STRING:
+    if number == schema.M_STRING:
         return _text(raw, wire, f"{where} string value")
     return raw
 
@@ -164,9 +136,9 @@ def _property_value(data: bytes, where: str) -> Scalar:
     datatype: DataType | None = None
     value: Scalar = None
     for number, wire, raw in _fields(data, f"{where} property"):
-        if number == P_TYPE:
+        if number == schema.P_TYPE:
             datatype = _datatype(_int(raw, wire, f"{where} property type"))
-        elif number == P_NULL and raw:
+        elif number == schema.P_NULL and raw:
             return None
         elif number in _PROPERTY_VALUE_FIELDS:
             value = _value(_PROPERTY_VALUE_FIELDS[number], wire, raw, f"{where} property")
@@ -190,14 +162,14 @@ def _fields(data: bytes, where: str) -> Iterator[Field]:
         if not 0 < number <= MAX_FIELD_NUMBER or key >> 32:
             raise PayloadError(f"{where}: field number {number} out of range at byte {pos}")
         value: int | bytes
-        if wire == VARINT:
+        if wire == schema.VARINT:
             value, pos = _varint(data, pos, where)
             yield number, wire, value
             continue
-        if wire == LENGTH:
+        if wire == schema.LENGTH:
             size, pos = _varint(data, pos, where)
-        elif wire in (FIXED64, FIXED32):
-            size = 8 if wire == FIXED64 else 4
+        elif wire in (schema.FIXED64, schema.FIXED32):
+            size = 8 if wire == schema.FIXED64 else 4
         else:
             raise PayloadError(f"{where}: unsupported wire type {wire} at byte {pos}")
         if pos + size > end:
@@ -221,7 +193,7 @@ def _varint(data: bytes, pos: int, where: str) -> tuple[int, int]:
 
 
 def _int(raw: int | bytes, wire: int, what: str) -> int:
-    if wire != VARINT or not isinstance(raw, int):
+    if wire != schema.VARINT or not isinstance(raw, int):
         raise PayloadError(f"{what} must be a varint, got wire type {wire}")
     return raw
 

@@ -4,43 +4,8 @@ from __future__ import annotations
 
 import struct
 
-from smkit.connectors.mqtt.sparkplug.model import (
-    BYTES_FIELD,
-    FIXED32,
-    FIXED64,
-    INT_FIELD,
-    LENGTH,
-    LONG_FIELD,
-    M_ALIAS,
-    M_BOOL,
-    M_BYTES,
-    M_DATATYPE,
-    M_DOUBLE,
-    M_FLOAT,
-    M_HISTORICAL,
-    M_INT,
-    M_LONG,
-    M_NAME,
-    M_NULL,
-    M_PROPERTIES,
-    M_STRING,
-    M_TIMESTAMP,
-    M_TRANSIENT,
-    P_BOOL,
-    P_DOUBLE,
-    P_FLOAT,
-    P_INT,
-    P_LONG,
-    P_NULL,
-    P_STRING,
-    P_TYPE,
-    TEXT_FIELD,
-    VARINT,
-    DataType,
-    Metric,
-    Payload,
-    Scalar,
-)
+from smkit.connectors.mqtt.sparkplug import model as schema
+from smkit.connectors.mqtt.sparkplug.model import DataType, Metric, Payload, Scalar
 
 
 def encode(payload: Payload) -> bytes:
@@ -62,22 +27,22 @@ def encode(payload: Payload) -> bytes:
 def _encode_metric(metric: Metric) -> bytes:
     out = bytearray()
     if metric.name is not None:
-        _tag_bytes(out, M_NAME, metric.name.encode())
+        _tag_bytes(out, schema.M_NAME, metric.name.encode())
     if metric.alias is not None:
-        _tag_varint(out, M_ALIAS, metric.alias)
+        _tag_varint(out, schema.M_ALIAS, metric.alias)
     if metric.timestamp is not None:
-        _tag_varint(out, M_TIMESTAMP, metric.timestamp)
+        _tag_varint(out, schema.M_TIMESTAMP, metric.timestamp)
     if metric.datatype is not None and metric.send_datatype:
-        _tag_varint(out, M_DATATYPE, metric.datatype)
+        _tag_varint(out, schema.M_DATATYPE, metric.datatype)
     for number, flag in (
-        (M_HISTORICAL, metric.is_historical),
-        (M_TRANSIENT, metric.is_transient),
-        (M_NULL, metric.is_null),
+        (schema.M_HISTORICAL, metric.is_historical),
+        (schema.M_TRANSIENT, metric.is_transient),
+        (schema.M_NULL, metric.is_null),
     ):
         if flag:
             _tag_varint(out, number, 1)
     if metric.properties:
-        _tag_bytes(out, M_PROPERTIES, _encode_properties(metric.properties))
+        _tag_bytes(out, schema.M_PROPERTIES, _encode_properties(metric.properties))
     if not metric.is_null and metric.value is not None:
         if metric.datatype is None:
             raise ValueError(f"metric {metric.name!r} has a value but no datatype")
@@ -85,8 +50,24 @@ def _encode_metric(metric: Metric) -> bytes:
     return bytes(out)
 
 
-_METRIC_VALUE_FIELDS = (M_INT, M_LONG, M_FLOAT, M_DOUBLE, M_BOOL, M_STRING, M_BYTES)
-_PROPERTY_VALUE_FIELDS = (P_INT, P_LONG, P_FLOAT, P_DOUBLE, P_BOOL, P_STRING, 0)
+_METRIC_VALUE_FIELDS = (
+    schema.M_INT,
+    schema.M_LONG,
+    schema.M_FLOAT,
+    schema.M_DOUBLE,
+    schema.M_BOOL,
+    schema.M_STRING,
+    schema.M_BYTES,
+)
+_PROPERTY_VALUE_FIELDS = (
+    schema.P_INT,
+    schema.P_LONG,
+    schema.P_FLOAT,
+    schema.P_DOUBLE,
+    schema.P_BOOL,
+    schema.P_STRING,
+    0,
+)
 
 
 def _encode_value(
@@ -94,19 +75,19 @@ def _encode_value(
 ) -> None:
     """Write ``value`` into the value field its datatype uses (metric or property numbering)."""
     int_f, long_f, float_f, double_f, bool_f, string_f, bytes_f = fields
-    if datatype in INT_FIELD and isinstance(value, int):
+    if datatype in schema.INT_FIELD and isinstance(value, int):
         _tag_varint(out, int_f, value & 0xFFFFFFFF)
-    elif datatype in LONG_FIELD and isinstance(value, int):
+    elif datatype in schema.LONG_FIELD and isinstance(value, int):
         _tag_varint(out, long_f, value & 0xFFFFFFFFFFFFFFFF)
     elif datatype is DataType.FLOAT and isinstance(value, int | float):
-        out += _key(float_f, FIXED32) + struct.pack("<f", value)
+        out += _key(float_f, schema.FIXED32) + struct.pack("<f", value)
     elif datatype is DataType.DOUBLE and isinstance(value, int | float):
-        out += _key(double_f, FIXED64) + struct.pack("<d", value)
+        out += _key(double_f, schema.FIXED64) + struct.pack("<d", value)
     elif datatype is DataType.BOOLEAN and isinstance(value, bool):
         _tag_varint(out, bool_f, int(value))
-    elif datatype in TEXT_FIELD and isinstance(value, str):
+    elif datatype in schema.TEXT_FIELD and isinstance(value, str):
         _tag_bytes(out, string_f, value.encode())
-    elif datatype in BYTES_FIELD and isinstance(value, bytes) and bytes_f:
+    elif datatype in schema.BYTES_FIELD and isinstance(value, bytes) and bytes_f:
         _tag_bytes(out, bytes_f, value)
     else:
         raise ValueError(f"cannot write {value!r} as Sparkplug {datatype.name}")
@@ -119,9 +100,9 @@ def _encode_properties(properties: dict[str, Scalar]) -> bytes:
     for value in properties.values():
         item = bytearray()
         datatype = _property_type(value)
-        _tag_varint(item, P_TYPE, datatype)
+        _tag_varint(item, schema.P_TYPE, datatype)
         if value is None:
-            _tag_varint(item, P_NULL, 1)
+            _tag_varint(item, schema.P_NULL, 1)
         else:
             _encode_value(item, datatype, value, _PROPERTY_VALUE_FIELDS)
         _tag_bytes(out, 2, bytes(item))
@@ -152,11 +133,11 @@ def _varint(value: int) -> bytes:
 
 
 def _tag_varint(out: bytearray, number: int, value: int) -> None:
-    out += _key(number, VARINT)
+    out += _key(number, schema.VARINT)
     out += _varint(value)
 
 
 def _tag_bytes(out: bytearray, number: int, data: bytes) -> None:
-    out += _key(number, LENGTH)
+    out += _key(number, schema.LENGTH)
     out += _varint(len(data))
     out += data
