@@ -1,8 +1,9 @@
 """``make demo``: set up a working folder from the example plant and walk through smkit.
 
 It validates the example plant, opens the embedded SQLite historian and the outbox the plant
-names, lists the simulated pilot factories, and runs one for a simulated day, writing its exact
-ground truth. Collecting from the simulators over OPC UA and MQTT joins once they serve.
+names, lists the simulated pilot factories, runs one for a simulated day writing its exact
+ground truth, and serves an hour of it over OPC UA as fast as a client could read it.
+Collecting from the simulators joins with the connectors.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from smkit.localservers import free_port
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "plant.yaml"
 
@@ -38,8 +41,15 @@ def main(folder: Path = Path("demo-data")) -> None:
     run("simulate", "list")
     truth = folder / "cnc-cell-truth.json"
     run("simulate", "truth", "--scenario", "cnc-cell", "--duration", "1d", "--truth", str(truth))
+    values = folder / "cnc-cell-values.jsonl"
+    run(
+        "simulate", "opcua", "--scenario", "cnc-cell", "--duration", "1h", "--speed", "max",
+        "--endpoint", f"opc.tcp://127.0.0.1:{free_port()}", "--values", str(values),
+    )  # fmt: skip
     print(
-        f"\nThe exact ground truth of that simulated day is in {truth}."
+        f"\nThe exact ground truth of that simulated day is in {truth};"
+        f" every value the OPC UA server served is in {values}."
+        "\nServe it live for a client with: smkit simulate opcua -s cnc-cell --speed 60"
         "\nNext: edit demo-data/plant.yaml for your machines and run `smkit validate` on it."
         "\nCollecting from the simulated factories over OPC UA and MQTT, and computing OEE from"
         " what was collected, arrive with the connector and OEE work."
