@@ -11,7 +11,7 @@ import sys
 import typer
 
 from smkit import __version__
-from smkit.cli import historian, outbox, simulate, validate
+from smkit.cli import collect, historian, outbox, simulate, validate
 from smkit.errors import ConfigError, SmkitError
 
 EXIT_USER_ERROR = 2
@@ -25,6 +25,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("validate")(validate.validate)
+app.command("collect")(collect.collect)
+app.command("status")(collect.status)
 app.add_typer(historian.app, name="historian")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(simulate.app, name="simulate")

@@ -1,5 +1,6 @@
 """The plant model (plant.yaml): site → areas → lines → machines, signals, calendars, storage."""
 
+from smkit.connectors.opcua.config import OpcUaSource
 from smkit.plant.calendar import Break, Calendar, PlannedDowntime, Shift, Weekday
 from smkit.plant.loader import load_plant, parse_plant
 from smkit.plant.machine import (
@@ -14,7 +15,7 @@ from smkit.plant.machine import (
     ValueStateMap,
 )
 from smkit.plant.model import Area, Line, MachinePlace, Plant, Site
-from smkit.plant.sources import MqttSource, OpcUaSource
+from smkit.plant.sources import MqttSource
 from smkit.plant.storage import InfluxHistorian, Outbox, SqliteHistorian
 
 __all__ = [

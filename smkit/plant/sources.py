@@ -1,4 +1,4 @@
-"""Connection blocks for data sources; connector options beyond these arrive with the connectors."""
+"""Connection blocks for data sources; each connector defines its own (OPC UA in its folder)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
+from smkit.connectors.opcua.config import OpcUaSource
 from smkit.plant.base import ConfigModel, Identifier
 
 
@@ -17,21 +18,6 @@ def _check_scheme(url: str, allowed: tuple[str, ...]) -> str:
             f"must be a URL {' or '.join(s + '://host:port' for s in allowed)}, got {url!r}"
         )
     return url
-
-
-class OpcUaSource(ConfigModel):
-    """An OPC UA server (PLC, CNC controller, gateway) that machines are read from."""
-
-    kind: Literal["opcua"]
-    id: Identifier
-    endpoint: str
-    username: str | None = None
-    password_env: str | None = None
-
-    @field_validator("endpoint")
-    @classmethod
-    def _endpoint_scheme(cls, value: str) -> str:
-        return _check_scheme(value, ("opc.tcp",))
 
 
 class MqttSource(ConfigModel):

@@ -1,0 +1,76 @@
+"""``smkit collect`` and ``smkit status``: run the collector; show what it last reported."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import time
+from pathlib import Path
+
+import typer
+
+from smkit.cli.common import PlantOption, local_time, table
+from smkit.errors import ConfigError
+from smkit.plant import load_plant
+
+STALE_AFTER_S = 10.0
+
+
+def collect(plant_file: PlantOption = Path("plant.yaml")) -> None:
+    """Collect every source of the plant into its historian until SIGINT or SIGTERM."""
+    from smkit.collector import Collector  # noqa: PLC0415 - asyncua loads only when collecting
+
+    plant = load_plant(plant_file)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # asyncua logs each failure it raises, with tracebacks; the connector reports them itself.
+    logging.getLogger("asyncua").setLevel(logging.CRITICAL)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        collector = Collector(plant)
+        typer.echo(f"collecting {len(collector.connectors)} source(s); stop with Ctrl-C")
+        await collector.run(stop)
+        typer.echo("stopped; everything collected is in the outbox or the historian")
+
+    asyncio.run(run())
+
+
+def status(plant_file: PlantOption = Path("plant.yaml")) -> None:
+    """Show the health the collector of this plant last wrote."""
+    from smkit.collector import health_path  # noqa: PLC0415 - see collect
+
+    plant = load_plant(plant_file)
+    path = health_path(plant)
+    if not path.exists():
+        raise ConfigError(
+            f"{path}: no health file yet (is `smkit collect` running for this plant?)"
+        )
+    document = json.loads(path.read_text())
+    age = time.time() - document["written_at_ns"] / 1e9
+    zone = plant.site.timezone
+    state = "running" if age < STALE_AFTER_S else f"NOT RUNNING (last report {age:.0f} s ago)"
+    typer.echo(f"collector: {state}")
+    rows = []
+    for source in document["sources"]:
+        last = source["last_data_ns"]
+        rows.append([
+            source["source"], "up" if source["connected"] else "down", str(source["samples"]),
+            local_time(last, zone) if last else "-", str(len(source["failed_nodes"])),
+            source["error"] or "",
+        ])  # fmt: skip
+    headers = ["source", "state", "samples", "last data", "failed nodes", "error"]
+    typer.echo(table(headers, rows, empty="no sources"))
+    historian, outbox = document["historian"], document["outbox"]
+    typer.echo(
+        f"historian: {'up' if historian['historian_up'] else 'DOWN'}"
+        f" ({historian['delivered']} delivered, {historian['retries']} retries"
+        f"{', ' + historian['last_error'] if historian['last_error'] else ''})"
+    )
+    typer.echo(
+        f"outbox: {outbox['samples']} samples waiting, {outbox['dead_letters']} dead letters"
+    )

@@ -1,0 +1,121 @@
+"""``smkit collect``: every connector a plant declares, through the outbox, into the historian.
+
+Connectors write only to the outbox (durable before a notification is let go); the forwarder
+drains the outbox into the historian and survives its outages. On stop, connectors hand over
+what they hold, the forwarder delivers what it can within ``flush_s``, and whatever is left
+stays in the outbox for the next start. Health is written to ``<outbox>.health.json`` every
+``HEALTH_EVERY_S`` seconds, which ``smkit status`` reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from smkit.connectors.opcua.config import OpcUaSource
+from smkit.connectors.opcua.connector import OpcUaConnector
+from smkit.connectors.opcua.values import Binding
+from smkit.historian.factory import open_historian
+from smkit.historian.forwarder import Forwarder
+from smkit.historian.outbox import Outbox
+from smkit.plant.model import Plant
+
+HEALTH_EVERY_S = 2.0
+log = logging.getLogger("smkit.collect")
+
+
+def health_path(plant: Plant) -> Path:
+    """Where the collector of this plant writes its health."""
+    return plant.outbox.path.with_suffix(".health.json")
+
+
+def bindings_of(plant: Plant, source_id: str) -> list[Binding]:
+    """The signals of every machine read from ``source_id``."""
+    found = []
+    for place, machine in plant.machines():
+        if machine.source != source_id:
+            continue
+        fields = {**place.model_dump(), "machine": machine.id}
+        for signal in machine.signals:
+            address = signal.address_for(fields)
+            if address is not None:
+                found.append(Binding(machine.id, signal.name, signal.value_type, address))
+    return found
+
+
+class Collector:
+    """Runs a plant's connectors, its outbox and its forwarder until stopped."""
+
+    def __init__(self, plant: Plant, *, flush_s: float = 10.0) -> None:
+        self.plant = plant
+        self.flush_s = flush_s
+        config = plant.outbox
+        self.outbox = Outbox(
+            config.path,
+            max_bytes=config.max_bytes,
+            max_age_s=config.max_age,
+            when_full=config.when_full,
+        )
+        self.historian = open_historian(plant)
+        self.forwarder = Forwarder(self.outbox, self.historian)
+        self.connectors: list[OpcUaConnector] = []
+        for source in plant.sources:
+            if isinstance(source, OpcUaSource):
+                password = plant.secret(source.password_env) if source.password_env else None
+                self.connectors.append(
+                    OpcUaConnector(
+                        source, bindings_of(plant, source.id), self.outbox, password=password
+                    )
+                )
+            else:
+                log.warning("source %s: MQTT sources are not collected yet", source.id)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Collect until ``stop`` is set, then hand over and flush (see the module docstring)."""
+        reporter = asyncio.create_task(self._report(stop))
+        try:
+            await asyncio.gather(
+                self.forwarder.run(stop), *(connector.run(stop) for connector in self.connectors)
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.forwarder.drain(), self.flush_s)
+        finally:
+            reporter.cancel()
+            await self._write_health()
+            await self.outbox.close()
+            await self.historian.close()
+
+    async def _report(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self._write_health()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), HEALTH_EVERY_S)
+
+    async def _write_health(self) -> None:
+        path = health_path(self.plant)
+        document = await self.health()
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+        temporary.replace(path)
+
+    async def health(self) -> dict[str, Any]:
+        """Sources, historian and outbox, as one JSON-ready document."""
+        stats = await self.outbox.stats()
+        return {
+            "written_at_ns": time.time_ns(),
+            "sources": [dataclasses.asdict(c.health) for c in self.connectors],
+            "historian": dataclasses.asdict(self.forwarder.health),
+            "outbox": {
+                "samples": stats.samples,
+                "batches": stats.batches,
+                "bytes": stats.bytes,
+                "dead_letters": stats.dead_letters,
+                **stats.counters,
+            },
+        }

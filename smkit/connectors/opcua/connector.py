@@ -1,0 +1,272 @@
+"""The OPC UA connector: one endpoint, its machines' signals, samples into a sink, until stopped.
+
+Each session starts from scratch (a fresh asyncua client): connect, resolve every address again
+(namespace URIs and browse paths may have moved), then subscribe in chunks the server's operation
+limits allow, or poll. Notifications only enqueue; one task hands batches to the sink (the
+outbox). A watchdog reads the server state every ``WATCHDOG_S``; a failed read, a subscription
+status change or a dead session ends the session, and the loop reconnects with exponential
+backoff and jitter. A node that cannot be resolved or monitored is reported and skipped; the
+others carry on. While disconnected nothing is written: a gap stays a gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from asyncua import Client, ua
+
+from smkit.connectors.common.backoff import Backoff
+from smkit.connectors.common.sample import Sample
+from smkit.connectors.common.sink import Sink
+from smkit.connectors.opcua.addressing import Unresolved, parse_address, resolve
+from smkit.connectors.opcua.config import OpcUaSource
+from smkit.connectors.opcua.session import (
+    MAX_MONITORED_ITEMS_PER_CALL,
+    MAX_NODES_PER_READ,
+    explain,
+    open_client,
+    operation_limit,
+    status_name,
+)
+from smkit.connectors.opcua.values import Binding, sample_from
+from smkit.errors import SmkitError
+
+WATCHDOG_S = 1.0
+BATCH = 5000
+log = logging.getLogger("smkit.opcua")
+
+
+@dataclass
+class SourceHealth:
+    """What the collector reports about one endpoint."""
+
+    source: str
+    endpoint: str
+    connected: bool = False
+    since_ns: int = 0
+    last_data_ns: int | None = None
+    error: str | None = None
+    samples: int = 0
+    sessions: int = 0
+    failed_nodes: dict[str, str] = field(default_factory=dict)
+
+
+class _Session(Exception):
+    """The session has to end (subscription lost); the message says why."""
+
+
+class OpcUaConnector:
+    """Collects the bound signals of one OPC UA source into a sink."""
+
+    def __init__(
+        self,
+        source: OpcUaSource,
+        bindings: Sequence[Binding],
+        sink: Sink,
+        *,
+        password: str | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.source = source
+        self.bindings = list(bindings)
+        self.sink = sink
+        self.password = password
+        self.backoff = backoff or Backoff(initial_s=1.0, max_s=30.0)
+        self.health = SourceHealth(source.id, source.endpoint)
+        self._queue: asyncio.Queue[Sample] = asyncio.Queue()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Collect until ``stop`` is set; reconnect after every failure."""
+        pump = asyncio.create_task(self._pump())
+        try:
+            while not stop.is_set():
+                try:
+                    await self._session(stop)
+                except (OSError, TimeoutError, ConnectionError, ua.UaError, _Session) as error:
+                    self._down(explain(error, self.source))
+                except SmkitError as error:
+                    self._down(str(error))
+                if not stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.backoff.next_delay())
+        finally:
+            self._set_disconnected()
+            await self._queue.join()
+            pump.cancel()
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        client = await open_client(self.source, self.password)
+        await asyncio.wait_for(client.connect(), self.source.connect_timeout)
+        lost: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        try:
+            nodes = await self._resolve(client)
+            self._up()
+            if self.source.mode == "subscribe":
+                await self._subscribe(client, nodes, lost)
+                poller = None
+            else:
+                poller = asyncio.create_task(self._poll(client, nodes, stop))
+            await self._watch(client, stop, lost, poller)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.disconnect(), 2.0)
+
+    async def _resolve(self, client: Client) -> dict[ua.NodeId, Binding]:
+        namespaces = await client.get_namespace_array()
+        nodes: dict[ua.NodeId, Binding] = {}
+        failed: dict[str, str] = {}
+        for binding in self.bindings:
+            try:
+                node_id = await resolve(client, parse_address(binding.address), namespaces)
+            except (Unresolved, ValueError) as error:
+                failed[binding.address] = str(error)
+                continue
+            nodes[node_id] = binding
+        self.health.failed_nodes = failed
+        return nodes
+
+    async def _subscribe(
+        self, client: Client, nodes: dict[ua.NodeId, Binding], lost: asyncio.Future[str]
+    ) -> None:
+        settings = self.source.subscription
+        handler = _Handler(self, nodes, lost)
+        subscription = await client.create_subscription(
+            settings.publishing_interval * 1000, handler
+        )
+        per_call = await operation_limit(
+            client, MAX_MONITORED_ITEMS_PER_CALL, self.source.max_nodes_per_call
+        )
+        requests = [_request(node_id, handle, settings) for handle, node_id in enumerate(nodes, 1)]
+        ids = list(nodes)
+        for start in range(0, len(requests), per_call):
+            results = await subscription.create_monitored_items(requests[start : start + per_call])
+            for node_id, result in zip(ids[start : start + per_call], results, strict=True):
+                if isinstance(result, ua.StatusCode):
+                    self.health.failed_nodes[nodes[node_id].address] = status_name(result.value)
+
+    async def _poll(
+        self, client: Client, nodes: dict[ua.NodeId, Binding], stop: asyncio.Event
+    ) -> None:
+        per_call = await operation_limit(client, MAX_NODES_PER_READ, self.source.max_nodes_per_call)
+        ids = list(nodes)
+        while not stop.is_set():
+            started = time.monotonic()
+            for start in range(0, len(ids), per_call):
+                chunk = ids[start : start + per_call]
+                values = await client.read_attributes([client.get_node(n) for n in chunk])
+                received = time.time_ns()
+                for node_id, data_value in zip(chunk, values, strict=True):
+                    self._accept(sample_from(data_value, nodes[node_id], self.source.timestamp,
+                                             received))  # fmt: skip
+            elapsed = time.monotonic() - started
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), max(0.0, self.source.poll_interval - elapsed))
+
+    async def _watch(
+        self,
+        client: Client,
+        stop: asyncio.Event,
+        lost: asyncio.Future[str],
+        poller: asyncio.Task[None] | None,
+    ) -> None:
+        """Until stopped: the server must answer, the subscription and the poller must live."""
+        state = client.get_node(ua.NodeId(ua.ObjectIds.Server_ServerStatus_State))
+        while not stop.is_set():
+            if lost.done():
+                raise _Session(lost.result())
+            if poller is not None and poller.done():
+                poller.result()  # raises what ended it
+            value = await asyncio.wait_for(state.read_value(), self.source.request_timeout)
+            if value != ua.ServerState.Running:
+                raise _Session(f"the server is {ua.ServerState(value).name}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), WATCHDOG_S)
+        if poller is not None:
+            await poller
+
+    def _accept(self, sample: Sample) -> None:
+        self._queue.put_nowait(sample)
+
+    async def _pump(self) -> None:
+        """Hand queued samples to the sink in batches; the only writer of this connector."""
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self.sink.put(batch)
+                self.health.samples += len(batch)
+                self.health.last_data_ns = time.time_ns()
+            except SmkitError as error:
+                log.error("source %s: %d samples not stored: %s", self.source.id, len(batch), error)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    def _up(self) -> None:
+        self.health.sessions += 1
+        if not self.health.connected:
+            self.health.connected, self.health.since_ns = True, time.time_ns()
+            self.health.error = None
+            self.backoff.reset()
+            log.info("source %s: connected to %s", self.source.id, self.source.endpoint)
+        for address, reason in self.health.failed_nodes.items():
+            log.warning("source %s: node %s skipped: %s", self.source.id, address, reason)
+
+    def _down(self, reason: str) -> None:
+        if self.health.connected or self.health.error != reason:
+            log.warning("source %s down: %s", self.source.id, reason)
+        self._set_disconnected()
+        self.health.error = reason
+
+    def _set_disconnected(self) -> None:
+        if self.health.connected:
+            self.health.connected, self.health.since_ns = False, time.time_ns()
+
+
+class _Handler:
+    """asyncua subscription callbacks: they only enqueue."""
+
+    def __init__(
+        self, connector: OpcUaConnector, nodes: dict[ua.NodeId, Binding], lost: asyncio.Future[str]
+    ) -> None:
+        self.connector = connector
+        self.nodes = nodes
+        self.lost = lost
+
+    def datachange_notification(self, node: Any, value: Any, data: Any) -> None:
+        binding = self.nodes.get(node.nodeid)
+        if binding is not None:
+            sample = sample_from(data.monitored_item.Value, binding,
+                                 self.connector.source.timestamp, time.time_ns())  # fmt: skip
+            self.connector._accept(sample)
+
+    def status_change_notification(self, status: Any) -> None:
+        if not self.lost.done():
+            self.lost.set_result(f"subscription status {status}")
+
+
+def _request(node_id: ua.NodeId, handle: int, settings: Any) -> ua.MonitoredItemCreateRequest:
+    """A monitored item for a node's value, with the queue and deadband the source asks for."""
+    parameters = ua.MonitoringParameters()
+    parameters.ClientHandle = handle
+    parameters.SamplingInterval = settings.sampling_interval * 1000
+    parameters.QueueSize = settings.queue_size
+    parameters.DiscardOldest = True
+    if settings.deadband is not None:
+        parameters.Filter = ua.DataChangeFilter(
+            Trigger=ua.DataChangeTrigger.StatusValue,
+            DeadbandType=1 if settings.deadband.kind == "absolute" else 2,
+            DeadbandValue=settings.deadband.value,
+        )
+    request = ua.MonitoredItemCreateRequest()
+    request.ItemToMonitor = ua.ReadValueId(NodeId=node_id, AttributeId=ua.AttributeIds.Value)
+    request.MonitoringMode = ua.MonitoringMode.Reporting
+    request.RequestedParameters = parameters
+    return request

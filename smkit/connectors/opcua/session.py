@@ -1,0 +1,127 @@
+"""Opening an asyncua client the way a source block asks, and saying plainly why it failed."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+from typing import Any
+
+from asyncua import Client, ua
+from asyncua.crypto import security_policies as policies
+from asyncua.crypto.cert_gen import setup_self_signed_certificate
+from asyncua.ua.status_codes import get_name_and_doc
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from smkit.connectors.opcua.config import OpcUaSource, SecurityMode, SecurityPolicy
+
+POLICIES = {
+    SecurityPolicy.BASIC256SHA256: policies.SecurityPolicyBasic256Sha256,
+    SecurityPolicy.AES128_SHA256_RSAOAEP: policies.SecurityPolicyAes128Sha256RsaOaep,
+    SecurityPolicy.AES256_SHA256_RSAPSS: policies.SecurityPolicyAes256Sha256RsaPss,
+}
+MODES = {
+    SecurityMode.SIGN: ua.MessageSecurityMode.Sign,
+    SecurityMode.SIGN_AND_ENCRYPT: ua.MessageSecurityMode.SignAndEncrypt,
+}
+# Server_ServerCapabilities_OperationLimits_MaxNodesPerRead / _MaxMonitoredItemsPerCall
+MAX_NODES_PER_READ = ua.NodeId(11705)
+MAX_MONITORED_ITEMS_PER_CALL = ua.NodeId(11714)
+FALLBACK_PER_CALL = 100
+
+
+async def ensure_certificate(cert: Path, key: Path, application_uri: str) -> None:
+    """Make a self-signed client certificate on first use (kept, so a server trusts it once)."""
+    cert.parent.mkdir(parents=True, exist_ok=True)
+    await setup_self_signed_certificate(
+        key,
+        cert,
+        application_uri,
+        socket.gethostname(),
+        [ExtendedKeyUsageOID.CLIENT_AUTH],
+        {"organizationName": "smkit collector", "commonName": f"smkit {socket.gethostname()}"},
+    )
+
+
+async def open_client(source: OpcUaSource, password: str | None) -> Client:
+    """A client set up with the source's security and identity, not yet connected."""
+    client = Client(source.endpoint, timeout=source.request_timeout)
+    client.application_uri = source.application_uri
+    client.name = "smkit collector"
+    if source.secure:
+        cert, key = source.client_certificate
+        await ensure_certificate(cert, key, source.application_uri)
+        await client.set_security(
+            POLICIES[source.security_policy],
+            str(cert),
+            str(key),
+            server_certificate=str(source.server_certificate)
+            if source.server_certificate is not None
+            else None,
+            mode=MODES[source.security_mode],
+        )
+    if source.identity == "username":
+        client.set_user(source.username or "")
+        client.set_password(password or "")
+    elif source.identity == "certificate":
+        assert source.user_certificate is not None and source.user_private_key is not None
+        await client.load_client_certificate(str(source.user_certificate))
+        await client.load_private_key(str(source.user_private_key))
+    return client
+
+
+async def operation_limit(client: Client, node_id: ua.NodeId, configured: int | None) -> int:
+    """How many nodes one call may carry: configured, else the server's limit, else 100."""
+    if configured is not None:
+        return configured
+    try:
+        limit = await client.get_node(node_id).read_value()
+    except (TimeoutError, ua.UaError, ConnectionError):
+        return FALLBACK_PER_CALL
+    return int(limit) if limit else FALLBACK_PER_CALL
+
+
+_STATUS_HINTS = {
+    "BadUserAccessDenied": "authentication failed: check username and password_env",
+    "BadIdentityTokenInvalid": "the server refused this identity: check auth and the credentials",
+    "BadIdentityTokenRejected": "the server does not accept this kind of login (anonymous, "
+    "username or certificate): set auth to one it offers",
+    "BadSecurityChecksFailed": "the server refused our certificate: ask its administrator "
+    "to trust the collector's certificate",
+    "BadCertificateUntrusted": "the server does not trust our certificate",
+    "BadSecurityPolicyRejected": "the server does not offer this security policy",
+    "BadTcpEndpointUrlInvalid": "the endpoint URL is not one this server serves",
+}
+
+
+def explain(error: BaseException, source: OpcUaSource) -> str:
+    """One line saying why a connection attempt or session failed."""
+    if isinstance(error, ua.UaStatusCodeError):
+        code_name = status_name(error.code)
+        hint = _STATUS_HINTS.get(code_name, "the server refused the request")
+        return f"{hint} ({code_name})"
+    text = str(error) or type(error).__name__
+    if isinstance(error, ConnectionRefusedError):
+        return f"cannot reach {source.endpoint}: connection refused"
+    if isinstance(error, asyncio.TimeoutError | TimeoutError):
+        return f"no answer from {source.endpoint} in time"
+    if isinstance(error, OSError):
+        return f"cannot reach {source.endpoint}: {error.strerror or text}"
+    if "No matching endpoints" in text or "no matching" in text.lower():
+        return (
+            f"the server offers no endpoint with {source.security_policy}/"
+            f"{source.security_mode}: {text}"
+        )
+    return f"{type(error).__name__}: {text}"
+
+
+def status_name(code: int) -> str:
+    """The symbolic name of an OPC UA status code (``BadNodeIdUnknown``)."""
+    name, _ = get_name_and_doc(code)
+    return str(name) if name else f"0x{code:08X}"
+
+
+def describe(value: Any) -> str:
+    """A short printable form of a value for logs and the browse tree."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

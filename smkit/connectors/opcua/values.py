@@ -1,0 +1,89 @@
+"""An OPC UA DataValue as a smkit Sample: quality from the status code, the chosen timestamp,
+the value cast to the signal's declared type. A value that is not good enough to trust carries
+no value at all: a bad sample is never a repeated last good value."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from smkit.connectors.common.sample import Quality, Sample, Value
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_SEVERITY = {0: Quality.GOOD, 1: Quality.UNCERTAIN}
+
+
+def quality_of(status: int) -> Quality:
+    """OPC UA severity (the top two bits of the status code): good, uncertain or bad."""
+    return _SEVERITY.get(status >> 30, Quality.BAD)
+
+
+def to_ns(moment: dt.datetime | None) -> int | None:
+    """A UTC datetime (aware or naive) as integer nanoseconds since the epoch."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return (moment - EPOCH) // dt.timedelta(microseconds=1) * 1000
+
+
+def cast(value: Any, value_type: str) -> Value:
+    """The value as the signal's declared type; ``ValueError`` if it cannot be one."""
+    if value is None:
+        raise ValueError("no value")
+    if value_type == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{type(value).__name__} is not a number")
+        return float(value)
+    if value_type == "int":
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"{value!r} is not a whole number")
+        if not isinstance(value, int | float):
+            raise ValueError(f"{type(value).__name__} is not an integer")
+        return int(value)
+    if value_type == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise ValueError(f"{value!r} is not a boolean")
+    return value if isinstance(value, str) else str(value)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Which machine signal a node carries, and the type it is stored as."""
+
+    machine: str
+    signal: str
+    value_type: str
+    address: str
+
+
+def sample_from(data_value: Any, binding: Binding, timestamp: str, received_ns: int) -> Sample:
+    """Build the sample of one DataValue (``timestamp``: source, server or receive)."""
+    machine, signal = binding.machine, binding.signal
+    status = int(data_value.StatusCode.value) if data_value.StatusCode is not None else 0
+    quality = quality_of(status)
+    ts = _timestamp(data_value, timestamp, received_ns)
+    if quality is Quality.BAD:
+        return Sample(machine, signal, ts, None, Quality.BAD, status)
+    raw = data_value.Value.Value if data_value.Value is not None else None
+    try:
+        value = cast(raw, binding.value_type)
+    except ValueError:
+        return Sample(machine, signal, ts, None, Quality.BAD, status)
+    return Sample(machine, signal, ts, value, quality, status or None)
+
+
+def _timestamp(data_value: Any, choice: str, received_ns: int) -> int:
+    """The chosen timestamp, falling back source → server → receive when one is missing."""
+    order = {"source": ("SourceTimestamp", "ServerTimestamp"), "server": ("ServerTimestamp",)}
+    for name in order.get(choice, ()):
+        found = to_ns(getattr(data_value, name, None))
+        if found is not None:
+            return found
+    return received_ns
