@@ -57,6 +57,10 @@ ChaosFileOpt = Annotated[
     Path | None,
     typer.Option("--chaos", help="Inject the faults this chaos file configures."),
 ]
+StartAfterOpt = Annotated[
+    str | None,
+    typer.Option(help="Listen this long before the simulated clock starts (collectors connect)."),
+]
 LingerOpt = Annotated[
     str | None,
     typer.Option(help="Keep serving the last values this long after the end."),
@@ -121,6 +125,7 @@ def serve_command(  # noqa: PLR0917 - typer maps each parameter to an option
     values_file: ValuesFileOpt = None,
     chaos_file: ChaosFileOpt = None,
     linger: LingerOpt = None,
+    start_after: StartAfterOpt = None,
     endpoint: EndpointOpt = None,
     security: SecurityOpt = None,
     no_anonymous: NoAnonymousOpt = False,
@@ -166,6 +171,7 @@ def serve_command(  # noqa: PLR0917 - typer maps each parameter to an option
         duration_s=_duration(duration, "--duration"),
         speed=_speed(speed),
         linger_s=_duration(linger, "--linger") if linger else 0.0,
+        start_after_s=_duration(start_after, "--start-after") if start_after else 0.0,
         opcua=opcua,
         mqtt=mqtt,
         chaos=load_chaos(chaos_file) if chaos_file else Chaos(),

@@ -94,12 +94,14 @@ class MqttPublisher:
                 connection.publish(held.topic, held.payload, self.options.qos, self.options.retain)
             await connection.close()
 
-    async def publish(self, values: Sequence[SignalValue]) -> int:
-        """Publish a batch of values (or keep them while away); returns how many go out."""
+    async def publish(self, values: Sequence[SignalValue]) -> list[SignalValue]:
+        """Publish a batch of values (or keep them while away); returns all of them: each goes
+        out, now or once the broker is back."""
         if self._away or self._backlog or not all(c.connected for c in self.connections.values()):
             self._backlog.extend(values)
-            return len(values)
-        return await self._publish_now(values)
+        else:
+            await self._publish_now(values)
+        return list(values)
 
     async def disconnect_for(self, ts: int, downtime_s: float) -> None:
         """Drop every session with its will; come back after ``downtime_s`` wall seconds.

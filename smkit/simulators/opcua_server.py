@@ -144,17 +144,25 @@ class SimulatedOpcUaServer:
             await self._server.stop()
             self._server = None
 
-    async def publish(self, values: Sequence[SignalValue]) -> int:
-        """Show the values; returns how many were served (none while the server is down)."""
-        server = self._server
+    async def publish(self, values: Sequence[SignalValue]) -> list[SignalValue]:
+        """Show the values that change their variable; returns those (none while down).
+
+        A controller's variable does not change when the same value is written again, and an
+        OPC UA server reports changes only, so a repeated value is not served.
+        """
+        changed = []
         for value in values:
-            self._latest[(value.machine, value.signal)] = value
-        if server is None:
-            self.missed += len(values)
-            return 0
-        for value in values:
+            key = (value.machine, value.signal)
+            previous = self._latest.get(key)
+            if previous is None or not _same(previous.value, value.value):
+                changed.append(value)
+                self._latest[key] = value
+        if self._server is None:
+            self.missed += len(changed)
+            return []
+        for value in changed:
             await self._write(self._node_ids[(value.machine, value.signal)], value)
-        return len(values)
+        return changed
 
     async def drop_sessions(self, ts: int) -> None:
         """Cut every client connection; the server stays up."""
@@ -313,6 +321,10 @@ class SimulatedOpcUaServer:
         )
         await server.load_certificate(str(cert))
         await server.load_private_key(str(key))
+
+
+def _same(old: object, new: object) -> bool:
+    return type(old) is type(new) and old == new
 
 
 def _initial(spec: VariableSpec) -> object:

@@ -29,7 +29,7 @@ from smkit.simulators.truth import write_truth
 class Outlet(Protocol):
     """A protocol the machines are served over."""
 
-    async def publish(self, values: list[SignalValue]) -> int: ...
+    async def publish(self, values: list[SignalValue]) -> list[SignalValue]: ...
     async def stop(self) -> None: ...
 
 
@@ -41,6 +41,7 @@ class ServeOptions:
     duration_s: float = 8 * 3600.0
     speed: float = 1.0
     linger_s: float = 0.0
+    start_after_s: float = 0.0
     opcua: OpcUaOptions | None = None
     mqtt: MqttOptions | None = None
     chaos: Chaos = field(default_factory=Chaos)
@@ -72,60 +73,79 @@ async def serve(
     log = simulate(loaded, options.seed, options.duration_s)
     report = ServeReport(served_until=log.start)
     on_report(report)
-    outlets: dict[str, Outlet] = {}
-    opcua: SimulatedOpcUaServer | None = None
-    mqtt: MqttPublisher | None = None
+    outlets = _Outlets()
     values_file = options.values_path.open("w") if options.values_path else None
     try:
+        await outlets.open(loaded, options, report, log.start)
+        on_ready(_endpoints(options))
+        if options.start_after_s > 0:  # time for collectors to connect before the first value
+            await asyncio.sleep(options.start_after_s)
+        faults = connection_faults(options.chaos, options.seed, log.start, log.end)
+        clock = SimClock(log.start, options.speed)
+        async for batch in paced(signal_values(loaded.scenario, loaded.plant, log), clock):
+            while faults and faults[0].ts <= batch[0].ts:
+                await _inject(faults.pop(0), options.chaos, outlets.opcua, outlets.mqtt)
+            for name, shown in await outlets.publish(batch):
+                report.served[name] = report.served.get(name, 0) + len(shown)
+                if values_file is not None:
+                    _log_values(values_file, name, shown)
+            report.served_until = batch[-1].ts
+        await clock.sleep_until(log.end)
+        report.served_until, report.finished = log.end, True
+        await asyncio.sleep(options.linger_s)
+    finally:
+        await outlets.stop()
+        if values_file is not None:
+            _log_values(values_file, "opcua", outlets.replayed())
+            values_file.close()
+        if options.truth_path is not None:
+            served = {"values": report.served, "until": report.served_until,
+                      "finished": report.finished}  # fmt: skip
+            write_truth(options.truth_path, log, served, report.chaos.entries)
+    return report
+
+
+@dataclass
+class _Outlets:
+    """The protocols a run is served over."""
+
+    opcua: SimulatedOpcUaServer | None = None
+    mqtt: MqttPublisher | None = None
+    opened: dict[str, Outlet] = field(default_factory=dict)
+
+    async def open(
+        self, loaded: LoadedScenario, options: ServeOptions, report: ServeReport, start: int
+    ) -> None:
+        scenario = loaded.scenario.name
         if options.opcua is not None:
-            opcua = SimulatedOpcUaServer(
-                loaded.plant, loaded.scenario.name, options.opcua, report.chaos
-            )
-            await opcua.start()
-            outlets["opcua"] = opcua
+            self.opcua = SimulatedOpcUaServer(loaded.plant, scenario, options.opcua, report.chaos)
+            await self.opcua.start()
+            self.opened["opcua"] = self.opcua
         if options.mqtt is not None:
-            mqtt = MqttPublisher(
+            self.mqtt = MqttPublisher(
                 loaded.plant,
-                loaded.scenario.name,
+                scenario,
                 options.mqtt,
                 chaos=options.chaos.mqtt,
                 chaos_log=report.chaos,
                 seed=options.seed,
             )
-            await mqtt.start(log.start)
-            outlets["mqtt"] = mqtt
-        on_ready(_endpoints(options))
-        faults = connection_faults(options.chaos, options.seed, log.start, log.end)
-        clock = SimClock(log.start, options.speed)
-        values = signal_values(loaded.scenario, loaded.plant, log)
-        async for batch in paced(values, clock):
-            while faults and faults[0].ts <= batch[0].ts:
-                await _inject(faults.pop(0), options.chaos, opcua, mqtt)
-                if opcua is not None and values_file is not None:
-                    _log_values(values_file, "opcua", opcua.take_replayed())
-            for name, outlet in outlets.items():
-                report.served[name] = report.served.get(name, 0) + await outlet.publish(batch)
-                if values_file is not None and (name != "opcua" or opcua_up(opcua)):
-                    _log_values(values_file, name, batch)
-            report.served_until = batch[-1].ts
-        await clock.sleep_until(log.end)
-        report.served_until = log.end
-        report.finished = True
-        if options.linger_s > 0:
-            await asyncio.sleep(options.linger_s)
-    finally:
-        for outlet in outlets.values():
+            await self.mqtt.start(start)
+            self.opened["mqtt"] = self.mqtt
+
+    async def publish(self, batch: list[SignalValue]) -> list[tuple[str, list[SignalValue]]]:
+        """Each outlet's values shown, OPC UA's latest values re-shown after a restart first."""
+        shown = [("opcua", self.replayed())] if self.opcua is not None else []
+        for name, outlet in self.opened.items():
+            shown.append((name, await outlet.publish(batch)))
+        return shown
+
+    def replayed(self) -> list[SignalValue]:
+        return self.opcua.take_replayed() if self.opcua is not None else []
+
+    async def stop(self) -> None:
+        for outlet in self.opened.values():
             await outlet.stop()
-        if values_file is not None:
-            values_file.close()
-        if options.truth_path is not None:
-            served = {
-                "values": report.served,
-                "until": report.served_until,
-                "finished": report.finished,
-            }
-            write_truth(options.truth_path, log, served, report.chaos.entries)
-    return report
 
 
 async def _inject(
@@ -142,11 +162,6 @@ async def _inject(
         )
     elif fault.kind == "broker_disconnect" and mqtt is not None:
         await mqtt.disconnect_for(fault.ts, chaos.mqtt.disconnect_downtime)
-
-
-def opcua_up(server: SimulatedOpcUaServer | None) -> bool:
-    """Whether the OPC UA server is listening (it serves nothing while restarting)."""
-    return server is not None and server.is_up
 
 
 def _log_values(out: IO[str], via: str, batch: list[SignalValue]) -> None:

@@ -76,7 +76,9 @@ def test_both_protocols_served_to_the_end_with_the_truth(
     assert served["finished"] and served["until"] == document["end"]
     lines = [json.loads(line) for line in values.read_text().splitlines()]
     per_protocol = {via: sum(1 for v in lines if v["via"] == via) for via in ("opcua", "mqtt")}
-    assert per_protocol == served["values"] and per_protocol["opcua"] == per_protocol["mqtt"] > 0
+    assert per_protocol == served["values"]
+    # MQTT publishes every value; OPC UA shows only changes (a repeated value changes nothing)
+    assert per_protocol["mqtt"] > per_protocol["opcua"] > 0
     assert document["shifts"] and document["chaos"] == []
 
 
