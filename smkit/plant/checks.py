@@ -12,6 +12,7 @@ from itertools import pairwise
 
 from pydantic import BaseModel
 
+from smkit.connectors.opcua.addressing import parse_address
 from smkit.plant.calendar import MINUTES_PER_DAY, Calendar, Weekday, minute_of_day
 from smkit.plant.machine import (
     COUNT_ROLES,
@@ -129,6 +130,9 @@ def _machine_problems(plant: Plant, loc: Loc, machine: Machine) -> list[Problem]
         )
     problems += _signal_problems(loc, machine)
     problems += _state_map_problems(plant, loc, machine)
+    kinds = {s.id: s.kind for s in plant.sources}
+    if machine.source is not None and kinds.get(machine.source) == "opcua":
+        problems += _opcua_address_problems(loc, machine)
     products = [p.id for p in machine.products]
     for index, product in enumerate(products):
         if product in products[:index]:
@@ -141,6 +145,23 @@ def _machine_problems(plant: Plant, loc: Loc, machine: Machine) -> list[Problem]
                 + _hint(machine.default_product, products),
             )
         )
+    return problems
+
+
+def _opcua_address_problems(loc: Loc, machine: Machine) -> list[Problem]:
+    """Every signal read over OPC UA needs an address the connector can understand."""
+    problems: list[Problem] = []
+    sample = {field: "x" for field in ("site", "area", "line", "machine")}
+    for index, signal in enumerate(machine.signals):
+        where = (*loc, "signals", index, "address")
+        address = signal.address_for(sample)
+        if address is None:
+            problems.append((where, "a signal read over OPC UA needs an address (a NodeId)"))
+            continue
+        try:
+            parse_address(address)
+        except ValueError as error:
+            problems.append((where, str(error)))
     return problems
 
 

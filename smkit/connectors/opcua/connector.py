@@ -24,8 +24,9 @@ from asyncua import Client, ua
 from smkit.connectors.common.backoff import Backoff
 from smkit.connectors.common.sample import Sample
 from smkit.connectors.common.sink import Sink
-from smkit.connectors.opcua.addressing import Unresolved, parse_address, resolve
+from smkit.connectors.opcua.addressing import parse_address
 from smkit.connectors.opcua.config import OpcUaSource
+from smkit.connectors.opcua.resolve import Unresolved, resolve
 from smkit.connectors.opcua.session import (
     MAX_MONITORED_ITEMS_PER_CALL,
     MAX_NODES_PER_READ,

@@ -1,0 +1,174 @@
+"""The OPC UA connector against the simulator's real asyncua server: faults, security, bad nodes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from smkit.connectors.common.backoff import Backoff
+from smkit.connectors.common.sample import Quality, Sample
+from smkit.connectors.opcua.config import OpcUaSource
+from smkit.connectors.opcua.connector import OpcUaConnector
+from smkit.connectors.opcua.values import Binding
+from smkit.localservers import free_port
+from smkit.simulators.catalog import find_scenario
+from smkit.simulators.chaos import ChaosLog
+from smkit.simulators.opcua_options import OpcUaOptions
+from smkit.simulators.opcua_server import SimulatedOpcUaServer
+from smkit.simulators.run import simulate
+from smkit.simulators.scenario import LoadedScenario
+from smkit.simulators.signals import SignalValue, signal_values
+
+NSU = "nsu=urn:smkit:sim:cnc-cell"
+BAD_WAITING = 0x80320000  # BadWaitingForInitialData
+
+
+class Collected:
+    """A sink that keeps what it is given (the outbox is tested on its own)."""
+
+    def __init__(self) -> None:
+        self.samples: list[Sample] = []
+
+    async def put(self, samples: Sequence[Sample]) -> None:
+        self.samples.extend(samples)
+
+
+@pytest.fixture(scope="module")
+def cnc() -> LoadedScenario:
+    return find_scenario("cnc-cell")
+
+
+def bindings(*extra: str) -> list[Binding]:
+    signals = [("state", "int", "State"), ("parts_total", "int", "PartsTotal"),
+               ("coolant_temp", "float", "CoolantTemp"), ("program", "str", "Program")]  # fmt: skip
+    found = [
+        Binding(machine, name, kind, f"{NSU};s={machine}.{node}")
+        for machine in ("vmc-01", "lathe-01")
+        for name, kind, node in signals
+    ]
+    return found + [Binding("vmc-01", f"extra_{i}", "float", a) for i, a in enumerate(extra)]
+
+
+def source(endpoint: str, **options: Any) -> OpcUaSource:
+    fields = {"kind": "opcua", "id": "cell", "endpoint": endpoint,
+              "subscription": {"publishing_interval": "100ms", "queue_size": 1000}}  # fmt: skip
+    return OpcUaSource.model_validate(
+        {**fields, **options}, context={"base_dir": options.get("_base")}
+    )
+
+
+@asynccontextmanager
+async def running(connector: OpcUaConnector) -> AsyncIterator[asyncio.Task[None]]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(connector.run(stop))
+    try:
+        yield task
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+
+
+async def until(condition: Any, limit_s: float = 15.0) -> float:
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < limit_s, "timed out"
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
+
+
+def first_hour(cnc: LoadedScenario) -> list[SignalValue]:
+    return list(signal_values(cnc.scenario, cnc.plant, simulate(cnc, 2, 3600)))
+
+
+WATCHED = {"state", "parts_total", "coolant_temp", "program"}
+
+
+def watched(values: Sequence[SignalValue]) -> set[tuple[str, str, int]]:
+    """The (machine, signal, ts) of values the connector's bindings cover."""
+    return {(v.machine, v.signal, v.ts) for v in values
+            if v.machine in ("vmc-01", "lathe-01") and v.signal in WATCHED}  # fmt: skip
+
+
+def keys(samples: Sequence[Sample]) -> set[tuple[str, str, int]]:
+    """The good samples (a variable without a value yet is a bad sample, kept as such)."""
+    return {(s.machine_id, s.signal, s.ts) for s in samples if s.quality is Quality.GOOD}
+
+
+async def simulated(cnc: LoadedScenario) -> SimulatedOpcUaServer:
+    endpoint = f"opc.tcp://127.0.0.1:{free_port()}"
+    server = SimulatedOpcUaServer(cnc.plant, "cnc-cell", OpcUaOptions(endpoint), ChaosLog())
+    await server.start()
+    return server
+
+
+async def test_a_node_that_does_not_exist_is_reported_and_the_others_are_collected(
+    cnc: LoadedScenario,
+) -> None:
+    server = await simulated(cnc)
+    sink = Collected()
+    missing, foreign = f"{NSU};s=vmc-01.NoSuchNode", "nsu=urn:elsewhere;s=X"
+    connector = OpcUaConnector(source(server.endpoint), bindings(missing, foreign), sink)
+    try:
+        async with running(connector):
+            await until(lambda: connector.health.connected)
+            wanted = watched(await server.publish(first_hour(cnc)[:400]))
+            await until(lambda: wanted <= keys(sink.samples))
+    finally:
+        await server.stop()
+    assert connector.health.failed_nodes == {
+        missing: "BadNodeIdUnknown",
+        foreign: "the server has no namespace 'urn:elsewhere'",
+    }
+    assert keys(sink.samples) == wanted
+    waiting = [s for s in sink.samples if s.quality is not Quality.GOOD]
+    assert waiting and all(
+        s.value is None and s.quality is Quality.BAD and s.status == BAD_WAITING for s in waiting
+    ), "a variable without its first value is stored as bad, without a value"
+
+
+async def test_an_unreachable_endpoint_is_reported_and_retried_without_crashing() -> None:
+    connector = OpcUaConnector(
+        source(f"opc.tcp://127.0.0.1:{free_port()}"), bindings(), Collected(),
+        backoff=Backoff(initial_s=0.1, max_s=0.2),
+    )  # fmt: skip
+    async with running(connector) as task:
+        await until(lambda: connector.health.error is not None)
+        await asyncio.sleep(0.5)
+        assert not task.done()
+    assert connector.health.error is not None
+    assert "connection refused" in connector.health.error
+    assert connector.health.sessions == 0
+
+
+async def test_after_a_restart_with_shifted_namespaces_collection_resumes_within_10_s(
+    cnc: LoadedScenario,
+) -> None:
+    server = await simulated(cnc)
+    sink = Collected()
+    connector = OpcUaConnector(source(server.endpoint), bindings(), sink,
+                               backoff=Backoff(initial_s=0.5, max_s=2.0))  # fmt: skip
+    values = first_hour(cnc)
+    try:
+        async with running(connector):
+            await until(lambda: connector.health.connected)
+            before = watched(await server.publish(values[:2000]))
+            await until(lambda: before <= keys(sink.samples))
+            await server.restart(values[2000].ts, 0.5, shift_namespace=True)
+            gap = await server.publish(values[2000:4000])  # shown to nobody: the server is down
+            await server.settled()
+            replayed = watched(server.take_replayed())
+            elapsed = await until(lambda: connector.health.sessions >= 2, 20)
+            after = watched(await server.publish(values[4000:6000]))
+            await until(lambda: after <= keys(sink.samples))
+    finally:
+        await server.stop()
+    assert gap == [] and server.missed > 0
+    assert elapsed < 10.0, f"collection resumed {elapsed:.1f} s after the server was back"
+    assert connector.health.sessions >= 2
+    assert keys(sink.samples) <= before | replayed | after, "nothing invented for the outage"
+    assert watched(values[2000:4000]) - replayed - keys(sink.samples), "the gap stays a gap"
