@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from smkit.connectors.common.backoff import Backoff
 from smkit.connectors.common.sample import Quality, Sample
 from smkit.connectors.opcua.config import OpcUaSource
 from smkit.connectors.opcua.connector import OpcUaConnector
+from smkit.connectors.opcua.session import ensure_certificate
 from smkit.connectors.opcua.values import Binding
 from smkit.localservers import free_port
 from smkit.simulators.catalog import find_scenario
@@ -172,3 +174,91 @@ async def test_after_a_restart_with_shifted_namespaces_collection_resumes_within
     assert connector.health.sessions >= 2
     assert keys(sink.samples) <= before | replayed | after, "nothing invented for the outage"
     assert watched(values[2000:4000]) - replayed - keys(sink.samples), "the gap stays a gap"
+
+
+async def secure_server(
+    cnc: LoadedScenario, folder: Path, trusted: Path | None = None
+) -> SimulatedOpcUaServer:
+    options = OpcUaOptions(
+        f"opc.tcp://127.0.0.1:{free_port()}", security=("sign-encrypt",),
+        users={"collector": "s3cret"}, anonymous=False, pki_dir=folder / "server-pki",
+        trusted_clients=trusted,
+    )  # fmt: skip
+    server = SimulatedOpcUaServer(cnc.plant, "cnc-cell", options, ChaosLog())
+    await server.start()
+    return server
+
+
+def secure_source(endpoint: str, folder: Path, **options: Any) -> OpcUaSource:
+    secure = {"security_policy": "Basic256Sha256", "security_mode": "SignAndEncrypt",
+              "pki_dir": str(folder / "collector-pki"), "username": "collector",
+              "password_env": "SMKIT_TEST_PASSWORD"}  # fmt: skip
+    return source(endpoint, **{**secure, **options})
+
+
+def retrying(source: OpcUaSource, password: str) -> OpcUaConnector:
+    backoff = Backoff(initial_s=0.2, max_s=0.5)
+    return OpcUaConnector(source, bindings(), Collected(), password=password, backoff=backoff)
+
+
+async def first_error(connector: OpcUaConnector) -> str:
+    async with running(connector) as task:
+        await until(lambda: connector.health.error is not None)
+        await asyncio.sleep(0.3)
+        assert not task.done(), "the connector keeps retrying"
+    assert connector.health.sessions == 0
+    return connector.health.error or ""
+
+
+async def test_sign_and_encrypt_with_a_username_collects(
+    cnc: LoadedScenario, tmp_path: Path
+) -> None:
+    server = await secure_server(cnc, tmp_path)
+    sink = Collected()
+    connector = OpcUaConnector(secure_source(server.endpoint, tmp_path), bindings(), sink,
+                               password="s3cret")  # fmt: skip
+    try:
+        async with running(connector):
+            await until(lambda: connector.health.connected)
+            wanted = watched(await server.publish(first_hour(cnc)[:300]))
+            await until(lambda: wanted <= keys(sink.samples))
+    finally:
+        await server.stop()
+    assert (tmp_path / "collector-pki" / "cell-cert.der").exists(), "made on first use"
+
+
+async def test_a_wrong_password_is_named_and_retried(cnc: LoadedScenario, tmp_path: Path) -> None:
+    server = await secure_server(cnc, tmp_path)
+    connector = retrying(secure_source(server.endpoint, tmp_path), "guess")
+    try:
+        error = await first_error(connector)
+    finally:
+        await server.stop()
+    assert "authentication failed" in error and "BadUserAccessDenied" in error
+
+
+async def test_an_untrusted_collector_certificate_is_named_and_retried(
+    cnc: LoadedScenario, tmp_path: Path
+) -> None:
+    trusted = tmp_path / "trusted"  # trusts someone else's certificate only
+    await ensure_certificate(trusted / "other-cert.der", tmp_path / "other-key.pem", "urn:other")
+    server = await secure_server(cnc, tmp_path, trusted=trusted)
+    connector = retrying(secure_source(server.endpoint, tmp_path), "s3cret")
+    try:
+        error = await first_error(connector)
+    finally:
+        await server.stop()
+    assert error == "the server does not trust our certificate (BadCertificateUntrusted)"
+
+
+async def test_a_security_policy_the_server_does_not_offer_is_named(
+    cnc: LoadedScenario, tmp_path: Path
+) -> None:
+    server = await secure_server(cnc, tmp_path)
+    wrong = secure_source(server.endpoint, tmp_path, security_mode="Sign")
+    connector = retrying(wrong, "s3cret")
+    try:
+        error = await first_error(connector)
+    finally:
+        await server.stop()
+    assert error.startswith("the server offers no endpoint with Basic256Sha256/Sign:")
