@@ -11,7 +11,7 @@ import sys
 import typer
 
 from smkit import __version__
-from smkit.cli import collect, historian, outbox, simulate, validate
+from smkit.cli import collect, historian, opcua, outbox, simulate, validate
 from smkit.errors import ConfigError, SmkitError
 
 EXIT_USER_ERROR = 2
@@ -30,6 +30,7 @@ app.command("status")(collect.status)
 app.add_typer(historian.app, name="historian")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(simulate.app, name="simulate")
+app.add_typer(opcua.app, name="opcua")
 
 
 @app.command("version")
