@@ -18,13 +18,18 @@ from smkit.localservers import free_port
 from smkit.simulators.catalog import SCENARIOS
 
 
-def collecting_plant(folder: Path, endpoint: str, source: dict[str, Any] | None = None) -> Path:
+def collecting_plant(
+    folder: Path,
+    endpoint: str,
+    source: dict[str, Any] | None = None,
+    historian: dict[str, Any] | None = None,
+) -> Path:
     """The CNC cell's own plant.yaml, pointed at ``endpoint``, with its files in ``folder``."""
     plant = yaml.safe_load((SCENARIOS / "cnc-cell" / "plant.yaml").read_text())
     plant["sources"] = [{"id": "cell-opcua", "kind": "opcua", "endpoint": endpoint,
                          "subscription": {"publishing_interval": "100ms", "queue_size": 5000},
                          **(source or {})}]  # fmt: skip
-    plant["historian"] = {"kind": "sqlite", "path": "historian.db"}
+    plant["historian"] = historian or {"kind": "sqlite", "path": "historian.db"}
     plant["outbox"] = {"path": "outbox.db"}
     path = folder / "plant.yaml"
     path.write_text(yaml.safe_dump(plant, allow_unicode=True))

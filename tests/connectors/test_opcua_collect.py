@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import sys
 from collections import Counter
 from pathlib import Path
 
 from smkit.collector import Collector, health_path
+from smkit.historian.influx import InfluxHistorian
+from smkit.historian.influx_http import InfluxHttp
 from smkit.historian.sqlite import SqliteHistorian
+from smkit.localservers import LocalInflux
 from smkit.plant import load_plant
+from tests.cli.test_cli import smkit
 from tests.connectors.opcua_helpers import collecting_plant, served, simulator
 
 MACHINES = ["vmc-01", "vmc-02", "lathe-01"]
@@ -55,3 +61,62 @@ async def test_every_served_value_is_stored_once_with_its_timestamp_and_type(
     source = health["sources"][0]
     assert source["failed_nodes"] == {} and source["samples"] >= len(values)
     assert health["outbox"]["samples"] == 0, "everything reached the historian"
+
+
+async def test_an_influxdb_outage_during_collection_loses_nothing(tmp_path: Path) -> None:
+    influx = LocalInflux(tmp_path / "influxd")
+    influx.start()
+    try:
+        async with simulator(tmp_path, "--speed", "300", "--duration", "1h", "--linger", "2s",
+                             "--start-after", "4s") as (endpoint, process):  # fmt: skip
+            historian = {"kind": "influx", "url": influx.url, "database": "cell"}
+            plant = load_plant(collecting_plant(tmp_path, endpoint, historian=historian))
+            collector = Collector(plant)
+            run = asyncio.create_task(collect_while(process, collector))
+            await asyncio.sleep(6.0)
+            await asyncio.to_thread(influx.stop)
+            await asyncio.sleep(4.0)
+            waiting = (await collector.outbox.stats()).samples
+            await asyncio.to_thread(influx.start)
+            await run
+        values = served(tmp_path)
+        truth = json.loads((tmp_path / "truth.json").read_text())
+        reader = InfluxHistorian(InfluxHttp(influx.url, "cell"), plant.places())
+        stored = await reader.read_series(MACHINES, truth["start"], truth["end"] + 1)
+        await reader.close()
+    finally:
+        influx.stop()
+    assert waiting > 0, "samples waited in the outbox while influxd was down"
+    assert collector.forwarder.health.retries > 0
+    got = Counter((s.machine_id, s.signal, s.ts, s.value) for s in stored)
+    assert got == Counter((v["machine"], v["signal"], v["ts"], v["value"]) for v in values)
+
+
+async def test_smkit_collect_stops_on_sigterm_and_status_reports_it(tmp_path: Path) -> None:
+    async with simulator(tmp_path, "--speed", "60", "--duration", "1h") as (endpoint, _):
+        plant_file = collecting_plant(tmp_path, endpoint)
+        collect = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "smkit", "collect", "--plant", str(plant_file),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        plant = load_plant(plant_file)
+        for _ in range(100):
+            if health_path(plant).exists():
+                document = json.loads(health_path(plant).read_text())
+                if document["sources"][0]["samples"] > 0:
+                    break
+            await asyncio.sleep(0.2)
+        status = smkit("status", "--plant", str(plant_file))
+        collect.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(collect.communicate(), 30)
+    assert "stopped; everything collected" in out.decode()
+    assert collect.returncode == 0, err.decode()
+    assert "connected to " + endpoint in err.decode() and "Traceback" not in err.decode()
+    assert status.returncode == 0, status.stderr
+    lines = status.stdout.splitlines()
+    assert lines[0] == "collector: running"
+    assert lines[2].split()[:2] == ["cell-opcua", "up"]
+    stopped = smkit("status", "--plant", str(plant_file))
+    final = json.loads(health_path(plant).read_text())
+    assert final["sources"][0]["samples"] > 0 and final["outbox"]["samples"] == 0
+    assert "historian: up" in stopped.stdout

@@ -113,6 +113,7 @@ class OpcUaConnector:
                 poller = None
             else:
                 poller = asyncio.create_task(self._poll(client, nodes, stop))
+            self._report_failed_nodes()
             await self._watch(client, stop, lost, poller)
         finally:
             with contextlib.suppress(Exception):
@@ -217,6 +218,8 @@ class OpcUaConnector:
             self.health.error = None
             self.backoff.reset()
             log.info("source %s: connected to %s", self.source.id, self.source.endpoint)
+
+    def _report_failed_nodes(self) -> None:
         for address, reason in self.health.failed_nodes.items():
             log.warning("source %s: node %s skipped: %s", self.source.id, address, reason)
 
