@@ -33,6 +33,8 @@ bench: $(STAMP) servers
 	$(PY) benchmarks/historian_write.py
 	$(PY) benchmarks/simulator_model.py
 	$(PY) benchmarks/simulator_serving.py
+	$(PY) benchmarks/opcua_ingest.py
+	$(PY) benchmarks/opcua_ingest.py --items 5000
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check smkit tests benchmarks

@@ -18,13 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from smkit.connectors.opcua.config import OpcUaSource
 from smkit.connectors.opcua.connector import OpcUaConnector
 from smkit.connectors.opcua.values import Binding
 from smkit.historian.factory import open_historian
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox
 from smkit.plant.model import Plant
+from smkit.plant.opcua import OpcUaSource
 
 HEALTH_EVERY_S = 2.0
 log = logging.getLogger("smkit.collect")

@@ -86,9 +86,9 @@ async def _entries(endpoint: str, depth: int, node: str | None, login: _Login) -
 
     from smkit.connectors.opcua.addressing import parse_address  # noqa: PLC0415
     from smkit.connectors.opcua.browse import browse  # noqa: PLC0415
-    from smkit.connectors.opcua.config import OpcUaSource  # noqa: PLC0415
     from smkit.connectors.opcua.resolve import Unresolved, resolve  # noqa: PLC0415
     from smkit.connectors.opcua.session import explain, open_client  # noqa: PLC0415
+    from smkit.plant.opcua import OpcUaSource  # noqa: PLC0415
 
     logging.getLogger("asyncua").setLevel(logging.CRITICAL)
     try:

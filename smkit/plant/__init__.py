@@ -1,6 +1,5 @@
 """The plant model (plant.yaml): site → areas → lines → machines, signals, calendars, storage."""
 
-from smkit.connectors.opcua.config import OpcUaSource
 from smkit.plant.calendar import Break, Calendar, PlannedDowntime, Shift, Weekday
 from smkit.plant.loader import load_plant, parse_plant
 from smkit.plant.machine import (
@@ -15,6 +14,7 @@ from smkit.plant.machine import (
     ValueStateMap,
 )
 from smkit.plant.model import Area, Line, MachinePlace, Plant, Site
+from smkit.plant.opcua import OpcUaSource
 from smkit.plant.sources import MqttSource
 from smkit.plant.storage import InfluxHistorian, Outbox, SqliteHistorian
 

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
-from smkit.connectors.opcua.config import OpcUaSource
 from smkit.plant.base import ConfigModel, Identifier
+from smkit.plant.opcua import OpcUaSource
 
 
 def _check_scheme(url: str, allowed: tuple[str, ...]) -> str:

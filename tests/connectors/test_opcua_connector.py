@@ -13,11 +13,11 @@ import pytest
 
 from smkit.connectors.common.backoff import Backoff
 from smkit.connectors.common.sample import Quality, Sample
-from smkit.connectors.opcua.config import OpcUaSource
 from smkit.connectors.opcua.connector import OpcUaConnector
 from smkit.connectors.opcua.session import ensure_certificate
 from smkit.connectors.opcua.values import Binding
 from smkit.localservers import free_port
+from smkit.plant.opcua import OpcUaSource
 from smkit.simulators.catalog import find_scenario
 from smkit.simulators.chaos import ChaosLog
 from smkit.simulators.opcua_options import OpcUaOptions

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asyncua import Client, ua
+from asyncua.common.subscription import DataChangeEvent, StatusChangeEvent
 
 from smkit.connectors.common.backoff import Backoff
 from smkit.connectors.common.sample import Sample
 from smkit.connectors.common.sink import Sink
 from smkit.connectors.opcua.addressing import parse_address
-from smkit.connectors.opcua.config import OpcUaSource
 from smkit.connectors.opcua.resolve import Unresolved, resolve
 from smkit.connectors.opcua.session import (
     MAX_MONITORED_ITEMS_PER_CALL,
@@ -37,6 +37,7 @@ from smkit.connectors.opcua.session import (
 )
 from smkit.connectors.opcua.values import Binding, sample_from
 from smkit.errors import SmkitError
+from smkit.plant.opcua import OpcUaSource
 
 WATCHDOG_S = 1.0
 BATCH = 5000
@@ -90,7 +91,8 @@ class OpcUaConnector:
                 try:
                     await self._session(stop)
                 except (OSError, TimeoutError, ConnectionError, ua.UaError, _Session) as error:
-                    self._down(explain(error, self.source))
+                    if not stop.is_set():  # a session ended by stopping is not an outage
+                        self._down(explain(error, self.source))
                 except SmkitError as error:
                     self._down(str(error))
                 if not stop.is_set():
@@ -109,12 +111,14 @@ class OpcUaConnector:
             nodes = await self._resolve(client)
             self._up()
             if self.source.mode == "subscribe":
-                await self._subscribe(client, nodes, lost)
-                poller = None
+                worker = await self._subscribe(client, nodes, lost)
             else:
-                poller = asyncio.create_task(self._poll(client, nodes, stop))
+                worker = asyncio.create_task(self._poll(client, nodes, stop))
             self._report_failed_nodes()
-            await self._watch(client, stop, lost, poller)
+            try:
+                await self._watch(client, stop, lost, worker)
+            finally:
+                worker.cancel()
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.disconnect(), 2.0)
@@ -135,12 +139,15 @@ class OpcUaConnector:
 
     async def _subscribe(
         self, client: Client, nodes: dict[ua.NodeId, Binding], lost: asyncio.Future[str]
-    ) -> None:
+    ) -> asyncio.Task[None]:
+        """Create the subscription and its monitored items; returns the task that reads it."""
         settings = self.source.subscription
-        handler = _Handler(self, nodes, lost)
+        # No handler: asyncua then queues notifications (unbounded, never dropped) for an
+        # iterator, instead of starting a task per notification.
         subscription = await client.create_subscription(
-            settings.publishing_interval * 1000, handler
+            settings.publishing_interval * 1000, None, queue_maxsize=0
         )
+        reader = asyncio.create_task(self._read(subscription, nodes, lost))
         per_call = await operation_limit(
             client, MAX_MONITORED_ITEMS_PER_CALL, self.source.max_nodes_per_call
         )
@@ -151,6 +158,23 @@ class OpcUaConnector:
             for node_id, result in zip(ids[start : start + per_call], results, strict=True):
                 if isinstance(result, ua.StatusCode):
                     self.health.failed_nodes[nodes[node_id].address] = status_name(result.value)
+        return reader
+
+    async def _read(
+        self, subscription: Any, nodes: dict[ua.NodeId, Binding], lost: asyncio.Future[str]
+    ) -> None:
+        """Turn notifications into samples; a status change ends the session."""
+        timestamp = self.source.timestamp
+        async for event in subscription:
+            if isinstance(event, DataChangeEvent):
+                binding = nodes.get(event.node.nodeid)
+                if binding is not None:
+                    value = event.data.monitored_item.Value
+                    self._accept(sample_from(value, binding, timestamp, time.time_ns()))
+            elif isinstance(event, StatusChangeEvent) and not lost.done():
+                lost.set_result(
+                    f"subscription status {status_name(event.notification.Status.value)}"
+                )
 
     async def _poll(
         self, client: Client, nodes: dict[ua.NodeId, Binding], stop: asyncio.Event
@@ -175,22 +199,23 @@ class OpcUaConnector:
         client: Client,
         stop: asyncio.Event,
         lost: asyncio.Future[str],
-        poller: asyncio.Task[None] | None,
+        worker: asyncio.Task[None],
     ) -> None:
-        """Until stopped: the server must answer, the subscription and the poller must live."""
+        """Until stopped: the server must answer, the subscription reader or poller must live."""
         state = client.get_node(ua.NodeId(ua.ObjectIds.Server_ServerStatus_State))
         while not stop.is_set():
             if lost.done():
                 raise _Session(lost.result())
-            if poller is not None and poller.done():
-                poller.result()  # raises what ended it
+            if worker.done():
+                worker.result()  # raises what ended it
+                raise _Session("the subscription ended")
             value = await asyncio.wait_for(state.read_value(), self.source.request_timeout)
             if value != ua.ServerState.Running:
                 raise _Session(f"the server is {ua.ServerState(value).name}")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), WATCHDOG_S)
-        if poller is not None:
-            await poller
+        if self.source.mode == "poll":
+            await worker
 
     def _accept(self, sample: Sample) -> None:
         self._queue.put_nowait(sample)
@@ -232,28 +257,6 @@ class OpcUaConnector:
     def _set_disconnected(self) -> None:
         if self.health.connected:
             self.health.connected, self.health.since_ns = False, time.time_ns()
-
-
-class _Handler:
-    """asyncua subscription callbacks: they only enqueue."""
-
-    def __init__(
-        self, connector: OpcUaConnector, nodes: dict[ua.NodeId, Binding], lost: asyncio.Future[str]
-    ) -> None:
-        self.connector = connector
-        self.nodes = nodes
-        self.lost = lost
-
-    def datachange_notification(self, node: Any, value: Any, data: Any) -> None:
-        binding = self.nodes.get(node.nodeid)
-        if binding is not None:
-            sample = sample_from(data.monitored_item.Value, binding,
-                                 self.connector.source.timestamp, time.time_ns())  # fmt: skip
-            self.connector._accept(sample)
-
-    def status_change_notification(self, status: Any) -> None:
-        if not self.lost.done():
-            self.lost.set_result(f"subscription status {status}")
 
 
 def _request(node_id: ua.NodeId, handle: int, settings: Any) -> ua.MonitoredItemCreateRequest:

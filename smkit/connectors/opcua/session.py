@@ -13,7 +13,7 @@ from asyncua.crypto.cert_gen import setup_self_signed_certificate
 from asyncua.ua.status_codes import get_name_and_doc
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from smkit.connectors.opcua.config import OpcUaSource, SecurityMode, SecurityPolicy
+from smkit.plant.opcua import OpcUaSource, SecurityMode, SecurityPolicy
 
 POLICIES = {
     SecurityPolicy.BASIC256SHA256: policies.SecurityPolicyBasic256Sha256,

@@ -1,4 +1,5 @@
-"""The ``kind: opcua`` source block of plant.yaml: endpoint, security, subscription or polling.
+"""The ``kind: opcua`` source block of plant.yaml: endpoint, security, subscription or polling
+(the OPC UA connector in smkit/connectors/opcua/ reads it).
 
 Every option has the default a pilot factory wants on Monday: no security (most PLCs on a cell
 network start that way), a subscription with a 500 ms publishing interval and a queue deep enough
