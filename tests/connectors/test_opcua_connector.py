@@ -133,15 +133,19 @@ async def test_a_node_that_does_not_exist_is_reported_and_the_others_are_collect
     ), "a variable without its first value is stored as bad, without a value"
 
 
-async def test_an_unreachable_endpoint_is_reported_and_retried_without_crashing() -> None:
+async def test_an_unreachable_endpoint_is_reported_once_and_retried_without_crashing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     connector = OpcUaConnector(
         source(f"opc.tcp://127.0.0.1:{free_port()}"), bindings(), Collected(),
         backoff=Backoff(initial_s=0.1, max_s=0.2),
     )  # fmt: skip
     async with running(connector) as task:
         await until(lambda: connector.health.error is not None)
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)  # several attempts
         assert not task.done()
+    downs = [r for r in caplog.records if r.name == "smkit.opcua" and " down: " in r.message]
+    assert len(downs) == 1, "an outage is logged once, not once per attempt"
     assert connector.health.error is not None
     assert "connection refused" in connector.health.error
     assert connector.health.sessions == 0
@@ -262,3 +266,23 @@ async def test_a_security_policy_the_server_does_not_offer_is_named(
     finally:
         await server.stop()
     assert error.startswith("the server offers no endpoint with Basic256Sha256/Sign:")
+
+
+async def test_polling_reads_every_node_with_its_source_timestamp(cnc: LoadedScenario) -> None:
+    server = await simulated(cnc)
+    sink = Collected()
+    poller = source(server.endpoint, mode="poll", poll_interval="200ms")
+    connector = OpcUaConnector(poller, bindings(), sink)
+    try:
+        shown = await server.publish(first_hour(cnc)[:500])
+        latest = {(v.machine, v.signal): v for v in shown}
+        wanted = {(m, s, v.ts) for (m, s), v in latest.items() if m != "vmc-02" and s in WATCHED}
+        async with running(connector):
+            await until(lambda: wanted <= keys(sink.samples))
+            polls = connector.health.samples
+            await asyncio.sleep(0.7)
+            assert connector.health.samples >= polls + 2 * len(wanted), "polled again and again"
+    finally:
+        await server.stop()
+    good = {(s.machine_id, s.signal): s.value for s in sink.samples if s.quality is Quality.GOOD}
+    assert all(good[key[:2]] == latest[key[:2]].value for key in wanted)

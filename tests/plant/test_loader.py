@@ -321,3 +321,27 @@ def test_addresses_take_the_machines_place_and_refuse_unknown_placeholders() -> 
         "signals[0].address: unknown placeholder {machin} in '{site}/{area}/{line}/{machin}/temp' "
         "(allowed: {site}, {area}, {line}, {machine})"
     )
+
+
+def test_opcua_addresses_are_checked_where_they_are_written() -> None:
+    text = (
+        with_machine(
+            """\
+        id: m1
+        source: plc
+        products: [{id: p1, ideal_cycle_time_s: 30}]
+        signals:
+          - {name: state, role: reason, address: "ns=2;i=State"}
+          - {name: parts, role: count_total}
+          - {name: temp, address: "Temperature"}
+          - {name: speed, address: "nsu=urn:acme:plc;s=Spindle.Speed"}
+        """
+        )
+        + "sources:\n  - {id: plc, kind: opcua, endpoint: opc.tcp://10.0.0.5:4840}\n"
+    )
+    found = problems(text)
+    assert len(found) == 3, found
+    assert found[0].startswith("plant.yaml:13:47: site.areas[0].lines[0].machines[0].signals[0]")
+    assert "address: malformed NodeId 'ns=2;i=State' (ns= takes a namespace index" in found[0]
+    assert "signals[1].address: a signal read over OPC UA needs an address" in found[1]
+    assert "signals[2].address: not an OPC UA address: 'Temperature'" in found[2]
