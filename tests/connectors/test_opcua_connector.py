@@ -114,7 +114,8 @@ async def test_a_node_that_does_not_exist_is_reported_and_the_others_are_collect
     server = await simulated(cnc)
     sink = Collected()
     missing, foreign = f"{NSU};s=vmc-01.NoSuchNode", "nsu=urn:elsewhere;s=X"
-    connector = OpcUaConnector(source(server.endpoint), bindings(missing, foreign), sink)
+    chunked = source(server.endpoint, max_nodes_per_call=3)  # 9 items: 3 CreateMonitoredItems
+    connector = OpcUaConnector(chunked, bindings(missing, foreign), sink)
     try:
         async with running(connector):
             await until(lambda: connector.health.connected)
@@ -271,7 +272,7 @@ async def test_a_security_policy_the_server_does_not_offer_is_named(
 async def test_polling_reads_every_node_with_its_source_timestamp(cnc: LoadedScenario) -> None:
     server = await simulated(cnc)
     sink = Collected()
-    poller = source(server.endpoint, mode="poll", poll_interval="200ms")
+    poller = source(server.endpoint, mode="poll", poll_interval="200ms", max_nodes_per_call=3)
     connector = OpcUaConnector(poller, bindings(), sink)
     try:
         shown = await server.publish(first_hour(cnc)[:500])
