@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -287,3 +288,32 @@ async def test_polling_reads_every_node_with_its_source_timestamp(cnc: LoadedSce
         await server.stop()
     good = {(s.machine_id, s.signal): s.value for s in sink.samples if s.quality is Quality.GOOD}
     assert all(good[key[:2]] == latest[key[:2]].value for key in wanted)
+
+
+async def test_an_absolute_deadband_is_applied_by_the_server(cnc: LoadedScenario) -> None:
+    server = await simulated(cnc)
+    sink = Collected()
+    deadband = {"publishing_interval": "100ms", "queue_size": 1000,
+                "deadband": {"kind": "absolute", "value": 0.05}}  # fmt: skip
+    temperature = [Binding("vmc-01", "coolant_temp", "float", f"{NSU};s=vmc-01.CoolantTemp")]
+    connector = OpcUaConnector(source(server.endpoint, subscription=deadband), temperature, sink)
+    try:
+        async with running(connector):
+            await until(lambda: connector.health.connected)
+            await asyncio.sleep(0.3)
+            shown = await server.publish(first_hour(cnc))
+            temps = [v for v in shown if (v.machine, v.signal) == ("vmc-01", "coolant_temp")]
+            await asyncio.sleep(1.5)
+    finally:
+        await server.stop()
+    reported = [s for s in sink.samples if s.quality is Quality.GOOD]
+    assert connector.health.failed_nodes == {}
+    assert 10 < len(reported) < len(temps) * 0.9, "the filter holds back small changes"
+    before = {b.ts: a.value for a, b in pairwise(temps)}
+    # asyncua compares each write with the one before it (the specification: with the last
+    # value reported); either way no reported change is within the deadband of its predecessor.
+    assert all(
+        abs(s.value - before[s.ts]) > 0.05  # type: ignore[operator]
+        for s in reported[1:]
+        if s.ts in before
+    )

@@ -269,7 +269,9 @@ def _request(node_id: ua.NodeId, handle: int, settings: Any) -> ua.MonitoredItem
     if settings.deadband is not None:
         parameters.Filter = ua.DataChangeFilter(
             Trigger=ua.DataChangeTrigger.StatusValue,
-            DeadbandType=1 if settings.deadband.kind == "absolute" else 2,
+            DeadbandType=ua.DeadbandType.Absolute
+            if settings.deadband.kind == "absolute"
+            else ua.DeadbandType.Percent,
             DeadbandValue=settings.deadband.value,
         )
     request = ua.MonitoredItemCreateRequest()
