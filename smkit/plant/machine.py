@@ -67,7 +67,7 @@ class Counter(ConfigModel):
 
 
 ADDRESS_FIELDS = ("site", "area", "line", "machine")
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 class Signal(ConfigModel):
@@ -87,7 +87,7 @@ class Signal(ConfigModel):
     @field_validator("address")
     @classmethod
     def _known_placeholders(cls, value: str | None) -> str | None:
-        for name in _PLACEHOLDER.findall(value or ""):
+        for name in PLACEHOLDER.findall(value or ""):
             if name not in ADDRESS_FIELDS:
                 allowed = ", ".join("{" + field + "}" for field in ADDRESS_FIELDS)
                 raise ValueError(
@@ -99,7 +99,7 @@ class Signal(ConfigModel):
         """The address with the placeholders of ``place`` (site, area, line, machine) filled in."""
         if self.address is None:
             return None
-        return _PLACEHOLDER.sub(lambda match: place[match.group(1)], self.address)
+        return PLACEHOLDER.sub(lambda match: place[match.group(1)], self.address)
 
     @property
     def value_type(self) -> SignalType:

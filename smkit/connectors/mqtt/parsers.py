@@ -1,0 +1,139 @@
+"""Payload parsers for plain MQTT messages: a bare value, or JSON with configured paths.
+
+Each returns the readings a message carries; anything it cannot read raises
+:class:`~smkit.errors.PayloadError` with the reason, which the connector dead-letters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from smkit.connectors.common.sample import Quality, Value
+from smkit.errors import PayloadError
+from smkit.plant.mqtt import JsonPaths
+
+_QUALITY_WORDS = {"good": Quality.GOOD, "ok": Quality.GOOD, "uncertain": Quality.UNCERTAIN,
+                  "bad": Quality.BAD}  # fmt: skip
+_SEVERITY = {0: Quality.GOOD, 1: Quality.UNCERTAIN}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One value of one signal a message carries, with its time and quality."""
+
+    signal: str
+    ts: int
+    value: Value
+    quality: Quality = Quality.GOOD
+
+
+def parse_value(payload: bytes, signal: str, received_ns: int) -> list[Reading]:
+    """A bare value: a number, ``true``/``false``, or text; stamped with the arrival time.
+
+    An empty payload is the empty text (a cleared alarm code); for a numeric signal the cast
+    to the signal's type then refuses it.
+    """
+    text = _text(payload).strip()
+    value: Value = text
+    if text in ("true", "false") or text[:1] in tuple("-0123456789"):
+        try:
+            value = _scalar(json.loads(text), "the payload")
+        except (ValueError, PayloadError):
+            value = text
+    return [Reading(signal, received_ns, value)]
+
+
+def parse_json(
+    payload: bytes, paths: JsonPaths, signal: str | None, received_ns: int
+) -> list[Reading]:
+    """Values at the configured paths of a JSON document."""
+    try:
+        document = json.loads(_text(payload))
+    except ValueError as error:
+        raise PayloadError(f"not JSON: {error}") from None
+    ts = received_ns if paths.timestamp is None else _timestamp(document, paths)
+    quality = Quality.GOOD if paths.quality is None else _quality(find(document, paths.quality))
+    if paths.value is not None:
+        if signal is None:
+            raise PayloadError("the topic names no signal for json.value")
+        return [_reading(signal, ts, find(document, paths.value), quality, paths.value)]
+    assert paths.values is not None
+    values = find(document, paths.values)
+    if not isinstance(values, dict) or not values:
+        raise PayloadError(f"{paths.values!r} is not an object of signal: value")
+    return [
+        _reading(str(name), ts, raw, quality, f"{paths.values}.{name}")
+        for name, raw in values.items()
+    ]
+
+
+def find(document: Any, path: str) -> Any:
+    """The value at a dotted path (``data.temp``, ``$.items.0.v``); PayloadError if absent."""
+    current = document
+    for part in path.removeprefix("$").strip(".").split("."):
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            raise PayloadError(f"nothing at {path!r}")
+    return current
+
+
+def _reading(signal: str, ts: int, raw: Any, quality: Quality, where: str) -> Reading:
+    if raw is None:
+        return Reading(signal, ts, None, Quality.BAD)
+    return Reading(signal, ts, _scalar(raw, repr(where)), quality)
+
+
+def _scalar(raw: Any, where: str) -> Value:
+    if isinstance(raw, bool | int | str):
+        return raw
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise PayloadError(f"{where} is {raw}, not a finite number")
+        return raw
+    raise PayloadError(f"{where} is {type(raw).__name__}, not a number, boolean or text")
+
+
+def _timestamp(document: Any, paths: JsonPaths) -> int:
+    assert paths.timestamp is not None
+    raw = find(document, paths.timestamp)
+    unit = paths.timestamp_format
+    if unit == "iso8601":
+        if not isinstance(raw, str):
+            raise PayloadError(f"timestamp {raw!r} is not ISO 8601 text")
+        try:
+            moment = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            raise PayloadError(f"timestamp {raw!r} is not ISO 8601") from None
+        if moment.tzinfo is None:
+            raise PayloadError(f"timestamp {raw!r} has no time zone (add Z or +07:00)")
+        return (
+            (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1) * 1000
+        )
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise PayloadError(f"timestamp {raw!r} is not a number ({unit})")
+    scale = {"unix_s": 10**9, "unix_ms": 10**6, "unix_ns": 1}[unit]
+    return raw * scale if isinstance(raw, int) else round(raw * scale)
+
+
+def _quality(raw: Any) -> Quality:
+    if isinstance(raw, bool):
+        return Quality.GOOD if raw else Quality.BAD
+    if isinstance(raw, str) and raw.lower() in _QUALITY_WORDS:
+        return _QUALITY_WORDS[raw.lower()]
+    if isinstance(raw, int) and 0 <= raw < 2**32:
+        return _SEVERITY.get(raw >> 30, Quality.BAD)  # an OPC UA status code
+    raise PayloadError(f"quality {raw!r} is not good/uncertain/bad, a boolean or a status code")
+
+
+def _text(payload: bytes) -> str:
+    try:
+        return payload.decode()
+    except UnicodeDecodeError as error:
+        raise PayloadError(f"not UTF-8 text: {error.reason} at byte {error.start}") from None

@@ -1,0 +1,129 @@
+"""The ``kind: mqtt`` source block of plant.yaml: broker, session, and what each topic carries
+(the MQTT connector in smkit/connectors/mqtt/ reads it).
+
+Defaults suit collecting without loss: MQTT 5, QoS 1 and a persistent session, so the broker
+keeps what arrives while the collector is down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+
+from smkit.plant.base import ConfigModel, DurationS, Identifier
+from smkit.plant.machine import ADDRESS_FIELDS, PLACEHOLDER
+from smkit.plant.storage import resolve_path
+
+TOPIC_FIELDS = (*ADDRESS_FIELDS, "signal")
+
+
+class Tls(ConfigModel):
+    """TLS for ``mqtts://``: the CA to trust, an optional client certificate, verification."""
+
+    ca: Path | None = None
+    certificate: Path | None = None
+    private_key: Path | None = None
+    verify: bool = True
+
+    _paths = field_validator("ca", "certificate", "private_key")(resolve_path)
+
+
+class Session(ConfigModel):
+    """A persistent session keeps QoS 1 messages at the broker while the collector is away."""
+
+    persistent: bool = True
+    expiry: DurationS = 3600.0
+
+
+class JsonPaths(ConfigModel):
+    """Where the parts of a JSON payload are: dotted paths such as ``data.temp`` or ``$.v``.
+
+    ``value`` takes one value for the topic's signal; ``values`` takes an object of
+    ``signal: value`` (a per-machine document). ``timestamp`` is read in ``timestamp_format``;
+    without it, the time of arrival is used.
+    """
+
+    value: str | None = None
+    values: str | None = None
+    timestamp: str | None = None
+    timestamp_format: Literal["unix_s", "unix_ms", "unix_ns", "iso8601"] = "unix_ms"
+    quality: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Self:
+        if (self.value is None) == (self.values is None):
+            raise ValueError("give exactly one of value (one signal) or values (a document)")
+        return self
+
+
+class Subscription(ConfigModel):
+    """Topics of one shape and how their payloads are read.
+
+    ``topic`` is a template: ``{site}/{area}/{line}/{machine}/{signal}`` or any of those
+    placeholders, plus MQTT wildcards ``+`` and ``#``. A topic without ``{signal}`` carries a
+    document (``json.values``) or Sparkplug metrics named like the signals.
+    """
+
+    topic: str
+    parser: Literal["value", "json", "sparkplug_b"] = "json"
+    json_paths: JsonPaths | None = Field(default=None, alias="json")
+    rebirth_on_gap: bool = False
+
+    @field_validator("topic")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        for name in PLACEHOLDER.findall(value):
+            if name not in TOPIC_FIELDS:
+                allowed = ", ".join("{" + f + "}" for f in TOPIC_FIELDS)
+                raise ValueError(
+                    f"unknown placeholder {{{name}}} in {value!r} (allowed: {allowed})"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _parser_needs(self) -> Self:
+        if self.parser == "json" and self.json_paths is None:
+            raise ValueError("parser json needs json: {value: ..., timestamp: ...}")
+        if self.parser == "value" and "{signal}" not in self.topic:
+            raise ValueError("parser value needs {signal} in the topic: the payload is one value")
+        if "{machine}" not in self.topic:
+            raise ValueError("the topic needs {machine}: it says which machine a message is from")
+        return self
+
+
+class MqttSource(ConfigModel):
+    """An MQTT broker that machines (or their gateways) publish to."""
+
+    kind: Literal["mqtt"]
+    id: Identifier
+    url: str
+    protocol: Literal["5", "3.1.1"] = "5"
+    client_id: str | None = None
+    username: str | None = None
+    password_env: str | None = None
+    tls: Tls | None = None
+    qos: Literal[0, 1] = 1
+    session: Session = Session()
+    shared_group: Identifier | None = None
+    subscriptions: list[Subscription] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _url_scheme(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError(f"must be a URL mqtt://host:port or mqtts://host:port, got {value!r}")
+        return value
+
+    @field_validator("protocol", mode="before")
+    @classmethod
+    def _protocol_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int | float) else value
+
+    @property
+    def session_client_id(self) -> str:
+        """The client id: given, else one derived from the source id (fixed, for sessions)."""
+        return self.client_id or f"smkit-{self.id}"
