@@ -18,8 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from smkit.connectors.mqtt.connector import MqttConnector
 from smkit.connectors.opcua.connector import OpcUaConnector
 from smkit.connectors.opcua.values import Binding
+from smkit.historian.deadmessages import DeadMessages
 from smkit.historian.factory import open_historian
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox
@@ -64,17 +66,19 @@ class Collector:
         )
         self.historian = open_historian(plant)
         self.forwarder = Forwarder(self.outbox, self.historian)
-        self.connectors: list[OpcUaConnector] = []
+        self.dead = DeadMessages(config.path.with_suffix(".dead.db"))
+        self.connectors: list[OpcUaConnector | MqttConnector] = []
         for source in plant.sources:
+            password = plant.secret(source.password_env) if source.password_env else None
             if isinstance(source, OpcUaSource):
-                password = plant.secret(source.password_env) if source.password_env else None
+                bindings = bindings_of(plant, source.id)
                 self.connectors.append(
-                    OpcUaConnector(
-                        source, bindings_of(plant, source.id), self.outbox, password=password
-                    )
+                    OpcUaConnector(source, bindings, self.outbox, password=password)
                 )
             else:
-                log.warning("source %s: MQTT sources are not collected yet", source.id)
+                self.connectors.append(
+                    MqttConnector(source, plant, self.outbox, self.dead, password=password)
+                )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set, then hand over and flush (see the module docstring)."""
@@ -89,6 +93,7 @@ class Collector:
             reporter.cancel()
             await self._write_health()
             await self.outbox.close()
+            await self.dead.close()
             await self.historian.close()
 
     async def _report(self, stop: asyncio.Event) -> None:
@@ -111,6 +116,7 @@ class Collector:
             "written_at_ns": time.time_ns(),
             "sources": [dataclasses.asdict(c.health) for c in self.connectors],
             "historian": dataclasses.asdict(self.forwarder.health),
+            "dead_messages": await self.dead.count(),
             "outbox": {
                 "samples": stats.samples,
                 "batches": stats.batches,

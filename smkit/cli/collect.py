@@ -60,10 +60,11 @@ def status(plant_file: PlantOption = Path("plant.yaml")) -> None:
         last = source["last_data_ns"]
         rows.append([
             source["source"], "up" if source["connected"] else "down", str(source["samples"]),
-            local_time(last, zone) if last else "-", str(len(source["failed_nodes"])),
+            local_time(last, zone) if last else "-",
+            str(len(source.get("failed_nodes", {})) + source.get("dead", 0)),
             source["error"] or "",
         ])  # fmt: skip
-    headers = ["source", "state", "samples", "last data", "failed nodes", "error"]
+    headers = ["source", "state", "samples", "last data", "failed nodes / dead", "error"]
     typer.echo(table(headers, rows, empty="no sources"))
     historian, outbox = document["historian"], document["outbox"]
     typer.echo(

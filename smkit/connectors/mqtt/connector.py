@@ -1,0 +1,274 @@
+"""The MQTT connector: subscribe, read each message, store, and only then acknowledge it.
+
+paho runs on the event loop with ``manual_ack``: a QoS 1 message is acknowledged after its
+samples are in the outbox (or, if it cannot be read, after it is in the dead-message file), so a
+crash between receiving and storing makes the broker send it again; replays are harmless because
+samples are idempotent. With a persistent session (the default) the broker keeps what arrives
+while the collector is away. Sparkplug B subscriptions are refused for now: the host side
+(births, aliases, sequence) comes with the rest of issue #5.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from smkit.connectors.common.backoff import Backoff
+from smkit.connectors.common.cast import cast
+from smkit.connectors.common.sample import Sample
+from smkit.connectors.common.sink import Sink
+from smkit.connectors.mqtt.aio import LoopAttachment
+from smkit.connectors.mqtt.parsers import Reading, parse_json, parse_value
+from smkit.connectors.mqtt.topics import TopicTemplate
+from smkit.errors import ConfigError, PayloadError, SmkitError
+from smkit.historian.deadmessages import DeadMessage, DeadMessages, dead_message
+from smkit.plant.model import Plant
+from smkit.plant.mqtt import MqttSource, Subscription
+
+BATCH = 1000
+log = logging.getLogger("smkit.mqtt")
+
+
+@dataclass
+class BrokerHealth:
+    """What the collector reports about one broker."""
+
+    source: str
+    endpoint: str
+    connected: bool = False
+    messages: int = 0
+    samples: int = 0
+    dead: int = 0
+    last_data_ns: int | None = None
+    error: str | None = None
+
+
+class MqttConnector:
+    """Collects what a broker's subscriptions carry into a sink."""
+
+    def __init__(
+        self,
+        source: MqttSource,
+        plant: Plant,
+        sink: Sink,
+        dead: DeadMessages,
+        *,
+        password: str | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        if any(sub.parser == "sparkplug_b" for sub in source.subscriptions):
+            raise ConfigError(f"source {source.id}: parser sparkplug_b is not collected yet")
+        self.source = source
+        self.sink = sink
+        self.dead = dead
+        self.password = password
+        self.backoff = backoff or Backoff(initial_s=1.0, max_s=30.0)
+        self.routes = [
+            (TopicTemplate(s.topic, source.shared_group), s) for s in source.subscriptions
+        ]
+        self.places = {m.id: p for p, m in plant.machines() if m.source == source.id}
+        self.types = {(m.id, s.name): s.value_type for _, m in plant.machines()
+                      if m.source == source.id for s in m.signals}  # fmt: skip
+        self.health = BrokerHealth(source.id, source.url)
+        self._queue: asyncio.Queue[mqtt.MQTTMessage] = asyncio.Queue()
+        self._lost = asyncio.Event()
+        self._connected: asyncio.Future[Any] | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Collect until ``stop`` is set; reconnect (same session) after every loss."""
+        client = self._client()
+        consumer = asyncio.create_task(self._consume(client))
+        try:
+            while not stop.is_set():
+                try:
+                    await self._connect(client)
+                    self.backoff.reset()
+                    waits = [
+                        asyncio.create_task(stop.wait()),
+                        asyncio.create_task(self._lost.wait()),
+                    ]
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                    for wait in waits:
+                        wait.cancel()
+                except (OSError, SmkitError) as error:
+                    self._down(str(error))
+                if not stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.backoff.next_delay())
+        finally:
+            await self._queue.join()
+            consumer.cancel()
+            client.disconnect()
+
+    def _client(self) -> mqtt.Client:
+        source = self.source
+        v5 = source.protocol == "5"
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=source.session_client_id,
+            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, manual_ack=True,
+            clean_session=None if v5 else not source.session.persistent,
+        )  # fmt: skip
+        if source.username is not None:
+            client.username_pw_set(source.username, self.password)
+        if urlsplit(source.url).scheme == "mqtts":
+            tls = source.tls
+            client.tls_set(
+                ca_certs=str(tls.ca) if tls and tls.ca else None,
+                certfile=str(tls.certificate) if tls and tls.certificate else None,
+                keyfile=str(tls.private_key) if tls and tls.private_key else None,
+                cert_reqs=ssl.CERT_REQUIRED if not tls or tls.verify else ssl.CERT_NONE,
+            )
+        LoopAttachment(client)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = lambda c, u, message: self._queue.put_nowait(message)
+        return client
+
+    async def _connect(self, client: mqtt.Client) -> None:
+        parts = urlsplit(self.source.url)
+        default_port = 8883 if parts.scheme == "mqtts" else 1883
+        self._lost.clear()
+        self._connected = asyncio.get_running_loop().create_future()
+        properties = None
+        if self.source.protocol == "5":
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = (
+                int(self.source.session.expiry) if self.source.session.persistent else 0
+            )
+        try:
+            client.connect(parts.hostname or "", parts.port or default_port, keepalive=30,
+                           clean_start=not self.source.session.persistent
+                           if self.source.protocol == "5" else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
+                           properties=properties)  # fmt: skip
+        except OSError as error:
+            raise SmkitError(
+                f"cannot reach the MQTT broker at {self.source.url}: {error}"
+            ) from None
+        reason = await asyncio.wait_for(self._connected, 10.0)
+        if reason.is_failure:
+            client.disconnect()
+            raise SmkitError(f"the MQTT broker at {self.source.url} refused us: {reason}")
+        self.health.connected, self.health.error = True, None
+        log.info("source %s: connected to %s", self.source.id, self.source.url)
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
+                    properties: Any) -> None:  # fmt: skip
+        if not reason.is_failure:
+            for template, _ in self.routes:
+                client.subscribe(template.filter, qos=self.source.qos)
+        if self._connected is not None and not self._connected.done():
+            self._connected.set_result(reason)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
+                       properties: Any) -> None:  # fmt: skip
+        self._down(f"disconnected: {reason}")
+        self._lost.set()
+
+    def _down(self, reason: str) -> None:
+        if self.health.connected or self.health.error != reason:
+            log.warning("source %s down: %s", self.source.id, reason)
+        self.health.connected, self.health.error = False, reason
+
+    async def _consume(self, client: mqtt.Client) -> None:
+        """Read, store, then acknowledge, in batches; the only writer of this connector."""
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            samples: list[Sample] = []
+            dead: list[DeadMessage] = []
+            received = time.time_ns()
+            for message in batch:
+                read, refused = self._read(message, received)
+                samples += read
+                dead += [refused] if refused is not None else []
+            try:
+                await self.dead.put(dead)
+                await self.sink.put(samples)
+            except SmkitError as error:  # not acknowledged: the broker sends them again
+                log.error(
+                    "source %s: %d messages not stored: %s", self.source.id, len(batch), error
+                )
+            else:
+                for message in batch:
+                    if message.qos > 0:
+                        client.ack(message.mid, message.qos)
+                self._count(len(batch), len(samples), len(dead))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    def _count(self, messages: int, samples: int, dead: int) -> None:
+        self.health.messages += messages
+        self.health.samples += samples
+        self.health.dead += dead
+        if samples:
+            self.health.last_data_ns = time.time_ns()
+
+    def _read(
+        self, message: mqtt.MQTTMessage, received_ns: int
+    ) -> tuple[list[Sample], DeadMessage | None]:
+        """The samples a message carries, and a dead message if (part of) it cannot be read."""
+        topic, payload = message.topic, bytes(message.payload)
+        try:
+            machine, readings = self._readings(topic, payload, received_ns)
+        except PayloadError as error:
+            return [], dead_message(self.source.id, topic, payload, str(error))
+        samples, problems = [], []
+        for reading in readings:
+            kind = self.types.get((machine, reading.signal))
+            if kind is None:
+                problems.append(f"machine {machine!r} has no signal {reading.signal!r}")
+                continue
+            try:
+                value = None if reading.value is None else cast(reading.value, kind)
+            except ValueError as error:
+                problems.append(f"{reading.signal}: {error} (the signal is {kind})")
+                continue
+            samples.append(Sample(machine, reading.signal, reading.ts, value, reading.quality))
+        refused = (
+            dead_message(self.source.id, topic, payload, "; ".join(problems)) if problems else None
+        )
+        return samples, refused
+
+    def _readings(self, topic: str, payload: bytes, received_ns: int) -> tuple[str, list[Reading]]:
+        for template, subscription in self.routes:
+            fields = template.match(topic)
+            if fields is not None:
+                return self._machine(fields), _parse(subscription, fields, payload, received_ns)
+        raise PayloadError("the topic matches none of the subscriptions")
+
+    def _machine(self, fields: dict[str, str]) -> str:
+        machine = fields["machine"]
+        place = self.places.get(machine)
+        if place is None:
+            raise PayloadError(f"no machine {machine!r} reads from source {self.source.id!r}")
+        for level in ("site", "area", "line"):
+            if level in fields and fields[level] != getattr(place, level):
+                raise PayloadError(
+                    f"the topic says {level} {fields[level]!r}, plant.yaml puts {machine} in "
+                    f"{getattr(place, level)!r}"
+                )
+        return machine
+
+
+def _parse(
+    subscription: Subscription, fields: dict[str, str], payload: bytes, received_ns: int
+) -> list[Reading]:
+    signal = fields.get("signal")
+    if subscription.parser == "value":
+        assert signal is not None
+        return parse_value(payload, signal, received_ns)
+    assert subscription.json_paths is not None
+    return parse_json(payload, subscription.json_paths, signal, received_ns)

@@ -1,0 +1,94 @@
+"""Messages a connector could not read: kept, with the reason, in an SQLite file of their own.
+
+A bad payload must never stop the flow, and must not vanish either: it is stored here (durably,
+before its MQTT acknowledgement) with its source, topic, the first ``KEEP_BYTES`` of the payload
+and why it was refused; ``smkit outbox dead-letters`` shows them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from smkit.errors import OutboxError
+from smkit.historian.sqlitefile import SqliteFile, transaction
+
+KEEP_BYTES = 1024
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dead_messages (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_ns INTEGER NOT NULL,
+    source      TEXT NOT NULL,
+    topic       TEXT NOT NULL,
+    payload     BLOB NOT NULL,
+    size        INTEGER NOT NULL,
+    reason      TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class DeadMessage:
+    """One refused message."""
+
+    received_ns: int
+    source: str
+    topic: str
+    payload: bytes
+    size: int
+    reason: str
+
+
+class DeadMessages:
+    """The dead-message file of a collector."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._file = SqliteFile(self.path, _SCHEMA, _error)
+
+    async def put(self, messages: list[DeadMessage]) -> None:
+        """Store refused messages; return once they are durable."""
+        if messages:
+            await self._file.run(lambda db: _insert(db, messages))
+
+    async def recent(self, limit: int = 100) -> list[DeadMessage]:
+        """The newest refused messages, newest first."""
+        rows = await self._file.run(
+            lambda db: db.execute(
+                "SELECT received_ns, source, topic, payload, size, reason FROM dead_messages "
+                "ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        )
+        return [DeadMessage(*row) for row in rows]
+
+    async def count(self) -> int:
+        """How many refused messages are kept."""
+        row = await self._file.run(
+            lambda db: db.execute("SELECT count(*) FROM dead_messages").fetchone()
+        )
+        return int(row[0])
+
+    async def close(self) -> None:
+        """Close the file."""
+        await self._file.close()
+
+
+def dead_message(source: str, topic: str, payload: bytes, reason: str) -> DeadMessage:
+    """A refused message as kept: its payload cut to ``KEEP_BYTES``, stamped now."""
+    return DeadMessage(time.time_ns(), source, topic, payload[:KEEP_BYTES], len(payload), reason)
+
+
+def _insert(db: sqlite3.Connection, messages: list[DeadMessage]) -> None:
+    with transaction(db):
+        db.executemany(
+            "INSERT INTO dead_messages (received_ns, source, topic, payload, size, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(m.received_ns, m.source, m.topic, m.payload, m.size, m.reason) for m in messages],
+        )
+
+
+def _error(error: sqlite3.Error) -> OutboxError:
+    return OutboxError(f"dead-message file: {error}")

@@ -1,0 +1,83 @@
+"""Collecting the simulated moulding shop over MQTT (JSON) from a real Mosquitto."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from smkit.collector import Collector
+from smkit.historian.deadmessages import DeadMessages
+from smkit.historian.sqlite import SqliteHistorian
+from smkit.localservers import LocalMosquitto
+from smkit.plant import load_plant
+from smkit.simulators.catalog import SCENARIOS
+
+PRESSES = ["press-01", "press-02", "press-03", "press-04"]
+
+
+def collecting_plant(folder: Path, broker: str) -> Path:
+    plant = yaml.safe_load((SCENARIOS / "injection-moulding" / "plant.yaml").read_text())
+    plant["sources"] = [{
+        "id": "shop-broker", "kind": "mqtt", "url": broker, "client_id": f"test-{folder.name}",
+        "subscriptions": [{"topic": "{site}/{area}/{line}/{machine}/{signal}", "parser": "json",
+                           "json": {"value": "value", "timestamp": "ts"}}],
+    }]  # fmt: skip
+    plant["historian"] = {"kind": "sqlite", "path": "historian.db"}
+    plant["outbox"] = {"path": "outbox.db"}
+    path = folder / "plant.yaml"
+    path.write_text(yaml.safe_dump(plant, allow_unicode=True))
+    return path
+
+
+async def test_every_json_value_is_stored_once_and_every_malformed_payload_is_dead_lettered(
+    mosquitto_server: LocalMosquitto, tmp_path: Path
+) -> None:
+    chaos = tmp_path / "chaos.yaml"
+    chaos.write_text("mqtt: {malformed: 0.01, duplicates: 0.01}\n")
+    plant = load_plant(collecting_plant(tmp_path, mosquitto_server.url))
+    collector = Collector(plant)
+    stop = asyncio.Event()
+    run = asyncio.create_task(collector.run(stop))
+    while not all(c.health.connected for c in collector.connectors):
+        await asyncio.sleep(0.1)
+    simulator = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "smkit", "simulate", "mqtt", "-s", "injection-moulding",
+        "--broker", mosquitto_server.url, "--format", "json", "--speed", "max",
+        "--duration", "1h", "--chaos", str(chaos), "--seed", "4",
+        "--values", str(tmp_path / "values.jsonl"), "--truth", str(tmp_path / "truth.json"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
+    )  # fmt: skip
+    _, err = await simulator.communicate()
+    assert simulator.returncode == 0, err.decode()
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    served = [json.loads(line) for line in (tmp_path / "values.jsonl").read_text().splitlines()]
+    source = collector.connectors[0].health
+    malformed = [e for e in truth["chaos"] if e["kind"] == "malformed"]
+    duplicates = [e for e in truth["chaos"] if e["kind"] == "duplicate"]
+    expected_messages = len(served) + len(malformed) + len(duplicates)
+    for _ in range(600):
+        if source.messages >= expected_messages:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)
+    stop.set()
+    await run
+    historian = SqliteHistorian(tmp_path / "historian.db")
+    stored = await historian.read_series(PRESSES, truth["start"], truth["end"] + 1)
+    await historian.close()
+    got = Counter((s.machine_id, s.signal, s.ts, s.value) for s in stored)
+    assert got == Counter((v["machine"], v["signal"], v["ts"], v["value"]) for v in served)
+    dead = DeadMessages(plant.outbox.path.with_suffix(".dead.db"))
+    letters = await dead.recent(10_000)
+    await dead.close()
+    assert source.messages == expected_messages
+    assert len(letters) == len(malformed) > 5
+    assert Counter(d.topic for d in letters) == Counter(e["topic"] for e in malformed)
+    assert all(d.reason and d.source == "shop-broker" for d in letters)
