@@ -10,8 +10,10 @@ from typing import Annotated
 import typer
 
 from smkit.cli.common import PlantOption, local_time, table
+from smkit.historian.deadmessages import DeadMessages
 from smkit.historian.outbox import Outbox
 from smkit.plant import load_plant
+from smkit.plant.model import Plant
 
 app = typer.Typer(help="Inspect the durable outbox.", no_args_is_help=True)
 
@@ -80,5 +82,25 @@ def dead_letters(
         ]
         headers = ["refused at", "machine", "signal", "value", "reason"]
         typer.echo(table(headers, rows, empty="no dead letters"))
+        await _dead_messages(plant, limit)
 
     asyncio.run(read())
+
+
+async def _dead_messages(plant: Plant, limit: int) -> None:
+    """Messages a connector could not read (kept next to the outbox)."""
+    path = plant.outbox.path.with_suffix(".dead.db")
+    if not path.exists():
+        return
+    store = DeadMessages(path)
+    try:
+        messages = await store.recent(limit)
+    finally:
+        await store.close()
+    rows = [
+        [local_time(m.received_ns, plant.site.timezone), m.source, m.topic,
+         repr(m.payload[:40]) + ("…" if m.size > 40 else ""), m.reason]
+        for m in messages
+    ]  # fmt: skip
+    typer.echo("\nmessages that could not be read:")
+    typer.echo(table(["received at", "source", "topic", "payload", "reason"], rows, empty="none"))

@@ -18,6 +18,7 @@ from smkit.historian.sqlite import SqliteHistorian
 from smkit.localservers import LocalMosquitto
 from smkit.plant import load_plant
 from smkit.simulators.catalog import SCENARIOS
+from tests.cli.test_cli import smkit
 
 PRESSES = ["press-01", "press-02", "press-03", "press-04"]
 
@@ -81,3 +82,6 @@ async def test_every_json_value_is_stored_once_and_every_malformed_payload_is_de
     assert len(letters) == len(malformed) > 5
     assert Counter(d.topic for d in letters) == Counter(e["topic"] for e in malformed)
     assert all(d.reason and d.source == "shop-broker" for d in letters)
+    listed = smkit("outbox", "dead-letters", "--plant", str(tmp_path / "plant.yaml"))
+    assert listed.returncode == 0 and "messages that could not be read:" in listed.stdout
+    assert letters[0].reason in listed.stdout
