@@ -15,7 +15,6 @@ import contextlib
 import logging
 import ssl
 import time
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +25,7 @@ from paho.mqtt.properties import Properties
 
 from smkit.connectors.common.backoff import Backoff
 from smkit.connectors.common.cast import cast
+from smkit.connectors.common.health import SourceHealth
 from smkit.connectors.common.sample import Sample
 from smkit.connectors.common.sink import Sink
 from smkit.connectors.mqtt.aio import LoopAttachment
@@ -38,20 +38,6 @@ from smkit.plant.mqtt import MqttSource, Subscription
 
 BATCH = 1000
 log = logging.getLogger("smkit.mqtt")
-
-
-@dataclass
-class BrokerHealth:
-    """What the collector reports about one broker."""
-
-    source: str
-    endpoint: str
-    connected: bool = False
-    messages: int = 0
-    samples: int = 0
-    dead: int = 0
-    last_data_ns: int | None = None
-    error: str | None = None
 
 
 class MqttConnector:
@@ -80,7 +66,7 @@ class MqttConnector:
         self.places = {m.id: p for p, m in plant.machines() if m.source == source.id}
         self.types = {(m.id, s.name): s.value_type for _, m in plant.machines()
                       if m.source == source.id for s in m.signals}  # fmt: skip
-        self.health = BrokerHealth(source.id, source.url)
+        self.health = SourceHealth(source.id, source.url)
         self._queue: asyncio.Queue[mqtt.MQTTMessage] = asyncio.Queue()
         self._lost = asyncio.Event()
         self._connected: asyncio.Future[Any] | None = None
@@ -102,7 +88,7 @@ class MqttConnector:
                     for wait in waits:
                         wait.cancel()
                 except (OSError, SmkitError) as error:
-                    self._down(str(error))
+                    self.health.went_down(str(error), log)
                 if not stop.is_set():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.backoff.next_delay())
@@ -159,8 +145,7 @@ class MqttConnector:
         if reason.is_failure:
             client.disconnect()
             raise SmkitError(f"the MQTT broker at {self.source.url} refused us: {reason}")
-        self.health.connected, self.health.error = True, None
-        log.info("source %s: connected to %s", self.source.id, self.source.url)
+        self.health.came_up(log)
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
                     properties: Any) -> None:  # fmt: skip
@@ -172,13 +157,8 @@ class MqttConnector:
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
                        properties: Any) -> None:  # fmt: skip
-        self._down(f"disconnected: {reason}")
+        self.health.went_down(f"disconnected: {reason}", log)
         self._lost.set()
-
-    def _down(self, reason: str) -> None:
-        if self.health.connected or self.health.error != reason:
-            log.warning("source %s down: %s", self.source.id, reason)
-        self.health.connected, self.health.error = False, reason
 
     async def _consume(self, client: mqtt.Client) -> None:
         """Read, store, then acknowledge, in batches; the only writer of this connector."""
@@ -204,17 +184,10 @@ class MqttConnector:
                 for message in batch:
                     if message.qos > 0:
                         client.ack(message.mid, message.qos)
-                self._count(len(batch), len(samples), len(dead))
+                self.health.delivered(len(samples), len(batch), len(dead))
             finally:
                 for _ in batch:
                     self._queue.task_done()
-
-    def _count(self, messages: int, samples: int, dead: int) -> None:
-        self.health.messages += messages
-        self.health.samples += samples
-        self.health.dead += dead
-        if samples:
-            self.health.last_data_ns = time.time_ns()
 
     def _read(
         self, message: mqtt.MQTTMessage, received_ns: int

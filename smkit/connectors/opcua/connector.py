@@ -16,13 +16,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from asyncua import Client, ua
 from asyncua.common.subscription import DataChangeEvent, StatusChangeEvent
 
 from smkit.connectors.common.backoff import Backoff
+from smkit.connectors.common.health import SourceHealth
 from smkit.connectors.common.sample import Sample
 from smkit.connectors.common.sink import Sink
 from smkit.connectors.opcua.addressing import parse_address
@@ -42,21 +42,6 @@ from smkit.plant.opcua import OpcUaSource
 WATCHDOG_S = 1.0
 BATCH = 5000
 log = logging.getLogger("smkit.opcua")
-
-
-@dataclass
-class SourceHealth:
-    """What the collector reports about one endpoint."""
-
-    source: str
-    endpoint: str
-    connected: bool = False
-    since_ns: int = 0
-    last_data_ns: int | None = None
-    error: str | None = None
-    samples: int = 0
-    sessions: int = 0
-    failed_nodes: dict[str, str] = field(default_factory=dict)
 
 
 class _Session(Exception):
@@ -92,14 +77,14 @@ class OpcUaConnector:
                     await self._session(stop)
                 except (OSError, TimeoutError, ConnectionError, ua.UaError, _Session) as error:
                     if not stop.is_set():  # a session ended by stopping is not an outage
-                        self._down(explain(error, self.source))
+                        self.health.went_down(explain(error, self.source), log)
                 except SmkitError as error:
-                    self._down(str(error))
+                    self.health.went_down(str(error), log)
                 if not stop.is_set():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.backoff.next_delay())
         finally:
-            self._set_disconnected()
+            self.health.stopped()
             await self._queue.join()
             pump.cancel()
 
@@ -228,8 +213,7 @@ class OpcUaConnector:
                 batch.append(self._queue.get_nowait())
             try:
                 await self.sink.put(batch)
-                self.health.samples += len(batch)
-                self.health.last_data_ns = time.time_ns()
+                self.health.delivered(len(batch))
             except SmkitError as error:
                 log.error("source %s: %d samples not stored: %s", self.source.id, len(batch), error)
             finally:
@@ -237,26 +221,12 @@ class OpcUaConnector:
                     self._queue.task_done()
 
     def _up(self) -> None:
-        self.health.sessions += 1
-        if not self.health.connected:
-            self.health.connected, self.health.since_ns = True, time.time_ns()
-            self.health.error = None
+        if self.health.came_up(log):
             self.backoff.reset()
-            log.info("source %s: connected to %s", self.source.id, self.source.endpoint)
 
     def _report_failed_nodes(self) -> None:
         for address, reason in self.health.failed_nodes.items():
             log.warning("source %s: node %s skipped: %s", self.source.id, address, reason)
-
-    def _down(self, reason: str) -> None:
-        if self.health.connected or self.health.error != reason:
-            log.warning("source %s down: %s", self.source.id, reason)
-        self._set_disconnected()
-        self.health.error = reason
-
-    def _set_disconnected(self) -> None:
-        if self.health.connected:
-            self.health.connected, self.health.since_ns = False, time.time_ns()
 
 
 def _request(node_id: ua.NodeId, handle: int, settings: Any) -> ua.MonitoredItemCreateRequest:
