@@ -85,3 +85,49 @@ async def test_every_json_value_is_stored_once_and_every_malformed_payload_is_de
     listed = smkit("outbox", "dead-letters", "--plant", str(tmp_path / "plant.yaml"))
     assert listed.returncode == 0 and "messages that could not be read:" in listed.stdout
     assert letters[0].reason in listed.stdout
+
+
+async def start_collector(plant_file: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "smkit", "collect", "--plant", str(plant_file),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
+    )  # fmt: skip
+
+
+async def test_a_collector_killed_mid_stream_loses_nothing_with_a_persistent_session(
+    mosquitto_server: LocalMosquitto, tmp_path: Path
+) -> None:
+    plant_file = collecting_plant(tmp_path, mosquitto_server.url)
+    collector = await start_collector(plant_file)
+    await asyncio.sleep(3.0)  # subscribed: the broker keeps our session from now on
+    simulator = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "smkit", "simulate", "mqtt", "-s", "injection-moulding",
+        "--broker", mosquitto_server.url, "--format", "json", "--speed", "400",
+        "--duration", "1h", "--seed", "9", "--values", str(tmp_path / "values.jsonl"),
+        "--truth", str(tmp_path / "truth.json"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
+    )  # fmt: skip
+    await asyncio.sleep(4.0)
+    collector.kill()  # SIGKILL: no flush, no goodbye
+    await collector.wait()
+    await asyncio.sleep(2.0)  # messages pile up at the broker meanwhile
+    collector = await start_collector(plant_file)
+    _, err = await simulator.communicate()
+    assert simulator.returncode == 0, err.decode()
+    served = [json.loads(line) for line in (tmp_path / "values.jsonl").read_text().splitlines()]
+    want = {(v["machine"], v["signal"], v["ts"], json.dumps(v["value"])) for v in served}
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    historian = SqliteHistorian(tmp_path / "historian.db")
+    try:
+        for _ in range(300):
+            stored = await historian.read_series(PRESSES, truth["start"], truth["end"] + 1)
+            got = {(s.machine_id, s.signal, s.ts, json.dumps(s.value)) for s in stored}
+            if got >= want:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await historian.close()
+        collector.terminate()
+        await collector.communicate()
+    assert want - got == set(), f"{len(want - got)} of {len(want)} values lost"
+    assert got == want
