@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import yaml
 
 from smkit.collector import Collector
@@ -23,10 +24,11 @@ from tests.cli.test_cli import smkit
 PRESSES = ["press-01", "press-02", "press-03", "press-04"]
 
 
-def collecting_plant(folder: Path, broker: str) -> Path:
+def collecting_plant(folder: Path, broker: str, protocol: str = "5") -> Path:
     plant = yaml.safe_load((SCENARIOS / "injection-moulding" / "plant.yaml").read_text())
     plant["sources"] = [{
         "id": "shop-broker", "kind": "mqtt", "url": broker, "client_id": f"test-{folder.name}",
+        "protocol": protocol,
         "subscriptions": [{"topic": "{site}/{area}/{line}/{machine}/{signal}", "parser": "json",
                            "json": {"value": "value", "timestamp": "ts"}}],
     }]  # fmt: skip
@@ -131,3 +133,44 @@ async def test_a_collector_killed_mid_stream_loses_nothing_with_a_persistent_ses
         await collector.communicate()
     assert want - got == set(), f"{len(want - got)} of {len(want)} values lost"
     assert got == want
+
+
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
+async def test_a_broker_restart_mid_stream_loses_nothing(tmp_path: Path, protocol: str) -> None:
+    broker = LocalMosquitto(tmp_path / "broker")
+    broker.start()
+    try:
+        plant_file = collecting_plant(tmp_path, broker.url, protocol=protocol)
+        collector = await start_collector(plant_file)
+        await asyncio.sleep(3.0)
+        simulator = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "smkit", "simulate", "mqtt", "-s", "injection-moulding",
+            "--broker", broker.url, "--format", "json", "--speed", "300",
+            "--duration", "1h", "--seed", "5", "--values", str(tmp_path / "values.jsonl"),
+            "--truth", str(tmp_path / "truth.json"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
+        )  # fmt: skip
+        await asyncio.sleep(4.0)
+        await asyncio.to_thread(broker.stop)
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(broker.start)
+        _, err = await simulator.communicate()
+        assert simulator.returncode == 0, err.decode()
+        served = [json.loads(line) for line in (tmp_path / "values.jsonl").read_text().splitlines()]
+        want = {(v["machine"], v["signal"], v["ts"], json.dumps(v["value"])) for v in served}
+        truth = json.loads((tmp_path / "truth.json").read_text())
+        historian = SqliteHistorian(tmp_path / "historian.db")
+        try:
+            for _ in range(300):
+                stored = await historian.read_series(PRESSES, truth["start"], truth["end"] + 1)
+                got = {(s.machine_id, s.signal, s.ts, json.dumps(s.value)) for s in stored}
+                if got >= want:
+                    break
+                await asyncio.sleep(0.2)
+        finally:
+            await historian.close()
+            collector.terminate()
+            await collector.communicate()
+    finally:
+        broker.stop()
+    assert want - got == set(), f"{len(want - got)} of {len(want)} values lost"
