@@ -174,3 +174,49 @@ async def test_a_broker_restart_mid_stream_loses_nothing(tmp_path: Path, protoco
     finally:
         broker.stop()
     assert want - got == set(), f"{len(want - got)} of {len(want)} values lost"
+
+
+async def test_two_collectors_in_a_shared_group_split_the_work_and_store_each_value_once(
+    mosquitto_server: LocalMosquitto, tmp_path: Path
+) -> None:
+    collectors = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        path = collecting_plant(folder, mosquitto_server.url)
+        plant = yaml.safe_load(path.read_text())
+        plant["sources"][0]["shared_group"] = "collectors"
+        path.write_text(yaml.safe_dump(plant, allow_unicode=True))
+        collectors.append(Collector(load_plant(path)))
+    stop = asyncio.Event()
+    runs = [asyncio.create_task(c.run(stop)) for c in collectors]
+    while not all(c.connectors[0].health.connected for c in collectors):
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)
+    simulator = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "smkit", "simulate", "mqtt", "-s", "injection-moulding",
+        "--broker", mosquitto_server.url, "--format", "json", "--speed", "max",
+        "--duration", "30m", "--seed", "6", "--values", str(tmp_path / "values.jsonl"),
+        "--truth", str(tmp_path / "truth.json"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
+    )  # fmt: skip
+    _, err = await simulator.communicate()
+    assert simulator.returncode == 0, err.decode()
+    served = [json.loads(line) for line in (tmp_path / "values.jsonl").read_text().splitlines()]
+    for _ in range(300):
+        if sum(c.connectors[0].health.messages for c in collectors) >= len(served):
+            break
+        await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.gather(*runs)
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    got: Counter[tuple[object, ...]] = Counter()
+    for name in ("a", "b"):
+        historian = SqliteHistorian(tmp_path / name / "historian.db")
+        stored = await historian.read_series(PRESSES, truth["start"], truth["end"] + 1)
+        await historian.close()
+        assert len(stored) > len(served) / 10, f"collector {name} did a fair share of the work"
+        got.update((s.machine_id, s.signal, s.ts, json.dumps(s.value)) for s in stored)
+    assert got == Counter(
+        (v["machine"], v["signal"], v["ts"], json.dumps(v["value"])) for v in served
+    )
