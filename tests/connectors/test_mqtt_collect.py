@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
 import yaml
+from paho.mqtt.enums import CallbackAPIVersion
 
 from smkit.collector import Collector
 from smkit.historian.deadmessages import DeadMessages
@@ -220,3 +223,74 @@ async def test_two_collectors_in_a_shared_group_split_the_work_and_store_each_va
     assert got == Counter(
         (v["machine"], v["signal"], v["ts"], json.dumps(v["value"])) for v in served
     )
+
+
+def fuzz_messages(
+    count: int, seed: int
+) -> tuple[list[tuple[str, bytes]], set[tuple[str, str, int]]]:
+    """Good JSON values interleaved with payloads that cannot be read, and the good keys."""
+    rng = random.Random(seed)
+    base = "im-shop/moulding/presses"
+    messages, good = [], set()
+    for number in range(count):
+        machine = rng.choice(PRESSES)
+        ts = 1_795_385_400_000 + number  # ms, unique per message
+        if number % 2 == 0:
+            value = round(rng.uniform(200, 260), 3)
+            messages.append(
+                (f"{base}/{machine}/melt_temp", json.dumps({"value": value, "ts": ts}).encode())
+            )
+            good.add((machine, "melt_temp", ts * 1_000_000))
+            continue
+        bad = rng.choice([
+            bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 40))) + b"\xff",
+            b"{" + str(rng.random()).encode(),
+            json.dumps({"valu": 1, "ts": ts}).encode(),
+            json.dumps({"value": [1, 2], "ts": ts}).encode(),
+            json.dumps({"value": "hot", "ts": ts}).encode(),
+            json.dumps({"value": 1.5, "ts": "noon"}).encode(),
+        ])  # fmt: skip
+        topic = rng.choice([f"{base}/{machine}/melt_temp", f"{base}/press-99/melt_temp",
+                            f"{base}/{machine}/no_such_signal"])  # fmt: skip
+        if topic.endswith("no_such_signal") or "press-99" in topic:
+            bad = json.dumps({"value": 1.0, "ts": ts}).encode()
+        messages.append((topic, bad))
+    return messages, good
+
+
+async def test_ten_thousand_fuzzed_and_good_payloads_keep_the_collector_running(
+    mosquitto_server: LocalMosquitto, tmp_path: Path
+) -> None:
+    plant = load_plant(collecting_plant(tmp_path, mosquitto_server.url))
+    collector = Collector(plant)
+    stop = asyncio.Event()
+    run = asyncio.create_task(collector.run(stop))
+    while not collector.connectors[0].health.connected:
+        await asyncio.sleep(0.1)
+    messages, good = fuzz_messages(10_000, seed=12)
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    host, port = "127.0.0.1", int(mosquitto_server.url.rsplit(":", 1)[1])
+    publisher.connect(host, port)
+    publisher.loop_start()
+    infos = [publisher.publish(topic, payload, qos=1) for topic, payload in messages]
+    await asyncio.to_thread(lambda: [info.wait_for_publish(30) for info in infos])
+    publisher.disconnect()
+    publisher.loop_stop()
+    health = collector.connectors[0].health
+    for _ in range(600):
+        if health.messages >= len(messages):
+            break
+        await asyncio.sleep(0.1)
+    stop.set()
+    await run
+    historian = SqliteHistorian(tmp_path / "historian.db")
+    stored = await historian.read_series(PRESSES, 0, 2**62)
+    await historian.close()
+    dead = DeadMessages(plant.outbox.path.with_suffix(".dead.db"))
+    letters = await dead.recent(20_000)
+    await dead.close()
+    assert health.messages == 10_000
+    assert {(s.machine_id, s.signal, s.ts) for s in stored} == good
+    assert len(letters) == 10_000 - len(good) == health.dead
+    reasons = Counter(letter.reason.split(":")[0].split(" (")[0] for letter in letters)
+    assert len(reasons) >= 5 and all(letter.reason for letter in letters), reasons
