@@ -3,7 +3,7 @@
 It validates the example plant, opens the embedded SQLite historian and the outbox the plant
 names, lists the simulated pilot factories, runs one for a simulated day writing its exact
 ground truth, and serves an hour of it over OPC UA as fast as a client could read it.
-Collecting from the simulators joins with the connectors.
+It ends with how to collect a simulated factory with ``smkit collect``.
 """
 
 from __future__ import annotations
@@ -51,8 +51,10 @@ def main(folder: Path = Path("demo-data")) -> None:
         f" every value the OPC UA server served is in {values}."
         "\nServe it live for a client with: smkit simulate opcua -s cnc-cell --speed 60"
         "\nNext: edit demo-data/plant.yaml for your machines and run `smkit validate` on it."
-        "\nCollecting from the simulated factories over OPC UA and MQTT, and computing OEE from"
-        " what was collected, arrive with the connector and OEE work."
+        "\nCollect a simulated factory as you would a real one: run"
+        " `smkit simulate opcua -s cnc-cell --speed 60` and, beside it,"
+        " `smkit collect --plant <a copy of smkit/simulators/scenarios/cnc-cell/plant.yaml>`;"
+        " `smkit status` shows what it does. OEE from the collected data comes with the OEE work."
     )
 
 
