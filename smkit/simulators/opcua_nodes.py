@@ -4,8 +4,7 @@ Folders follow the plant: Objects / site / area / line / machine, and each machi
 variable per signal. A signal whose address is a NodeId written with its namespace URI
 (``nsu=<uri>;s=...``, as plant.yaml should write them) is served under exactly that NodeId, so
 collecting with the same plant.yaml finds it; other signals get ``s=<machine>.<signal>`` in the
-scenario's own namespace. Data types follow the signal: counters are unsigned integers as wide
-as their rollover, other integers Int32, floats Double. Units are UNECE codes.
+scenario's own namespace. Data types follow :mod:`.wiretype`; units are UNECE codes.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from asyncua import ua
 
 from smkit.plant.machine import Signal
 from smkit.plant.model import Plant
+from smkit.simulators.wiretype import wire_type
 
 # UNECE Recommendation 20 common codes for the units plant files use (OPC UA Part 8, 5.6.3).
 UNECE_CODES = {
@@ -62,21 +62,17 @@ def namespace_of(address: str | None) -> tuple[str, str] | None:
     return uri, identifier
 
 
+_VARIANT_TYPES = {
+    "bool": ua.VariantType.Boolean, "str": ua.VariantType.String,
+    "double": ua.VariantType.Double, "uint16": ua.VariantType.UInt16,
+    "uint32": ua.VariantType.UInt32, "uint64": ua.VariantType.UInt64,
+    "int32": ua.VariantType.Int32,
+}  # fmt: skip
+
+
 def variant_type(signal: Signal) -> ua.VariantType:
     """The OPC UA type a real controller would use for the signal."""
-    kind = signal.value_type
-    if kind == "bool":
-        return ua.VariantType.Boolean
-    if kind == "str":
-        return ua.VariantType.String
-    if kind == "float":
-        return ua.VariantType.Double
-    if signal.counter is not None:
-        bits = signal.counter.rollover_bits
-        if bits is not None and bits <= 16:
-            return ua.VariantType.UInt16
-        return ua.VariantType.UInt32 if bits is not None and bits <= 32 else ua.VariantType.UInt64
-    return ua.VariantType.Int32
+    return _VARIANT_TYPES[wire_type(signal)]
 
 
 def engineering_units(unit: str) -> ua.EUInformation:

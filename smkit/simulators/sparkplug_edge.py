@@ -31,23 +31,18 @@ from smkit.plant.machine import Signal
 from smkit.plant.model import Plant
 from smkit.simulators.mqtt_messages import NS_PER_MS, Message
 from smkit.simulators.signals import SignalValue
+from smkit.simulators.wiretype import wire_type
+
+_DATATYPES = {
+    "bool": DataType.BOOLEAN, "str": DataType.STRING, "double": DataType.DOUBLE,
+    "uint16": DataType.UINT16, "uint32": DataType.UINT32, "uint64": DataType.UINT64,
+    "int32": DataType.INT32,
+}  # fmt: skip
 
 
 def metric_datatype(signal: Signal) -> DataType:
     """The Sparkplug datatype a real gateway would declare for the signal."""
-    kind = signal.value_type
-    if kind == "bool":
-        return DataType.BOOLEAN
-    if kind == "str":
-        return DataType.STRING
-    if kind == "float":
-        return DataType.DOUBLE
-    if signal.counter is not None:
-        bits = signal.counter.rollover_bits
-        if bits is not None and bits <= 16:
-            return DataType.UINT16
-        return DataType.UINT32 if bits is not None and bits <= 32 else DataType.UINT64
-    return DataType.INT32
+    return _DATATYPES[wire_type(signal)]
 
 
 @dataclass(frozen=True)

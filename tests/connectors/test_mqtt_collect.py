@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -42,6 +43,47 @@ def collecting_plant(folder: Path, broker: str, protocol: str = "5") -> Path:
     return path
 
 
+async def simulate(broker: str, folder: Path, *args: str) -> asyncio.subprocess.Process:
+    """The moulding shop publishing JSON to ``broker``, writing its values and truth to folder."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "smkit", "simulate", "mqtt", "-s", "injection-moulding",
+        "--broker", broker, "--format", "json", "--values", str(folder / "values.jsonl"),
+        "--truth", str(folder / "truth.json"), *args,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
+    )  # fmt: skip
+
+
+async def finished(
+    simulator: asyncio.subprocess.Process, folder: Path
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Wait for the simulator; what it served and its truth file."""
+    _, err = await simulator.communicate()
+    assert simulator.returncode == 0, err.decode()
+    served = [json.loads(line) for line in (folder / "values.jsonl").read_text().splitlines()]
+    return served, json.loads((folder / "truth.json").read_text())
+
+
+def served_keys(served: list[dict[str, Any]]) -> set[tuple[str, str, int, str]]:
+    return {(v["machine"], v["signal"], v["ts"], json.dumps(v["value"])) for v in served}
+
+
+async def stored_keys(
+    folder: Path, truth: dict[str, Any], want: set[tuple[str, str, int, str]]
+) -> set[tuple[str, str, int, str]]:
+    """What the historian in ``folder`` holds, once it holds ``want`` (or after a minute)."""
+    historian = SqliteHistorian(folder / "historian.db")
+    try:
+        for _ in range(300):
+            stored = await historian.read_series(PRESSES, truth["start"], truth["end"] + 1)
+            got = {(s.machine_id, s.signal, s.ts, json.dumps(s.value)) for s in stored}
+            if got >= want:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await historian.close()
+    return got
+
+
 async def test_every_json_value_is_stored_once_and_every_malformed_payload_is_dead_lettered(
     mosquitto_server: LocalMosquitto, tmp_path: Path
 ) -> None:
@@ -53,17 +95,9 @@ async def test_every_json_value_is_stored_once_and_every_malformed_payload_is_de
     run = asyncio.create_task(collector.run(stop))
     while not all(c.health.connected for c in collector.connectors):
         await asyncio.sleep(0.1)
-    simulator = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "smkit", "simulate", "mqtt", "-s", "injection-moulding",
-        "--broker", mosquitto_server.url, "--format", "json", "--speed", "max",
-        "--duration", "1h", "--chaos", str(chaos), "--seed", "4",
-        "--values", str(tmp_path / "values.jsonl"), "--truth", str(tmp_path / "truth.json"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
-    )  # fmt: skip
-    _, err = await simulator.communicate()
-    assert simulator.returncode == 0, err.decode()
-    truth = json.loads((tmp_path / "truth.json").read_text())
-    served = [json.loads(line) for line in (tmp_path / "values.jsonl").read_text().splitlines()]
+    simulator = await simulate(mosquitto_server.url, tmp_path, "--speed", "max", "--duration",
+                               "1h", "--chaos", str(chaos), "--seed", "4")  # fmt: skip
+    served, truth = await finished(simulator, tmp_path)
     source = collector.connectors[0].health
     malformed = [e for e in truth["chaos"] if e["kind"] == "malformed"]
     duplicates = [e for e in truth["chaos"] if e["kind"] == "duplicate"]
@@ -105,33 +139,18 @@ async def test_a_collector_killed_mid_stream_loses_nothing_with_a_persistent_ses
     plant_file = collecting_plant(tmp_path, mosquitto_server.url)
     collector = await start_collector(plant_file)
     await asyncio.sleep(3.0)  # subscribed: the broker keeps our session from now on
-    simulator = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "smkit", "simulate", "mqtt", "-s", "injection-moulding",
-        "--broker", mosquitto_server.url, "--format", "json", "--speed", "400",
-        "--duration", "1h", "--seed", "9", "--values", str(tmp_path / "values.jsonl"),
-        "--truth", str(tmp_path / "truth.json"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
-    )  # fmt: skip
+    simulator = await simulate(mosquitto_server.url, tmp_path, "--speed", "400", "--duration",
+                               "1h", "--seed", "9")  # fmt: skip
     await asyncio.sleep(4.0)
     collector.kill()  # SIGKILL: no flush, no goodbye
     await collector.wait()
     await asyncio.sleep(2.0)  # messages pile up at the broker meanwhile
     collector = await start_collector(plant_file)
-    _, err = await simulator.communicate()
-    assert simulator.returncode == 0, err.decode()
-    served = [json.loads(line) for line in (tmp_path / "values.jsonl").read_text().splitlines()]
-    want = {(v["machine"], v["signal"], v["ts"], json.dumps(v["value"])) for v in served}
-    truth = json.loads((tmp_path / "truth.json").read_text())
-    historian = SqliteHistorian(tmp_path / "historian.db")
+    served, truth = await finished(simulator, tmp_path)
+    want = served_keys(served)
     try:
-        for _ in range(300):
-            stored = await historian.read_series(PRESSES, truth["start"], truth["end"] + 1)
-            got = {(s.machine_id, s.signal, s.ts, json.dumps(s.value)) for s in stored}
-            if got >= want:
-                break
-            await asyncio.sleep(0.2)
+        got = await stored_keys(tmp_path, truth, want)
     finally:
-        await historian.close()
         collector.terminate()
         await collector.communicate()
     assert want - got == set(), f"{len(want - got)} of {len(want)} values lost"
@@ -146,32 +165,17 @@ async def test_a_broker_restart_mid_stream_loses_nothing(tmp_path: Path, protoco
         plant_file = collecting_plant(tmp_path, broker.url, protocol=protocol)
         collector = await start_collector(plant_file)
         await asyncio.sleep(3.0)
-        simulator = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "smkit", "simulate", "mqtt", "-s", "injection-moulding",
-            "--broker", broker.url, "--format", "json", "--speed", "300",
-            "--duration", "1h", "--seed", "5", "--values", str(tmp_path / "values.jsonl"),
-            "--truth", str(tmp_path / "truth.json"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
-        )  # fmt: skip
+        simulator = await simulate(broker.url, tmp_path, "--speed", "300", "--duration", "1h",
+                                   "--seed", "5")  # fmt: skip
         await asyncio.sleep(4.0)
         await asyncio.to_thread(broker.stop)
         await asyncio.sleep(1.0)
         await asyncio.to_thread(broker.start)
-        _, err = await simulator.communicate()
-        assert simulator.returncode == 0, err.decode()
-        served = [json.loads(line) for line in (tmp_path / "values.jsonl").read_text().splitlines()]
-        want = {(v["machine"], v["signal"], v["ts"], json.dumps(v["value"])) for v in served}
-        truth = json.loads((tmp_path / "truth.json").read_text())
-        historian = SqliteHistorian(tmp_path / "historian.db")
+        served, truth = await finished(simulator, tmp_path)
+        want = served_keys(served)
         try:
-            for _ in range(300):
-                stored = await historian.read_series(PRESSES, truth["start"], truth["end"] + 1)
-                got = {(s.machine_id, s.signal, s.ts, json.dumps(s.value)) for s in stored}
-                if got >= want:
-                    break
-                await asyncio.sleep(0.2)
+            got = await stored_keys(tmp_path, truth, want)
         finally:
-            await historian.close()
             collector.terminate()
             await collector.communicate()
     finally:
@@ -196,23 +200,15 @@ async def test_two_collectors_in_a_shared_group_split_the_work_and_store_each_va
     while not all(c.connectors[0].health.connected for c in collectors):
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)
-    simulator = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "smkit", "simulate", "mqtt", "-s", "injection-moulding",
-        "--broker", mosquitto_server.url, "--format", "json", "--speed", "max",
-        "--duration", "30m", "--seed", "6", "--values", str(tmp_path / "values.jsonl"),
-        "--truth", str(tmp_path / "truth.json"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
-    )  # fmt: skip
-    _, err = await simulator.communicate()
-    assert simulator.returncode == 0, err.decode()
-    served = [json.loads(line) for line in (tmp_path / "values.jsonl").read_text().splitlines()]
+    simulator = await simulate(mosquitto_server.url, tmp_path, "--speed", "max", "--duration",
+                               "30m", "--seed", "6")  # fmt: skip
+    served, truth = await finished(simulator, tmp_path)
     for _ in range(300):
         if sum(c.connectors[0].health.messages for c in collectors) >= len(served):
             break
         await asyncio.sleep(0.1)
     stop.set()
     await asyncio.gather(*runs)
-    truth = json.loads((tmp_path / "truth.json").read_text())
     got: Counter[tuple[object, ...]] = Counter()
     for name in ("a", "b"):
         historian = SqliteHistorian(tmp_path / name / "historian.db")

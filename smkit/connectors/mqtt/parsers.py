@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from smkit.connectors.common.sample import Quality, Value
+from smkit.connectors.common.sample import Quality, Value, utc_ns
 from smkit.errors import PayloadError
 from smkit.plant.mqtt import JsonPaths
 
@@ -113,9 +113,7 @@ def _timestamp(document: Any, paths: JsonPaths) -> int:
             raise PayloadError(f"timestamp {raw!r} is not ISO 8601") from None
         if moment.tzinfo is None:
             raise PayloadError(f"timestamp {raw!r} has no time zone (add Z or +07:00)")
-        return (
-            (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1) * 1000
-        )
+        return utc_ns(moment)
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
         raise PayloadError(f"timestamp {raw!r} is not a number ({unit})")
     scale = {"unix_s": 10**9, "unix_ms": 10**6, "unix_ns": 1}[unit]

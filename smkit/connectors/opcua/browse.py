@@ -12,8 +12,6 @@ from typing import Any
 import yaml
 from asyncua import Client, ua
 
-from smkit.connectors.opcua.session import describe
-
 _TYPES = {
     "Boolean": "bool", "String": "str", "LocalizedText": "str", "Float": "float",
     "Double": "float", "SByte": "int", "Byte": "int", "Int16": "int", "UInt16": "int",
@@ -127,3 +125,9 @@ def _signal_name(browse_name: str) -> str:
             out.append("_")
         out.append(char.lower() if char.isalnum() else "_")
     return "".join(out).strip("_") or "signal"
+
+
+def describe(value: Any) -> str:
+    """A short printable form of a value for logs and the browse tree."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -94,11 +94,11 @@ class OpcUaConnector:
         lost: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         try:
             nodes = await self._resolve(client)
-            self._up()
             if self.source.mode == "subscribe":
                 worker = await self._subscribe(client, nodes, lost)
             else:
                 worker = asyncio.create_task(self._poll(client, nodes, stop))
+            self._up()  # up means collecting: the monitored items exist from here on
             self._report_failed_nodes()
             try:
                 await self._watch(client, stop, lost, worker)
@@ -138,11 +138,16 @@ class OpcUaConnector:
         )
         requests = [_request(node_id, handle, settings) for handle, node_id in enumerate(nodes, 1)]
         ids = list(nodes)
-        for start in range(0, len(requests), per_call):
-            results = await subscription.create_monitored_items(requests[start : start + per_call])
-            for node_id, result in zip(ids[start : start + per_call], results, strict=True):
-                if isinstance(result, ua.StatusCode):
-                    self.health.failed_nodes[nodes[node_id].address] = status_name(result.value)
+        try:
+            for start in range(0, len(requests), per_call):
+                chunk = requests[start : start + per_call]
+                results = await subscription.create_monitored_items(chunk)
+                for node_id, result in zip(ids[start : start + per_call], results, strict=True):
+                    if isinstance(result, ua.StatusCode):
+                        self.health.failed_nodes[nodes[node_id].address] = status_name(result.value)
+        except BaseException:
+            reader.cancel()  # the session is ending: its reader goes with it
+            raise
         return reader
 
     async def _read(

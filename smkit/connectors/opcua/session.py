@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 from pathlib import Path
-from typing import Any
 
 from asyncua import Client, ua
 from asyncua.crypto import security_policies as policies
@@ -119,9 +118,3 @@ def status_name(code: int) -> str:
     """The symbolic name of an OPC UA status code (``BadNodeIdUnknown``)."""
     name, _ = get_name_and_doc(code)
     return str(name) if name else f"0x{code:08X}"
-
-
-def describe(value: Any) -> str:
-    """A short printable form of a value for logs and the browse tree."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

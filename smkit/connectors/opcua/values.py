@@ -4,29 +4,18 @@ no value at all: a bad sample is never a repeated last good value."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from smkit.connectors.common.cast import cast
-from smkit.connectors.common.sample import Quality, Sample
+from smkit.connectors.common.sample import Quality, Sample, utc_ns
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _SEVERITY = {0: Quality.GOOD, 1: Quality.UNCERTAIN}
 
 
 def quality_of(status: int) -> Quality:
     """OPC UA severity (the top two bits of the status code): good, uncertain or bad."""
     return _SEVERITY.get(status >> 30, Quality.BAD)
-
-
-def to_ns(moment: dt.datetime | None) -> int | None:
-    """A UTC datetime (aware or naive) as integer nanoseconds since the epoch."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return (moment - EPOCH) // dt.timedelta(microseconds=1) * 1000
 
 
 @dataclass(frozen=True)
@@ -59,7 +48,7 @@ def _timestamp(data_value: Any, choice: str, received_ns: int) -> int:
     """The chosen timestamp, falling back source → server → receive when one is missing."""
     order = {"source": ("SourceTimestamp", "ServerTimestamp"), "server": ("ServerTimestamp",)}
     for name in order.get(choice, ()):
-        found = to_ns(getattr(data_value, name, None))
-        if found is not None:
-            return found
+        moment = getattr(data_value, name, None)
+        if moment is not None:
+            return utc_ns(moment)
     return received_ns
