@@ -59,18 +59,33 @@ class JsonPaths(ConfigModel):
         return self
 
 
+class SparkplugOptions(ConfigModel):
+    """How smkit acts as a Sparkplug B host for a subscription.
+
+    By default it is a read-only (secondary) host: it never sends commands. With
+    ``request_rebirth`` it asks an edge node for its births again (an NCMD) when its state cannot
+    be trusted: DATA before a birth, an unknown alias, or a ``seq`` number still missing after
+    ``reorder_timeout``.
+    """
+
+    request_rebirth: bool = False
+    reorder_timeout: DurationS = Field(default=2.0, ge=0)
+
+
 class Subscription(ConfigModel):
     """Topics of one shape and how their payloads are read.
 
     ``topic`` is a template: ``{site}/{area}/{line}/{machine}/{signal}`` or any of those
     placeholders, plus MQTT wildcards ``+`` and ``#``. A topic without ``{signal}`` carries a
-    document (``json.values``) or Sparkplug metrics named like the signals.
+    document (``json.values``). A Sparkplug B template is ``spBv1.0/<group>/+/<node>/<device>``
+    (or without ``<device>`` when the edge node is the machine); its metrics are named like the
+    signals.
     """
 
     topic: str
     parser: Literal["value", "json", "sparkplug_b"] = "json"
     json_paths: JsonPaths | None = Field(default=None, alias="json")
-    rebirth_on_gap: bool = False
+    sparkplug: SparkplugOptions = SparkplugOptions()
 
     @field_validator("topic")
     @classmethod
@@ -91,6 +106,8 @@ class Subscription(ConfigModel):
             raise ValueError("parser value needs {signal} in the topic: the payload is one value")
         if "{machine}" not in self.topic:
             raise ValueError("the topic needs {machine}: it says which machine a message is from")
+        if self.parser == "sparkplug_b":
+            _sparkplug_template(self.topic)
         return self
 
 
@@ -123,7 +140,46 @@ class MqttSource(ConfigModel):
     def _protocol_text(cls, value: object) -> object:
         return str(value) if isinstance(value, int | float) else value
 
+    @model_validator(mode="after")
+    def _sparkplug_rules(self) -> Self:
+        sparkplug = [s for s in self.subscriptions if s.parser == "sparkplug_b"]
+        if sparkplug and self.shared_group is not None:
+            raise ValueError(
+                "shared_group cannot be used with parser sparkplug_b: one host must see every "
+                "message of an edge node to follow its births and seq numbers"
+            )
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sparkplug_session(cls, data: object) -> object:
+        """Sparkplug clients use clean sessions (the specification), unless told otherwise."""
+        if isinstance(data, dict) and "session" not in data:
+            subscriptions = data.get("subscriptions")
+            if (
+                isinstance(subscriptions, list)
+                and subscriptions
+                and all(
+                    isinstance(s, dict) and s.get("parser") == "sparkplug_b" for s in subscriptions
+                )
+            ):
+                return {**data, "session": {"persistent": False}}
+        return data
+
     @property
     def session_client_id(self) -> str:
         """The client id: given, else one derived from the source id (fixed, for sessions)."""
         return self.client_id or f"smkit-{self.id}"
+
+
+def _sparkplug_template(topic: str) -> None:
+    levels = topic.split("/")
+    if levels[0] != "spBv1.0" or len(levels) not in (4, 5) or levels[2] != "+":
+        raise ValueError(
+            f"a sparkplug_b topic is spBv1.0/<group>/+/<edge node>[/<device>], got {topic!r}"
+        )
+    if "{machine}" not in levels[-1] or any(c in level for level in levels for c in "#"):
+        raise ValueError(
+            "in a sparkplug_b topic {machine} is the last level (the device, or the edge node "
+            "when there are no devices) and # is not allowed"
+        )

@@ -43,11 +43,13 @@ def collecting_plant(folder: Path, broker: str, protocol: str = "5") -> Path:
     return path
 
 
-async def simulate(broker: str, folder: Path, *args: str) -> asyncio.subprocess.Process:
-    """The moulding shop publishing JSON to ``broker``, writing its values and truth to folder."""
+async def simulate(
+    broker: str, folder: Path, *args: str, fmt: str = "json"
+) -> asyncio.subprocess.Process:
+    """The moulding shop publishing to ``broker``, writing its values and truth to folder."""
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "smkit", "simulate", "mqtt", "-s", "injection-moulding",
-        "--broker", broker, "--format", "json", "--values", str(folder / "values.jsonl"),
+        "--broker", broker, "--format", fmt, "--values", str(folder / "values.jsonl"),
         "--truth", str(folder / "truth.json"), *args,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
     )  # fmt: skip

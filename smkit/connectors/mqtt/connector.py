@@ -4,8 +4,8 @@ paho runs on the event loop with ``manual_ack``: a QoS 1 message is acknowledged
 samples are in the outbox (or, if it cannot be read, after it is in the dead-message file), so a
 crash between receiving and storing makes the broker send it again; replays are harmless because
 samples are idempotent. With a persistent session (the default) the broker keeps what arrives
-while the collector is away. Sparkplug B subscriptions are refused for now: the host side
-(births, aliases, sequence) comes with the rest of issue #5.
+while the collector is away. Sparkplug B topics go to a :class:`SparkplugReader`, the host side
+(births, aliases, sequence, deaths); rebirth requests it calls for are sent from here.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import contextlib
 import logging
 import ssl
 import time
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,8 +31,9 @@ from smkit.connectors.common.sample import Sample
 from smkit.connectors.common.sink import Sink
 from smkit.connectors.mqtt.aio import LoopAttachment
 from smkit.connectors.mqtt.parsers import Reading, parse_json, parse_value
+from smkit.connectors.mqtt.sparkplug_reader import Rebirth, SparkplugReader, rebirth_request
 from smkit.connectors.mqtt.topics import TopicTemplate
-from smkit.errors import ConfigError, PayloadError, SmkitError
+from smkit.errors import PayloadError, SmkitError
 from smkit.historian.deadmessages import DeadMessage, DeadMessages, dead_message
 from smkit.plant.model import Plant
 from smkit.plant.mqtt import MqttSource, Subscription
@@ -53,19 +55,21 @@ class MqttConnector:
         password: str | None = None,
         backoff: Backoff | None = None,
     ) -> None:
-        if any(sub.parser == "sparkplug_b" for sub in source.subscriptions):
-            raise ConfigError(f"source {source.id}: parser sparkplug_b is not collected yet")
         self.source = source
         self.sink = sink
         self.dead = dead
         self.password = password
         self.backoff = backoff or Backoff(initial_s=1.0, max_s=30.0)
-        self.routes = [
-            (TopicTemplate(s.topic, source.shared_group), s) for s in source.subscriptions
-        ]
+        plain = [s for s in source.subscriptions if s.parser != "sparkplug_b"]
+        self.routes = [(TopicTemplate(s.topic, source.shared_group), s) for s in plain]
         self.places = {m.id: p for p, m in plant.machines() if m.source == source.id}
         self.types = {(m.id, s.name): s.value_type for _, m in plant.machines()
                       if m.source == source.id for s in m.signals}  # fmt: skip
+        sparkplug = [s for s in source.subscriptions if s.parser == "sparkplug_b"]
+        self.sparkplug = (
+            SparkplugReader(sparkplug, self._machine, _signals(self.types)) if sparkplug else None
+        )
+        self.rebirths_requested = 0
         self.health = SourceHealth(source.id, source.url)
         self._queue: asyncio.Queue[mqtt.MQTTMessage] = asyncio.Queue()
         self._lost = asyncio.Event()
@@ -75,6 +79,7 @@ class MqttConnector:
         """Collect until ``stop`` is set; reconnect (same session) after every loss."""
         client = self._client()
         consumer = asyncio.create_task(self._consume(client))
+        watcher = asyncio.create_task(self._watch_sequences(client))
         try:
             while not stop.is_set():
                 try:
@@ -95,6 +100,7 @@ class MqttConnector:
         finally:
             await self._queue.join()
             consumer.cancel()
+            watcher.cancel()
             client.disconnect()
 
     def _client(self) -> mqtt.Client:
@@ -150,8 +156,8 @@ class MqttConnector:
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
                     properties: Any) -> None:  # fmt: skip
         if not reason.is_failure:
-            for template, _ in self.routes:
-                client.subscribe(template.filter, qos=self.source.qos)
+            for topic_filter in self._filters():
+                client.subscribe(topic_filter, qos=self.source.qos)
         if self._connected is not None and not self._connected.done():
             self._connected.set_result(reason)
 
@@ -170,7 +176,7 @@ class MqttConnector:
             dead: list[DeadMessage] = []
             received = time.time_ns()
             for message in batch:
-                read, refused = self._read(message, received)
+                read, refused = self._read(client, message, received)
                 samples += read
                 dead += [refused] if refused is not None else []
             try:
@@ -189,17 +195,28 @@ class MqttConnector:
                 for _ in batch:
                     self._queue.task_done()
 
+    def _filters(self) -> list[str]:
+        filters = [template.filter for template, _ in self.routes]
+        return filters + (self.sparkplug.filters if self.sparkplug else [])
+
     def _read(
-        self, message: mqtt.MQTTMessage, received_ns: int
+        self, client: mqtt.Client, message: mqtt.MQTTMessage, received_ns: int
     ) -> tuple[list[Sample], DeadMessage | None]:
         """The samples a message carries, and a dead message if (part of) it cannot be read."""
         topic, payload = message.topic, bytes(message.payload)
+        problems: list[str] = []
         try:
-            machine, readings = self._readings(topic, payload, received_ns)
+            if self.sparkplug is not None and self.sparkplug.covers(topic):
+                read = self.sparkplug.read(topic, payload, received_ns)
+                self._rebirth(client, read.rebirth)
+                readings, problems = read.readings, read.problems
+            else:
+                machine, plain = self._readings(topic, payload, received_ns)
+                readings = [(machine, reading) for reading in plain]
         except PayloadError as error:
             return [], dead_message(self.source.id, topic, payload, str(error))
-        samples, problems = [], []
-        for reading in readings:
+        samples = []
+        for machine, reading in readings:
             kind = self.types.get((machine, reading.signal))
             if kind is None:
                 problems.append(f"machine {machine!r} has no signal {reading.signal!r}")
@@ -214,6 +231,26 @@ class MqttConnector:
             dead_message(self.source.id, topic, payload, "; ".join(problems)) if problems else None
         )
         return samples, refused
+
+    async def _watch_sequences(self, client: mqtt.Client) -> None:
+        """Ask for rebirths where Sparkplug seq numbers stayed missing past the reorder timeout."""
+        while self.sparkplug is not None:
+            await asyncio.sleep(0.25)
+            for rebirth in self.sparkplug.overdue(time.time_ns()):
+                self._rebirth(client, rebirth)
+
+    def _rebirth(self, client: mqtt.Client, rebirth: Rebirth | None) -> None:
+        if rebirth is None:
+            return
+        if not rebirth.allowed:
+            log.info("source %s: edge node %s/%s needs a rebirth (%s); not requested "
+                     "(sparkplug.request_rebirth is off)", self.source.id, rebirth.group,
+                     rebirth.node, rebirth.reason)  # fmt: skip
+            return
+        log.info("source %s: asking edge node %s/%s for a rebirth: %s", self.source.id,
+                 rebirth.group, rebirth.node, rebirth.reason)  # fmt: skip
+        client.publish(*rebirth_request(rebirth.group, rebirth.node, time.time_ns()), qos=0)
+        self.rebirths_requested += 1
 
     def _readings(self, topic: str, payload: bytes, received_ns: int) -> tuple[str, list[Reading]]:
         for template, subscription in self.routes:
@@ -234,6 +271,13 @@ class MqttConnector:
                     f"{getattr(place, level)!r}"
                 )
         return machine
+
+
+def _signals(types: Mapping[tuple[str, str], str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for machine, signal in types:
+        out.setdefault(machine, set()).add(signal)
+    return out
 
 
 def _parse(

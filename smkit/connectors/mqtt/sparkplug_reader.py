@@ -1,0 +1,162 @@
+"""Sparkplug B subscriptions of one MQTT source: from topics and payloads to machines' readings.
+
+A subscription's template (``spBv1.0/{site}/+/{line}/{machine}``) says which edge nodes and
+devices are machines of the plant. The :class:`SparkplugHost` follows every node's births,
+aliases and sequence; this module turns what it reports into readings of plant.yaml signals:
+metric values of a machine's signals (metrics that are not signals of the machine, such as
+``Node Control/*`` or properties a gateway adds, are skipped), and a bad reading without a
+value for each signal of a machine whose node or device died.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from smkit.connectors.common.sample import Quality
+from smkit.connectors.mqtt.parsers import Reading
+from smkit.connectors.mqtt.sparkplug import REBIRTH, DataType, Metric, Payload, decode, encode
+from smkit.connectors.mqtt.sparkplug.host import (
+    NS_PER_MS,
+    MetricValue,
+    SparkplugHost,
+    SparkplugTopic,
+)
+from smkit.connectors.mqtt.topics import TopicTemplate
+from smkit.errors import PayloadError
+from smkit.plant.mqtt import Subscription
+
+log = logging.getLogger("smkit.mqtt")
+PlaceCheck = Callable[[dict[str, str]], str]
+"""The machine id a topic's fields name, checked against plant.yaml (PayloadError if not)."""
+
+
+@dataclass(frozen=True)
+class Rebirth:
+    """A rebirth that is due: which node, why, and whether this subscription may ask for it."""
+
+    group: str
+    node: str
+    reason: str
+    allowed: bool
+
+
+@dataclass
+class SparkplugRead:
+    """The readings one message gives, per machine, and what is wrong with it."""
+
+    readings: list[tuple[str, Reading]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    rebirth: Rebirth | None = None
+
+
+class SparkplugReader:
+    """Sparkplug B host state and machine mapping for the Sparkplug subscriptions of a source."""
+
+    def __init__(
+        self,
+        subscriptions: Iterable[Subscription],
+        machine_of: PlaceCheck,
+        signals: dict[str, set[str]],
+    ) -> None:
+        self.routes = [(TopicTemplate(s.topic), s) for s in subscriptions]
+        timeout_s = min(s.sparkplug.reorder_timeout for _, s in self.routes)
+        self.host = SparkplugHost(round(timeout_s * 1e9))
+        self.machine_of = machine_of
+        self.signals = signals
+        self._skipped: set[tuple[str, str]] = set()
+
+    @property
+    def filters(self) -> list[str]:
+        """The MQTT filters to subscribe with: node-level messages and the devices under them."""
+        out = []
+        for template, _ in self.routes:
+            levels = template.filter.split("/")
+            out.append("/".join([*levels[:4], "#"]) if len(levels) == 5 else template.filter)
+        return out
+
+    def covers(self, topic: str) -> bool:
+        """Whether a topic is in the Sparkplug namespace (and so read here)."""
+        return topic.startswith("spBv1.0/") and bool(self.routes)
+
+    def read(self, topic: str, data: bytes, received_ns: int) -> SparkplugRead:
+        """Apply one message to the host state; the readings and problems it gives."""
+        parts = SparkplugTopic.parse(topic)
+        if parts is None:
+            return SparkplugRead()  # a host's STATE: nothing for us
+        route = self._route(parts)
+        if route is None:
+            raise PayloadError("the topic matches none of the sparkplug_b subscriptions")
+        outcome = self.host.receive(parts, decode(data), received_ns)
+        read = SparkplugRead(problems=list(outcome.problems))
+        if outcome.rebirth is not None:
+            allowed = route.sparkplug.request_rebirth
+            read.rebirth = Rebirth(parts.group, parts.node, outcome.rebirth, allowed)
+        if outcome.values:
+            machine = self._machine(parts.group, parts.node, parts.device, strict=True)
+            if machine is not None:
+                self._signal_readings(machine, outcome.values, read)
+        for device, ts in outcome.stale:
+            machine = self._machine(parts.group, parts.node, device, strict=False)
+            if machine is not None:
+                for signal in sorted(self.signals.get(machine, ())):
+                    read.readings.append((machine, Reading(signal, ts, None, Quality.BAD)))
+        return read
+
+    def overdue(self, now_ns: int) -> list[Rebirth]:
+        """Nodes whose missing seq numbers did not arrive within the reorder timeout."""
+        due = []
+        for group, node, reason in self.host.overdue(now_ns):
+            route = self._route(SparkplugTopic(group, "NDATA", node))
+            allowed = route is not None and route.sparkplug.request_rebirth
+            due.append(Rebirth(group, node, reason, allowed))
+        return due
+
+    def _route(self, parts: SparkplugTopic) -> Subscription | None:
+        node_topic = f"spBv1.0/{parts.group}/{parts.kind}/{parts.node}"
+        for template, subscription in self.routes:
+            levels = template.template.split("/")
+            prefix = TopicTemplate("/".join(levels[:4]))
+            if prefix.match(node_topic) is not None:
+                return subscription
+        return None
+
+    def _machine(self, group: str, node: str, device: str | None, *, strict: bool) -> str | None:
+        """The machine an edge node or device is, None if it is none (PayloadError if strict
+        and the topic names a machine plant.yaml does not give this source)."""
+        topic = f"spBv1.0/{group}/DATA/{node}" + ("" if device is None else f"/{device}")
+        for template, _ in self.routes:
+            fields = template.match(topic)
+            if fields is None:
+                continue
+            try:
+                return self.machine_of(fields)
+            except PayloadError:
+                if strict:
+                    raise
+                return None
+        return None
+
+    def _signal_readings(
+        self, machine: str, values: list[MetricValue], read: SparkplugRead
+    ) -> None:
+        signals = self.signals.get(machine, set())
+        for value in values:
+            name = value.name
+            if name not in signals:
+                if (machine, name) not in self._skipped:
+                    self._skipped.add((machine, name))
+                    log.info("machine %s: metric %r is not a signal in plant.yaml; skipped",
+                             machine, name)  # fmt: skip
+            elif isinstance(value.value, bytes):
+                read.problems.append(f"{name}: a bytes value cannot be stored")
+            else:
+                read.readings.append((machine, Reading(name, value.ts, value.value, value.quality)))
+
+
+def rebirth_request(group: str, node: str, now_ns: int) -> tuple[str, bytes]:
+    """The NCMD asking an edge node to publish its births again: topic and payload."""
+    metric = Metric(name=REBIRTH, datatype=DataType.BOOLEAN, value=True)
+    payload = Payload(timestamp=now_ns // NS_PER_MS, metrics=[metric])
+    return f"spBv1.0/{group}/NCMD/{node}", encode(payload)

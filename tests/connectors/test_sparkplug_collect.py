@@ -1,0 +1,237 @@
+"""Collecting Sparkplug B from a real Mosquitto: the simulated shop, and the host rules of the
+specification played by a hand-driven edge node (a plain paho client)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from smkit.collector import Collector
+from smkit.connectors.common.sample import Quality
+from smkit.connectors.mqtt.sparkplug import (
+    BDSEQ,
+    REBIRTH,
+    DataType,
+    Metric,
+    Payload,
+    decode,
+    encode,
+)
+from smkit.historian.deadmessages import DeadMessage, DeadMessages
+from smkit.historian.sqlite import SqliteHistorian
+from smkit.localservers import LocalMosquitto
+from smkit.plant import load_plant
+from smkit.simulators.catalog import SCENARIOS
+from tests.connectors.test_mqtt_collect import PRESSES, finished, simulate
+from tests.simulators.mqtt_recorder import Recorder
+
+SIGNALS = ["mode", "alarm", "shots", "rejects", "mould", "job", "last_cycle", "melt_temp",
+           "injection_pressure", "power"]  # fmt: skip
+T0 = 1_795_385_400_000  # ms
+
+
+def sparkplug_plant(folder: Path, broker: str, **options: Any) -> Path:
+    plant = yaml.safe_load((SCENARIOS / "injection-moulding" / "plant.yaml").read_text())
+    plant["sources"] = [{
+        "id": "shop-broker", "kind": "mqtt", "url": broker, "client_id": f"spb-{folder.name}",
+        "subscriptions": [{"topic": "spBv1.0/{site}/+/{line}/{machine}", "parser": "sparkplug_b",
+                           "sparkplug": options}],
+    }]  # fmt: skip
+    plant["historian"] = {"kind": "sqlite", "path": "historian.db"}
+    plant["outbox"] = {"path": "outbox.db"}
+    path = folder / "plant.yaml"
+    path.write_text(yaml.safe_dump(plant, allow_unicode=True))
+    return path
+
+
+async def test_every_sparkplug_value_of_three_simulated_hours_is_stored_once(
+    mosquitto_server: LocalMosquitto, tmp_path: Path
+) -> None:
+    collector = Collector(load_plant(sparkplug_plant(tmp_path, mosquitto_server.url)))
+    stop = asyncio.Event()
+    run = asyncio.create_task(collector.run(stop))
+    while not collector.connectors[0].health.connected:
+        await asyncio.sleep(0.1)
+    simulator = await simulate(mosquitto_server.url, tmp_path, "--qos", "0", "--speed", "900",
+                               "--duration", "3h", "--seed", "3", fmt="sparkplug")  # fmt: skip
+    served, truth = await finished(simulator, tmp_path)
+    want = Counter((v["machine"], v["signal"], v["ts"], v["value"]) for v in served)
+    good = await settled_samples(tmp_path, truth, len(want))
+    stop.set()
+    await run
+    got = Counter((s.machine_id, s.signal, s.ts, s.value) for s in good)
+    assert got == want
+    assert len(want) > 5000
+    assert collector.connectors[0].health.dead == 0
+
+
+async def settled_samples(folder: Path, truth: dict[str, Any], count: int) -> list[Any]:
+    """The good samples in the historian, once there are ``count`` (or after a minute)."""
+    historian = SqliteHistorian(folder / "historian.db")
+    try:
+        for _ in range(300):
+            stored = await historian.read_series(PRESSES, truth["start"], truth["end"] + 1)
+            good = [s for s in stored if s.quality == Quality.GOOD]
+            if len(good) >= count:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await historian.close()
+    bad = [s for s in stored if s.quality != Quality.GOOD]
+    assert {s.ts for s in bad} <= {truth["start"]}, "only the births' nulls of the first instant"
+    return good
+
+
+class EdgeNode:
+    """A hand-driven Sparkplug edge node (group im-shop, node presses, device press-01)."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.seq = 0
+
+    def send(self, kind: str, payload: Payload, device: str | None = "press-01") -> None:
+        topic = f"spBv1.0/im-shop/{kind}/presses" + (f"/{device}" if device else "")
+        self.recorder.publish(topic, encode(payload))
+
+    def nbirth(self, bd_seq: int) -> None:
+        self.seq = 1
+        self.send("NBIRTH", Payload(T0, [
+            Metric(name=BDSEQ, datatype=DataType.INT64, value=bd_seq),
+            Metric(name=REBIRTH, datatype=DataType.BOOLEAN, value=False),
+        ], 0), device=None)  # fmt: skip
+
+    def dbirth(self) -> None:
+        self.send("DBIRTH", Payload(T0, [
+            Metric(name="melt_temp", alias=8, timestamp=T0, datatype=DataType.DOUBLE, value=230.0),
+            Metric(name="shots", alias=3, timestamp=T0, datatype=DataType.UINT32, value=100),
+        ], self._next()))  # fmt: skip
+
+    def ddata(self, ms: int, temp: float, *, alias: int = 8, skip: int = 0) -> None:
+        self.seq = (self.seq + skip) % 256
+        metric = Metric(alias=alias, timestamp=ms, datatype=DataType.DOUBLE, value=temp,
+                        send_datatype=False)  # fmt: skip
+        self.send("DDATA", Payload(ms, [metric], self._next()))
+
+    def ndeath(self, bd_seq: int) -> None:
+        metric = Metric(name=BDSEQ, datatype=DataType.INT64, value=bd_seq)
+        self.send("NDEATH", Payload(None, [metric]), device=None)
+
+    def rebirth_requests(self) -> list[Payload]:
+        found = [decode(p) for t, p in self.recorder.messages if t.endswith("/NCMD/presses")]
+        assert all(m.metrics[0].name == REBIRTH and m.metrics[0].value is True for m in found)
+        return found
+
+    def _next(self) -> int:
+        seq, self.seq = self.seq, (self.seq + 1) % 256
+        return seq
+
+
+@pytest.fixture
+async def host(
+    mosquitto_server: LocalMosquitto, tmp_path: Path
+) -> AsyncIterator[tuple[Collector, EdgeNode]]:
+    """A collector asking for rebirths (reorder timeout 0.5 s) and an edge node to drive."""
+    plant = load_plant(sparkplug_plant(tmp_path, mosquitto_server.url, request_rebirth=True,
+                                       reorder_timeout="0.5s"))  # fmt: skip
+    collector = Collector(plant)
+    stop = asyncio.Event()
+    run = asyncio.create_task(collector.run(stop))
+    while not collector.connectors[0].health.connected:
+        await asyncio.sleep(0.1)
+    with Recorder(mosquitto_server.url, "spBv1.0/im-shop/NCMD/#") as recorder:
+        yield collector, EdgeNode(recorder)
+    stop.set()
+    await run
+
+
+async def until(check: Any, timeout_s: float = 10.0) -> None:
+    for _ in range(int(timeout_s / 0.05)):
+        if await check() if asyncio.iscoroutinefunction(check) else check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not reached within {timeout_s} s: {check}")
+
+
+async def letters(collector: Collector) -> list[DeadMessage]:
+    dead = DeadMessages(collector.plant.outbox.path.with_suffix(".dead.db"))
+    try:
+        return await dead.recent(100)
+    finally:
+        await dead.close()
+
+
+async def stored(collector: Collector, signal: str) -> list[tuple[int, Any, Quality]]:
+    historian = SqliteHistorian(collector.plant.outbox.path.parent / "historian.db")
+    try:
+        samples = await historian.read_series(["press-01"], 0, 2**62)
+    finally:
+        await historian.close()
+    return [(s.ts, s.value, s.quality) for s in samples if s.signal == signal]
+
+
+async def test_data_before_birth_and_an_unknown_alias_are_dead_lettered_and_ask_for_rebirth(
+    host: tuple[Collector, EdgeNode],
+) -> None:
+    collector, node = host
+    node.ddata(T0 + 1, 231.0)
+    await until(lambda: len(node.rebirth_requests()) == 1)
+    node.nbirth(bd_seq=4)
+    node.dbirth()
+    node.ddata(T0 + 2, 232.0)
+    node.ddata(T0 + 3, 233.0, alias=99)
+    await until(lambda: len(node.rebirth_requests()) == 2)
+    reasons = [d.reason for d in await letters(collector)]
+    assert reasons == ["unknown metric alias 99", "DDATA before the NBIRTH of edge node 'presses'"]
+    temps = await stored(collector, "melt_temp")
+    assert [(ts, v) for ts, v, _ in temps] == [(T0 * 10**6, 230.0), ((T0 + 2) * 10**6, 232.0)]
+    assert collector.connectors[0].rebirths_requested == 2
+
+
+async def test_a_seq_gap_asks_for_rebirth_only_after_the_reorder_timeout(
+    host: tuple[Collector, EdgeNode],
+) -> None:
+    collector, node = host
+    node.nbirth(bd_seq=0)
+    node.dbirth()
+    node.ddata(T0 + 1, 231.0, skip=2)  # seq 2 and 3 are never sent
+    await asyncio.sleep(0.2)
+    assert node.rebirth_requests() == [], "within the reorder timeout"
+    await until(lambda: len(node.rebirth_requests()) == 1)
+    assert collector.connectors[0].sparkplug.host.gaps == 1  # type: ignore[union-attr]
+    assert await stored(collector, "melt_temp") == [
+        (T0 * 10**6, 230.0, Quality.GOOD),
+        ((T0 + 1) * 10**6, 231.0, Quality.GOOD),
+    ], "the message after the gap is still stored: its values carry their own time"
+
+
+async def test_only_the_ndeath_of_the_current_session_takes_the_machine_offline(
+    host: tuple[Collector, EdgeNode],
+) -> None:
+    collector, node = host
+    node.nbirth(bd_seq=5)
+    node.dbirth()
+    node.ndeath(bd_seq=4)  # the will of the previous session, arriving late
+    node.ddata(T0 + 1000, 231.0)
+    await until(lambda: collector.connectors[0].health.messages >= 4)
+    assert [q for _, _, q in await stored(collector, "melt_temp")] == [Quality.GOOD] * 2
+    node.ndeath(bd_seq=5)
+    await until(lambda: collector.connectors[0].health.messages >= 5)
+
+    async def offline() -> bool:
+        for signal in SIGNALS:
+            samples = await stored(collector, signal)
+            if not samples or samples[-1][2] != Quality.BAD:
+                return False
+        return True
+
+    await until(offline)
+    shots = await stored(collector, "shots")
+    assert shots[0] == (T0 * 10**6, 100, Quality.GOOD)
+    assert shots[-1][1:] == (None, Quality.BAD) and shots[-1][0] >= (T0 + 1000) * 10**6
+    assert node.rebirth_requests() == [] and await letters(collector) == []

@@ -1,0 +1,226 @@
+"""The Sparkplug B host rules, message by message: births, aliases, seq, deaths, rebirths."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smkit.connectors.common.sample import Quality
+from smkit.connectors.mqtt.sparkplug import (
+    BDSEQ,
+    REBIRTH,
+    DataType,
+    Metric,
+    Payload,
+    decode,
+    encode,
+)
+from smkit.connectors.mqtt.sparkplug.host import MetricValue, SparkplugHost, SparkplugTopic
+from smkit.errors import PayloadError
+
+S = 10**9
+MS = 10**6
+T0 = 1_795_385_400_000  # ms
+
+
+def topic(kind: str, device: str | None = None) -> SparkplugTopic:
+    return SparkplugTopic("im-shop", kind, "presses", device)
+
+
+def wire(payload: Payload) -> Payload:
+    """The payload as a host receives it: encoded, then decoded."""
+    return decode(encode(payload))
+
+
+def nbirth(bd_seq: int = 0) -> Payload:
+    return wire(Payload(T0, [
+        Metric(name=BDSEQ, datatype=DataType.INT64, value=bd_seq),
+        Metric(name=REBIRTH, datatype=DataType.BOOLEAN, value=False),
+    ], 0))  # fmt: skip
+
+
+def dbirth(seq: int, ts: int = T0, values: tuple[float, int] = (21.5, 7)) -> Payload:
+    return wire(Payload(ts, [
+        Metric(name="melt_temp", alias=1, timestamp=T0, datatype=DataType.DOUBLE, value=values[0]),
+        Metric(name="offset", alias=2, timestamp=T0, datatype=DataType.INT32, value=values[1]),
+    ], seq))  # fmt: skip
+
+
+def ddata(seq: int, ms: int, *metrics: tuple[int, float | int, DataType]) -> Payload:
+    return wire(Payload(ms, [
+        Metric(alias=alias, timestamp=ms, datatype=kind, value=value, send_datatype=False)
+        for alias, value, kind in metrics
+    ], seq))  # fmt: skip
+
+
+def ndeath(bd_seq: int) -> Payload:
+    return wire(Payload(None, [Metric(name=BDSEQ, datatype=DataType.INT64, value=bd_seq)]))
+
+
+def born(host: SparkplugHost, bd_seq: int = 0) -> None:
+    assert host.receive(topic("NBIRTH"), nbirth(bd_seq), 0).problems == []
+    assert host.receive(topic("DBIRTH", "press-01"), dbirth(1), 0).problems == []
+
+
+def test_data_is_read_through_the_birth_aliases_and_datatypes() -> None:
+    host = SparkplugHost(2 * S)
+    first = host.receive(topic("NBIRTH"), nbirth(), 0)
+    assert first.values == [MetricValue(REBIRTH, T0 * MS, False)], "bdSeq is not a value"
+    birth = host.receive(topic("DBIRTH", "press-01"), dbirth(1), 0)
+    assert birth.values == [
+        MetricValue("melt_temp", T0 * MS, 21.5),
+        MetricValue("offset", T0 * MS, 7),
+    ]
+    data = host.receive(topic("DDATA", "press-01"), ddata(2, T0 + 5, (2, -3, DataType.INT32)), 0)
+    assert data.values == [MetricValue("offset", (T0 + 5) * MS, -3)], "Int32 two's complement"
+    assert data.problems == [] and data.rebirth is None
+
+
+def test_data_before_birth_is_refused_with_a_rebirth_due_once_per_interval() -> None:
+    host = SparkplugHost(2 * S, rebirth_interval_ns=10 * S)
+    early = host.receive(topic("DDATA", "press-01"), ddata(4, T0, (1, 1.0, DataType.DOUBLE)), 0)
+    assert early.values == []
+    assert early.problems == ["DDATA before the NBIRTH of edge node 'presses'"]
+    assert early.rebirth is not None
+    again = host.receive(topic("DDATA", "press-01"), ddata(5, T0, (1, 1.0, DataType.DOUBLE)), S)
+    assert again.problems and again.rebirth is None, "asked already, 1 s ago"
+    later = host.receive(topic("NDATA"), ddata(6, T0), 11 * S)
+    assert later.rebirth is not None
+    host.receive(topic("NBIRTH"), nbirth(), 12 * S)
+    no_device = host.receive(
+        topic("DDATA", "press-09"), ddata(1, T0, (1, 1.0, DataType.DOUBLE)), 12 * S
+    )
+    assert no_device.problems == ["DDATA before the DBIRTH of device 'press-09'"]
+    assert no_device.rebirth is not None, "a new session may ask at once"
+
+
+def test_an_unknown_alias_is_refused_and_the_known_ones_are_read() -> None:
+    host = SparkplugHost(2 * S)
+    born(host)
+    payload = ddata(2, T0 + 1, (1, 22.0, DataType.DOUBLE), (9, 5, DataType.INT32))
+    data = host.receive(topic("DDATA", "press-01"), payload, 0)
+    assert data.values == [MetricValue("melt_temp", (T0 + 1) * MS, 22.0)]
+    assert data.problems == ["unknown metric alias 9"]
+    assert data.rebirth == "alias 9 is in no birth"
+
+
+def test_a_seq_gap_filled_within_the_reorder_timeout_is_no_gap() -> None:
+    host = SparkplugHost(2 * S)
+    born(host)
+    host.receive(topic("DDATA", "press-01"), ddata(3, T0 + 3, (1, 3.0, DataType.DOUBLE)), S)
+    late = host.receive(
+        topic("DDATA", "press-01"), ddata(2, T0 + 2, (1, 2.0, DataType.DOUBLE)), 2 * S
+    )
+    assert late.values == [MetricValue("melt_temp", (T0 + 2) * MS, 2.0)], "used, in any order"
+    assert host.overdue(10 * S) == [] and host.gaps == 0
+
+
+def test_a_seq_gap_that_outlasts_the_reorder_timeout_makes_a_rebirth_due_once() -> None:
+    host = SparkplugHost(2 * S)
+    born(host)
+    host.receive(topic("DDATA", "press-01"), ddata(5, T0 + 5, (1, 5.0, DataType.DOUBLE)), S)
+    assert host.overdue(2 * S) == [], "still within the reorder timeout"
+    assert host.overdue(3 * S) == [("im-shop", "presses", "seq 2-4 never arrived")]
+    assert host.gaps == 1
+    assert host.overdue(30 * S) == [], "reported once"
+
+
+def test_seq_wraps_from_255_to_0_without_a_gap() -> None:
+    host = SparkplugHost(0)
+    born(host)
+    for n in range(2, 600):
+        data = ddata(n % 256, T0 + n, (1, float(n), DataType.DOUBLE))
+        assert host.receive(topic("DDATA", "press-01"), data, n).problems == []
+    assert host.overdue(10**6) == [] and host.gaps == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(4, 250), st.data())
+def test_messages_swapped_with_their_neighbours_are_never_a_gap(
+    count: int, data: st.DataObject
+) -> None:
+    """Swaps move a message less than 256 places: further, seq numbers repeat (mod 256)."""
+    order = list(range(2, count))
+    for i in data.draw(st.lists(st.integers(0, max(0, len(order) - 2)), max_size=count)):
+        order[i], order[i + 1] = order[i + 1], order[i]
+    host = SparkplugHost(2 * S)
+    born(host)
+    for arrival, n in enumerate(order):
+        host.receive(topic("DDATA", "press-01"), ddata(n % 256, T0 + n), arrival)
+        assert host.overdue(arrival) == []
+    assert host.overdue(10**12) == [] and host.gaps == 0
+
+
+def test_an_ndeath_of_an_older_session_leaves_the_node_online() -> None:
+    host = SparkplugHost(2 * S)
+    host.receive(topic("NBIRTH"), nbirth(bd_seq=3), 0)
+    host.receive(topic("DBIRTH", "press-01"), dbirth(1), 0)
+    stale = host.receive(topic("NDEATH"), ndeath(2), S)
+    assert stale.stale == [] and stale.problems == []
+    data = host.receive(topic("DDATA", "press-01"), ddata(2, T0 + 9, (1, 9.0, DataType.DOUBLE)), S)
+    assert data.values == [MetricValue("melt_temp", (T0 + 9) * MS, 9.0)] and data.problems == []
+
+
+def test_a_matching_ndeath_makes_node_and_devices_stale_at_the_node_clock() -> None:
+    host = SparkplugHost(2 * S)
+    born(host)
+    host.receive(topic("DDATA", "press-01"), ddata(2, T0 + 1000, (1, 9.0, DataType.DOUBLE)), 5 * S)
+    death = host.receive(topic("NDEATH"), ndeath(0), 8 * S)
+    at = (T0 + 1000) * MS + 3 * S  # the node's last timestamp plus the 3 s since it arrived
+    assert death.stale == [(None, at), ("press-01", at)]
+    after = host.receive(
+        topic("DDATA", "press-01"), ddata(3, T0 + 9000, (1, 1.0, DataType.DOUBLE)), 9 * S
+    )
+    assert after.values == [] and after.problems == [
+        "DDATA before the NBIRTH of edge node 'presses'"
+    ]
+
+
+def test_a_birth_after_a_death_repeats_older_values_at_the_birth_time() -> None:
+    host = SparkplugHost(2 * S)
+    born(host)
+    host.receive(topic("DDEATH", "press-01"), wire(Payload(T0 + 2000, [], 2)), S)
+    rebirth_ms = T0 + 60_000
+    back = host.receive(topic("DBIRTH", "press-01"), dbirth(3, ts=rebirth_ms), 2 * S)
+    assert back.values == [
+        MetricValue("melt_temp", T0 * MS, 21.5), MetricValue("melt_temp", rebirth_ms * MS, 21.5),
+        MetricValue("offset", T0 * MS, 7), MetricValue("offset", rebirth_ms * MS, 7),
+    ]  # fmt: skip
+
+
+def test_ddeath_makes_one_device_stale_and_its_data_needs_a_new_birth() -> None:
+    host = SparkplugHost(2 * S)
+    born(host)
+    death = host.receive(topic("DDEATH", "press-01"), wire(Payload(T0 + 2000, [], 2)), S)
+    assert death.stale == [("press-01", (T0 + 2000) * MS)]
+    assert host.devices("im-shop", "presses") == []
+    data = host.receive(
+        topic("DDATA", "press-01"), ddata(3, T0 + 3000, (1, 1.0, DataType.DOUBLE)), S
+    )
+    assert data.problems == ["DDATA before the DBIRTH of device 'press-01'"]
+
+
+def test_null_and_quality_give_bad_and_uncertain_values() -> None:
+    host = SparkplugHost(2 * S)
+    born(host)
+    payload = wire(Payload(T0 + 1, [
+        Metric(alias=1, timestamp=T0 + 1, datatype=DataType.DOUBLE, is_null=True,
+               send_datatype=False),
+        Metric(alias=2, timestamp=T0 + 1, datatype=DataType.INT32, value=4, send_datatype=False,
+               properties={"Quality": 64}),
+    ], 2))  # fmt: skip
+    data = host.receive(topic("DDATA", "press-01"), payload, 0)
+    assert data.values == [
+        MetricValue("melt_temp", (T0 + 1) * MS, None, Quality.BAD),
+        MetricValue("offset", (T0 + 1) * MS, 4, Quality.UNCERTAIN),
+    ]
+
+
+def test_topics_parse_and_state_is_not_data() -> None:
+    assert SparkplugTopic.parse("spBv1.0/g/DDATA/n/d") == SparkplugTopic("g", "DDATA", "n", "d")
+    assert SparkplugTopic.parse("spBv1.0/g/NBIRTH/n") == SparkplugTopic("g", "NBIRTH", "n")
+    assert SparkplugTopic.parse("spBv1.0/STATE/scada") is None
+    for bad in ("spBv1.0/g/DDATA/n", "spBv1.0/g/NDATA/n/d", "spBv1.0/g/XDATA/n", "other/x/y"):
+        with pytest.raises(PayloadError):
+            SparkplugTopic.parse(bad)
