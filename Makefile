@@ -35,6 +35,7 @@ bench: $(STAMP) servers
 	$(PY) benchmarks/simulator_serving.py
 	$(PY) benchmarks/opcua_ingest.py
 	$(PY) benchmarks/opcua_ingest.py --items 5000
+	$(PY) benchmarks/mqtt_ingest.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check smkit tests benchmarks

@@ -8,6 +8,7 @@ installs them); when one is missing this says so instead of pretending.
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -186,19 +187,56 @@ class LocalInflux(_LocalServer):
 
 
 class LocalMosquitto(_LocalServer):
-    """A private ``mosquitto`` broker with persistence under ``root``."""
+    """A private ``mosquitto`` broker with persistence under ``root``.
+
+    ``users`` (name: password) turns anonymous access off; ``tls`` (certificate and key files)
+    makes the listener speak TLS (``mqtts://``).
+    """
 
     name = "mosquitto"
+
+    def __init__(
+        self,
+        root: Path,
+        port: int | None = None,
+        *,
+        users: dict[str, str] | None = None,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
+        super().__init__(root, port)
+        self.users = users
+        self.tls = tls
 
     @property
     def url(self) -> str:
         """The broker URL for plant.yaml."""
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
+
+    def set_users(self, users: dict[str, str]) -> None:
+        """Replace the password file; a running broker reloads it (SIGHUP)."""
+        self.users = users
+        self._write_passwords()
+        if self.process is not None:
+            self.process.send_signal(signal.SIGHUP)
 
     def _command(self) -> list[str]:
         config = self.root / "mosquitto.conf"
-        config.write_text(_MOSQUITTO_CONFIG.format(root=self.root, port=self.port))
+        text = _MOSQUITTO_CONFIG.format(root=self.root, port=self.port)
+        if self.users is not None:
+            self._write_passwords()
+            text = text.replace("allow_anonymous true", "allow_anonymous false")
+            text += f"password_file {self.root}/passwords\n"
+        if self.tls is not None:
+            text += f"certfile {self.tls[0]}\nkeyfile {self.tls[1]}\n"
+        config.write_text(text)
         return [require_binary("mosquitto", "mosquitto"), "-c", str(config)]
+
+    def _write_passwords(self) -> None:
+        tool = require_binary("mosquitto_passwd", "mosquitto")
+        path = self.root / "passwords"
+        path.write_text("")
+        for user, password in (self.users or {}).items():
+            subprocess.run([tool, "-b", str(path), user, password], check=True)
 
     def _ready(self) -> bool:
         try:

@@ -9,30 +9,57 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
 
 HOUSEKEEPING_S = 1.0
+PACKETS_PER_WAKE = 256
 
 
 class LoopAttachment:
-    """The hooks that hand a paho client's socket to the running event loop."""
+    """The hooks that hand a paho client's socket to the running event loop.
+
+    ``pause_reading`` leaves what the broker sends in the socket (TCP then holds the broker
+    back) until ``resume_reading``: a consumer that falls behind keeps a bounded backlog.
+    """
 
     def __init__(self, client: mqtt.Client) -> None:
+        self._client = client
         self._housekeeping: asyncio.Task[None] | None = None
+        self._sock: Any = None
+        self._paused = False
         client.on_socket_open = self._opened
         client.on_socket_close = self._closed
         client.on_socket_register_write = self._want_write
         client.on_socket_unregister_write = self._written
 
+    def pause_reading(self) -> None:
+        """Stop reading from the broker for now."""
+        if not self._paused and self._sock is not None:
+            with contextlib.suppress(ValueError, OSError):
+                asyncio.get_running_loop().remove_reader(self._sock)
+        self._paused = True
+
+    def resume_reading(self) -> None:
+        """Read again (including what the TLS layer may already hold)."""
+        if self._paused and self._sock is not None:
+            loop = asyncio.get_running_loop()
+            loop.add_reader(self._sock, self._read_all)
+            loop.call_soon(self._read_all)
+        self._paused = False
+
     def _opened(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
         loop = asyncio.get_running_loop()
-        loop.add_reader(sock, client.loop_read)
+        self._sock = sock
+        if not self._paused:
+            loop.add_reader(sock, self._read_all)
         self._housekeeping = loop.create_task(self._keep(client))
 
     def _closed(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        self._sock = None
         with contextlib.suppress(ValueError, OSError):
             asyncio.get_running_loop().remove_reader(sock)
         if self._housekeeping is not None:
@@ -45,7 +72,28 @@ class LoopAttachment:
         with contextlib.suppress(ValueError, OSError):
             asyncio.get_running_loop().remove_writer(sock)
 
+    def _read_all(self) -> None:
+        """Read the packets that are waiting (paho reads one per call), a bounded number at a
+        time so that other tasks get their turn."""
+        for _ in range(PACKETS_PER_WAKE):
+            if self._paused or self._sock is None:
+                return
+            if self._client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return
+            if self._sock is None or not _more_to_read(self._sock):
+                return
+        asyncio.get_running_loop().call_soon(self._read_all)
+
     async def _keep(self, client: mqtt.Client) -> None:
         """Keep-alive pings and retries: paho's ``loop_misc`` once a second."""
         while client.loop_misc() == MQTTErrorCode.MQTT_ERR_SUCCESS:
             await asyncio.sleep(HOUSEKEEPING_S)
+
+
+def _more_to_read(sock: Any) -> bool:
+    """Whether a read would find data: in the TLS layer's buffer (which the event loop cannot
+    see: the kernel socket may be empty) or on the socket."""
+    pending = getattr(sock, "pending", None)
+    if pending is not None and pending() > 0:
+        return True
+    return bool(select.select([sock], [], [], 0)[0])

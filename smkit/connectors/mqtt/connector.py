@@ -39,6 +39,8 @@ from smkit.plant.model import Plant
 from smkit.plant.mqtt import MqttSource, Subscription
 
 BATCH = 1000
+RECEIVE_MAXIMUM = 4 * BATCH
+MAX_QUEUED = 2 * BATCH  # read but not yet stored: beyond it, reading pauses
 log = logging.getLogger("smkit.mqtt")
 
 
@@ -74,6 +76,8 @@ class MqttConnector:
         self._queue: asyncio.Queue[mqtt.MQTTMessage] = asyncio.Queue()
         self._lost = asyncio.Event()
         self._connected: asyncio.Future[Any] | None = None
+        self._stopping = False
+        self._session_open = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set; reconnect (same session) after every loss."""
@@ -101,6 +105,7 @@ class MqttConnector:
             await self._queue.join()
             consumer.cancel()
             watcher.cancel()
+            self._stopping = True
             client.disconnect()
 
     def _client(self) -> mqtt.Client:
@@ -121,11 +126,16 @@ class MqttConnector:
                 keyfile=str(tls.private_key) if tls and tls.private_key else None,
                 cert_reqs=ssl.CERT_REQUIRED if not tls or tls.verify else ssl.CERT_NONE,
             )
-        LoopAttachment(client)
+        self._attachment = LoopAttachment(client)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
-        client.on_message = lambda c, u, message: self._queue.put_nowait(message)
+        client.on_message = self._on_message
         return client
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._queue.put_nowait(message)
+        if self._queue.qsize() >= MAX_QUEUED:
+            self._attachment.pause_reading()
 
     async def _connect(self, client: mqtt.Client) -> None:
         parts = urlsplit(self.source.url)
@@ -138,19 +148,20 @@ class MqttConnector:
             properties.SessionExpiryInterval = (
                 int(self.source.session.expiry) if self.source.session.persistent else 0
             )
+            # Without it Mosquitto sends 20 messages at a time, and we acknowledge per batch.
+            properties.ReceiveMaximum = RECEIVE_MAXIMUM
         try:
             client.connect(parts.hostname or "", parts.port or default_port, keepalive=30,
                            clean_start=not self.source.session.persistent
                            if self.source.protocol == "5" else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
                            properties=properties)  # fmt: skip
         except OSError as error:
-            raise SmkitError(
-                f"cannot reach the MQTT broker at {self.source.url}: {error}"
-            ) from None
+            raise SmkitError(explain_connect_error(self.source, error)) from None
         reason = await asyncio.wait_for(self._connected, 10.0)
         if reason.is_failure:
             client.disconnect()
-            raise SmkitError(f"the MQTT broker at {self.source.url} refused us: {reason}")
+            raise SmkitError(explain_refusal(self.source, reason))
+        self._session_open = True
         self.health.came_up(log)
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
@@ -163,7 +174,11 @@ class MqttConnector:
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
                        properties: Any) -> None:  # fmt: skip
-        self.health.went_down(f"disconnected: {reason}", log)
+        if self._stopping:
+            self.health.stopped()
+        elif self._session_open:  # not a failed attempt: _connect reports those itself
+            self.health.went_down(f"disconnected: {reason}", log)
+        self._session_open = False
         self._lost.set()
 
     async def _consume(self, client: mqtt.Client) -> None:
@@ -194,6 +209,8 @@ class MqttConnector:
             finally:
                 for _ in batch:
                     self._queue.task_done()
+                if self._queue.qsize() < BATCH:
+                    self._attachment.resume_reading()
 
     def _filters(self) -> list[str]:
         filters = [template.filter for template, _ in self.routes]
@@ -271,6 +288,28 @@ class MqttConnector:
                     f"{getattr(place, level)!r}"
                 )
         return machine
+
+
+def explain_connect_error(source: MqttSource, error: OSError) -> str:
+    """What went wrong opening the connection, said so that the fix is clear."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (
+            f"TLS: the certificate of {source.url} is not trusted ({error.verify_message}); "
+            "give tls.ca, the CA file that signed it (or tls.verify: false to test only)"
+        )
+    if isinstance(error, ssl.SSLError):
+        return f"TLS with {source.url} failed: {error.reason or error}"
+    return f"cannot reach the MQTT broker at {source.url}: {error.strerror or error}"
+
+
+def explain_refusal(source: MqttSource, reason: Any) -> str:
+    """The broker's refusal (CONNACK), with the configuration it points at."""
+    text = f"the MQTT broker at {source.url} refused us: {reason}"
+    if str(reason) in ("Bad user name or password", "Not authorized"):
+        who = f"user {source.username!r}" if source.username else "no user name"
+        secret = f", password from ${source.password_env}" if source.password_env else ""
+        text += f" ({who}{secret})"
+    return text
 
 
 def _signals(types: Mapping[tuple[str, str], str]) -> dict[str, set[str]]:
