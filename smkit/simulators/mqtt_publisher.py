@@ -120,43 +120,51 @@ class MqttPublisher:
         self._comeback = asyncio.create_task(self._come_back(entry, downtime_s))
 
     async def _come_back(self, entry: dict[str, Any], downtime_s: float) -> None:
+        """Reconnect; a Sparkplug node's births carry its values as of now (the ones due while
+        away included), and what was due meanwhile follows as historical data."""
         await asyncio.sleep(downtime_s)
+        now = max((value.ts for value in self._backlog), default=entry["ts"])
+        for value in self._backlog:
+            if self.sparkplug:
+                self.node_of[value.machine].remember(value)
         for name, connection in self.connections.items():
             if self.sparkplug:
                 self.nodes[name].new_session()
-                await self._connect_node(self.nodes[name], connection, entry["ts"])
+                await self._connect_node(self.nodes[name], connection, now)
             else:
                 await connection.connect()
-        entry["values_delayed"] = await self._flush_backlog()
+        entry["values_delayed"] = await self._flush_backlog(historical=True)
         self._away = False
 
-    async def _flush_backlog(self) -> int:
+    async def _flush_backlog(self, *, historical: bool = False) -> int:
         """Publish, in order, the values kept while a session was down; returns how many."""
         flushed = 0
         async with self._flushing:
             while self._backlog:
                 backlog, self._backlog = self._backlog, []
                 flushed += len(backlog)
-                await self._publish_now(backlog)
+                await self._publish_now(backlog, historical=historical)
         return flushed
 
-    async def _publish_now(self, values: Sequence[SignalValue]) -> int:
+    async def _publish_now(self, values: Sequence[SignalValue], *, historical: bool = False) -> int:
         sent = 0
-        for name, message in self._messages(values):
+        for name, message in self._messages(values, historical):
             await self._send(name, message)
             sent += len(message.values)
         for name in sorted(self._rebirths):
             await self._rebirth(name, values[-1].ts)
         return sent
 
-    def _messages(self, values: Sequence[SignalValue]) -> Iterator[tuple[str, Message]]:
+    def _messages(
+        self, values: Sequence[SignalValue], historical: bool
+    ) -> Iterator[tuple[str, Message]]:
         if not self.sparkplug:
             for message in plain_messages(self.options.format, values, self.topics):
                 yield "plain", message
             return
         for (machine, _), group in groupby(values, key=lambda v: (v.machine, v.ts)):
             node = self.node_of[machine]
-            yield node.node, node.data(machine, list(group))
+            yield node.node, node.data(machine, list(group), historical=historical)
 
     async def _send(self, name: str, message: Message) -> None:
         connection = self.connections[name]

@@ -115,8 +115,15 @@ class EdgeNode:
             out.append(self._message("DBIRTH", device, ts, birth, served))
         return out
 
-    def data(self, device: str, values: Sequence[SignalValue]) -> Message:
-        """A DDATA with the device's values of one instant (aliases only)."""
+    def remember(self, value: SignalValue) -> None:
+        """A value of one of its devices is now current (for the next births)."""
+        self.current[(value.machine, value.signal)] = value
+
+    def data(
+        self, device: str, values: Sequence[SignalValue], *, historical: bool = False
+    ) -> Message:
+        """A DDATA with the device's values of one instant (aliases only); ``historical``
+        for values published late, after the node was away."""
         metrics = self.devices[device]
         for value in values:
             self.current[(device, value.signal)] = value
@@ -126,6 +133,7 @@ class EdgeNode:
                 timestamp=v.ts // NS_PER_MS,
                 datatype=metrics[v.signal].datatype,
                 value=_wire_value(v.value, metrics[v.signal].datatype),
+                is_historical=historical,
                 send_datatype=False,
             )
             for v in values

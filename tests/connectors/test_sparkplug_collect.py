@@ -4,6 +4,7 @@ specification played by a hand-driven edge node (a plain paho client)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -71,7 +72,9 @@ async def test_every_sparkplug_value_of_three_simulated_hours_is_stored_once(
     assert collector.connectors[0].health.dead == 0
 
 
-async def settled_samples(folder: Path, truth: dict[str, Any], count: int) -> list[Any]:
+async def settled_samples(
+    folder: Path, truth: dict[str, Any], count: int, *, only_births_bad: bool = True
+) -> list[Any]:
     """The good samples in the historian, once there are ``count`` (or after a minute)."""
     historian = SqliteHistorian(folder / "historian.db")
     try:
@@ -84,7 +87,8 @@ async def settled_samples(folder: Path, truth: dict[str, Any], count: int) -> li
     finally:
         await historian.close()
     bad = [s for s in stored if s.quality != Quality.GOOD]
-    assert {s.ts for s in bad} <= {truth["start"]}, "only the births' nulls of the first instant"
+    if only_births_bad:
+        assert {s.ts for s in bad} <= {truth["start"]}, "only the births' nulls at the start"
     return good
 
 
@@ -235,3 +239,42 @@ async def test_only_the_ndeath_of_the_current_session_takes_the_machine_offline(
     assert shots[0] == (T0 * 10**6, 100, Quality.GOOD)
     assert shots[-1][1:] == (None, Quality.BAD) and shots[-1][0] >= (T0 + 1000) * 10**6
     assert node.rebirth_requests() == [] and await letters(collector) == []
+
+
+async def test_a_dropped_edge_node_is_offline_until_its_births_and_no_value_is_lost(
+    mosquitto_server: LocalMosquitto, tmp_path: Path
+) -> None:
+    chaos = tmp_path / "chaos.yaml"
+    chaos.write_text("mqtt: {disconnects_per_hour: 2, disconnect_downtime: 0.3}\n")
+    collector = Collector(load_plant(sparkplug_plant(tmp_path, mosquitto_server.url)))
+    stop = asyncio.Event()
+    run = asyncio.create_task(collector.run(stop))
+    while not collector.connectors[0].health.connected:
+        await asyncio.sleep(0.1)
+    simulator = await simulate(mosquitto_server.url, tmp_path, "--qos", "0", "--speed", "900",
+                               "--duration", "3h", "--seed", "6", "--chaos", str(chaos),
+                               fmt="sparkplug")  # fmt: skip
+    served, truth = await finished(simulator, tmp_path)
+    drops = [e for e in truth["chaos"] if e["kind"] == "broker_disconnect" and "skipped" not in e]
+    served_at = {(v["machine"], v["signal"], v["ts"]): v["value"] for v in served}
+    await settled_samples(tmp_path, truth, len(served_at), only_births_bad=False)
+    stop.set()
+    await run
+    historian = SqliteHistorian(tmp_path / "historian.db")
+    stored = await historian.read_series(PRESSES, truth["start"], 2**62)
+    await historian.close()
+    good = {(s.machine_id, s.signal, s.ts): s.value for s in stored if s.quality == Quality.GOOD}
+    assert {k: good.get(k) for k in served_at} == served_at, "every served value, unchanged"
+    series: dict[tuple[str, str], list[Any]] = {}
+    for sample in stored:
+        series.setdefault((sample.machine_id, sample.signal), []).append(sample)
+    assert len(drops) >= 3 and len(series) == len(PRESSES) * len(SIGNALS)
+    for key, samples in series.items():
+        marks = [s.ts for s in samples if s.quality != Quality.GOOD and s.ts > truth["start"]]
+        assert len(marks) == len(drops), f"{key}: offline once per dropped session"
+        assert samples[-1].quality == Quality.GOOD, f"{key}: known again after the births"
+        for before, sample in itertools.pairwise(samples):
+            if (*key, sample.ts) not in served_at and sample.quality == Quality.GOOD:
+                last_served = [s for s in samples if s.ts < sample.ts and s.quality == Quality.GOOD]
+                assert sample.value == last_served[-1].value, "a birth repeats the current value"
+                assert before.quality != Quality.GOOD or before.ts < sample.ts

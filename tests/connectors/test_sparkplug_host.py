@@ -224,3 +224,11 @@ def test_topics_parse_and_state_is_not_data() -> None:
     for bad in ("spBv1.0/g/DDATA/n", "spBv1.0/g/NDATA/n/d", "spBv1.0/g/XDATA/n", "other/x/y"):
         with pytest.raises(PayloadError):
             SparkplugTopic.parse(bad)
+
+
+def test_a_death_arriving_with_the_last_data_is_marked_just_after_it() -> None:
+    host = SparkplugHost(2 * S)
+    born(host)
+    host.receive(topic("DDATA", "press-01"), ddata(2, T0 + 1000, (1, 9.0, DataType.DOUBLE)), 5 * S)
+    death = host.receive(topic("NDEATH"), ndeath(0), 5 * S)  # read in the same batch
+    assert death.stale == [(None, (T0 + 1000) * MS + 1), ("press-01", (T0 + 1000) * MS + 1)]

@@ -114,6 +114,7 @@ class _Node:
     devices: dict[str, _Definitions] = field(default_factory=dict)
     stale_since: dict[str | None, int] = field(default_factory=dict)
     clock: tuple[int, int] | None = None  # (payload time, arrival time) of the last message
+    latest_ns: int = 0  # the latest time any of its messages or values carried
     rebirth_asked_ns: int | None = None
 
     def now(self, received_ns: int) -> int:
@@ -122,6 +123,11 @@ class _Node:
             return received_ns
         payload_ns, arrived_ns = self.clock
         return payload_ns + max(0, received_ns - arrived_ns)
+
+    def offline_at(self, moment_ns: int) -> int:
+        """When its metrics become stale: after every value it sent (a mark on a value's own
+        timestamp would replace that value)."""
+        return max(moment_ns, self.latest_ns + 1)
 
 
 class SparkplugHost:
@@ -149,6 +155,8 @@ class SparkplugHost:
                 self._device_or_data(node, topic, payload, received_ns, out)
             if payload.timestamp is not None:
                 node.clock = (payload.timestamp * NS_PER_MS, received_ns)
+                node.latest_ns = max(node.latest_ns, payload.timestamp * NS_PER_MS)
+            node.latest_ns = max([node.latest_ns, *(value.ts for value in out.values)])
         if out.rebirth is not None and not self._may_ask(node, received_ns):
             out.rebirth = None
         return out
@@ -207,7 +215,8 @@ class SparkplugHost:
         if topic.kind == "DDEATH":
             assert device is not None
             node.devices.pop(device, None)
-            out.stale.append((device, self._time(payload.timestamp, node, received_ns)))
+            moment = node.offline_at(self._time(payload.timestamp, node, received_ns))
+            out.stale.append((device, moment))
             node.stale_since[device] = out.stale[-1][1]
             return
         definitions = node.own if device is None else node.devices.get(device)
@@ -285,7 +294,7 @@ class SparkplugHost:
         bd_seq = _bd_seq(payload)
         if not node.online or bd_seq is None or bd_seq != node.bd_seq:
             return  # the will of an older session (or of one never seen): ignored
-        now = node.now(received_ns)
+        now = node.offline_at(node.now(received_ns))
         node.online, node.missing = False, {}
         for device in [None, *node.devices]:
             out.stale.append((device, now))
