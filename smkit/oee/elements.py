@@ -1,0 +1,188 @@
+"""The time model of a machine (or a group of machines) over a period, and the KPIs it gives.
+
+Every KPI derives from sums: time elements in integer nanoseconds, ideal times as exact
+fractions of a nanosecond (an ideal cycle making 16 parts gives each a sixteenth), counts as
+integers. Roll-ups add elements and divide afterwards; a percentage is never averaged.
+
+Inside planned production time (planned busy time, PBT, in ISO 22400) every nanosecond falls in
+exactly one element::
+
+    planned = running + setup + breakdown + small_stop + idle + planned_stop + unknown
+
+and running time splits by the ideal time of what was made::
+
+    running = valuable + startup_rejects + production_rejects + reduced_speed
+
+so the losses and the valuable time add up to the planned time exactly (``reduced_speed`` is
+negative when the machine ran faster than its ideal cycle time: performance above 100 %).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from fractions import Fraction
+
+NS_PER_S = 1_000_000_000
+ZERO = Fraction(0)
+
+TIME_FIELDS = ("all_ns", "planned_ns", "running_ns", "setup_ns", "breakdown_ns",
+               "small_stop_ns", "idle_ns", "planned_stop_ns", "unknown_ns",
+               "outside_running_ns")  # fmt: skip
+IDEAL_FIELDS = ("ideal_ns", "valuable_ns", "startup_reject_ns", "production_reject_ns")
+COUNT_FIELDS = ("total", "good", "rejects", "startup_rejects", "production_rejects",
+                "failures", "failure_ns", "outside_count", "unpriced_count",
+                "counter_anomalies", "anomalous_units")  # fmt: skip
+
+
+@dataclass
+class Elements:
+    """Sums for one machine (or several) over one period.
+
+    ``all_ns`` is the whole period (calendar time), ``planned_ns`` the planned production time
+    inside it. ``outside_running_ns`` and ``outside_count`` are running time and units made
+    outside planned time: reported, not part of A, P, Q. ``unpriced_count`` counts units made
+    while no ideal cycle time was known (they are in Q, not in P). ``failure_ns`` is the whole
+    length of the failures that began in the period (for MTTR).
+    """
+
+    all_ns: int = 0
+    planned_ns: int = 0
+    running_ns: int = 0
+    setup_ns: int = 0
+    breakdown_ns: int = 0
+    small_stop_ns: int = 0
+    idle_ns: int = 0
+    planned_stop_ns: int = 0
+    unknown_ns: int = 0
+    outside_running_ns: int = 0
+    ideal_ns: Fraction = ZERO
+    valuable_ns: Fraction = ZERO
+    startup_reject_ns: Fraction = ZERO
+    production_reject_ns: Fraction = ZERO
+    total: int = 0
+    good: int = 0
+    rejects: int = 0
+    startup_rejects: int = 0
+    production_rejects: int = 0
+    failures: int = 0
+    failure_ns: int = 0
+    outside_count: int = 0
+    unpriced_count: int = 0
+    counter_anomalies: int = 0
+    anomalous_units: int = 0
+    downtime_by_reason: dict[str, int] = field(default_factory=dict)
+    unknown_states: dict[str, int] = field(default_factory=dict)
+
+    def __add__(self, other: Elements) -> Elements:
+        summed = Elements(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in _SCALARS}
+        )
+        summed.downtime_by_reason = _merge(self.downtime_by_reason, other.downtime_by_reason)
+        summed.unknown_states = _merge(self.unknown_states, other.unknown_states)
+        return summed
+
+    @property
+    def reduced_speed_ns(self) -> Fraction:
+        """Running time beyond the ideal time of everything made (negative above 100 %)."""
+        return self.running_ns - self.ideal_ns
+
+    def losses(self) -> dict[str, Fraction]:
+        """Planned time by loss (Nakajima's six big losses and the rest), in nanoseconds."""
+        return {
+            "breakdowns": Fraction(self.breakdown_ns),
+            "setup_and_adjustment": Fraction(self.setup_ns),
+            "small_stops": Fraction(self.small_stop_ns),
+            "idling": Fraction(self.idle_ns),
+            "planned_stops": Fraction(self.planned_stop_ns),
+            "unknown": Fraction(self.unknown_ns),
+            "reduced_speed": self.reduced_speed_ns,
+            "startup_rejects": self.startup_reject_ns,
+            "production_rejects": self.production_reject_ns,
+        }
+
+
+_SCALARS = [f for f in fields(Elements) if f.name not in ("downtime_by_reason", "unknown_states")]
+
+
+def _merge(first: dict[str, int], second: dict[str, int]) -> dict[str, int]:
+    merged = dict(first)
+    for key, value in second.items():
+        merged[key] = merged.get(key, 0) + value
+    return merged
+
+
+def total(parts: Iterable[Elements]) -> Elements:
+    """The elements of several machines or periods together."""
+    summed = Elements()
+    for part in parts:
+        summed = summed + part
+    return summed
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A KPI value, or why there is none (a zero denominator)."""
+
+    value: Fraction | None
+    reason: str | None = None
+
+    def __float__(self) -> float:
+        return float("nan") if self.value is None else float(self.value)
+
+
+def ratio(numerator: Fraction | int, denominator: Fraction | int, what: str) -> Ratio:
+    """``numerator / denominator``, or no value when ``what`` (the denominator) is zero."""
+    if denominator == 0:
+        return Ratio(None, f"no {what}")
+    return Ratio(Fraction(numerator) / Fraction(denominator))
+
+
+def kpis(e: Elements) -> dict[str, Ratio]:
+    """Every KPI of the elements (ISO 22400 and Nakajima conventions, TEEP, maintenance)."""
+    operating = e.planned_ns - e.breakdown_ns - e.setup_ns - e.planned_stop_ns - e.unknown_ns
+    priced_total = e.total - e.unpriced_count
+    out = {
+        "availability": ratio(e.running_ns, e.planned_ns, "planned production time"),
+        "performance": ratio(e.ideal_ns, e.running_ns, "running time"),
+        "quality": ratio(e.good, e.total, "units counted"),
+        "oee": ratio(e.valuable_ns, e.planned_ns, "planned production time"),
+        "availability_nakajima": ratio(operating, e.planned_ns, "planned production time"),
+        "performance_nakajima": ratio(e.ideal_ns, operating, "operating time"),
+        "teep": ratio(e.valuable_ns, e.all_ns, "calendar time"),
+        "utilisation": ratio(e.planned_ns, e.all_ns, "calendar time"),
+        "scrap_ratio": ratio(e.rejects, e.total, "units counted"),
+        "first_pass_yield": ratio(e.good, e.total, "units counted"),
+        "mttr_s": ratio(e.failure_ns, e.failures * NS_PER_S, "failure"),
+        "mttf_s": ratio(e.running_ns, e.failures * NS_PER_S, "failure"),
+        "mtbf_s": ratio(e.running_ns + e.failure_ns, e.failures * NS_PER_S, "failure"),
+    }
+    if priced_total != e.total and e.total:
+        out["performance"] = Ratio(None, "units made without an ideal cycle time")
+    if e.planned_ns and e.unknown_ns == e.planned_ns:
+        nothing = Ratio(None, "no machine state known in planned production time")
+        for name in ("availability", "oee", "availability_nakajima", "teep"):
+            out[name] = nothing
+    return out
+
+
+def flags(e: Elements) -> list[str]:
+    """Data-quality warnings: reported with the result, never hidden by clipping it."""
+    found = []
+    if e.running_ns and e.ideal_ns > e.running_ns:
+        percent = float(e.ideal_ns / e.running_ns) * 100
+        found.append(f"performance {percent:.1f} % is above 100 %: ideal cycle time too long?")
+    if e.unknown_ns:
+        found.append(f"{e.unknown_ns / NS_PER_S:.0f} s of planned time with no known state")
+    if e.counter_anomalies:
+        found.append(
+            f"{e.counter_anomalies} implausible counter jumps ({e.anomalous_units} units) left out"
+        )
+    if e.unpriced_count:
+        found.append(f"{e.unpriced_count} units made with no ideal cycle time known")
+    if e.outside_count:
+        found.append(f"{e.outside_count} units made outside planned production time")
+    if e.unknown_states:
+        listed = ", ".join(f"{value!r} ({n})" for value, n in sorted(e.unknown_states.items()))
+        found.append(f"state values not in the state map: {listed}")
+    return found

@@ -1,0 +1,168 @@
+"""A machine's state over time as classified intervals: the piecewise-constant timeline.
+
+Input are the state changes (each a time, a state category and the stop reason in effect),
+sorted by time. Each change holds until the next one; before the first one the state is
+unknown. Every interval gets one class of the time model:
+
+* running, setup, planned stop and unknown come from the state category;
+* a stop (idle, unplanned down, or not scheduled while the calendar plans production) takes its
+  class from its reason when the reason catalog says more: a failure (``is_failure``) is a
+  breakdown, a setup reason makes it setup, a planned-down reason a planned stop;
+* the other stops are merged with their neighbours, and a merged stop lasting at most the
+  small-stop threshold is a small stop, a longer one idling. A stop is classed by its whole
+  length, wherever the period boundaries fall: this is what makes results window-invariant.
+
+Consecutive breakdown intervals are one failure (a reason changing during a breakdown does not
+make two).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from smkit.plant.machine import Reason, StateCategory
+
+RUN, SETUP, BREAKDOWN, STOP, SMALL_STOP, IDLE, PLANNED_STOP, UNKNOWN = range(8)
+CLASS_NAMES = ("running", "setup", "breakdown", "stop", "small_stop", "idle", "planned_stop",
+               "unknown")  # fmt: skip
+CATEGORIES = list(StateCategory)
+CATEGORY_CODE = {category: code for code, category in enumerate(CATEGORIES)}
+_BY_CATEGORY = {
+    StateCategory.RUNNING: RUN,
+    StateCategory.SETUP: SETUP,
+    StateCategory.PLANNED_DOWN: PLANNED_STOP,
+    StateCategory.UNKNOWN: UNKNOWN,
+    StateCategory.IDLE: STOP,
+    StateCategory.UNPLANNED_DOWN: STOP,
+    StateCategory.NOT_SCHEDULED: STOP,
+}
+_BY_REASON = {StateCategory.SETUP: SETUP, StateCategory.PLANNED_DOWN: PLANNED_STOP}
+
+Int64s = npt.NDArray[np.int64]
+Int8s = npt.NDArray[np.int8]
+
+
+Int32s = npt.NDArray[np.int32]
+
+
+@dataclass(frozen=True)
+class StateChanges:
+    """State changes of one machine, sorted by time: time (ns), category code, reason code.
+
+    ``reason`` indexes ``reason_names``, whose entry 0 is "" (no reason).
+    """
+
+    ts: Int64s
+    category: Int8s
+    reason: Int32s
+    reason_names: tuple[str, ...] = ("",)
+
+    @classmethod
+    def of(cls, changes: Sequence[tuple[int, StateCategory, str]]) -> StateChanges:
+        """From ``(ts, category, reason)`` tuples in any order; on equal times the last wins."""
+        ordered = [c for _, c in sorted(enumerate(changes), key=lambda i: (i[1][0], i[0]))]
+        names = ("", *sorted({c[2] for c in ordered} - {""}))
+        code = {name: number for number, name in enumerate(names)}
+        return cls(
+            np.array([c[0] for c in ordered], dtype=np.int64),
+            np.array([CATEGORY_CODE[c[1]] for c in ordered], dtype=np.int8),
+            np.array([code[c[2]] for c in ordered], dtype=np.int32),
+            names,
+        )
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Classified intervals [start, end) covering [begin, end) without gaps."""
+
+    start: Int64s
+    end: Int64s
+    kind: Int8s
+    reason: Int32s
+    reason_names: tuple[str, ...]
+
+    def failures(self) -> tuple[Int64s, Int64s]:
+        """Start and whole length of each failure (runs of breakdown intervals)."""
+        starts, ends = _runs(self.start, self.end, self.kind == BREAKDOWN)
+        return starts, ends - starts
+
+
+def timeline(
+    changes: StateChanges,
+    begin: int,
+    end: int,
+    reasons: Mapping[str, Reason],
+    small_stop_ns: int,
+) -> Timeline:
+    """The classified timeline of [begin, end) (changes before it only set the first state)."""
+    ts, category, reason = _deduplicated(changes)
+    before = int(np.searchsorted(ts, begin, side="right")) - 1
+    first = int(np.searchsorted(ts, begin, side="right"))
+    last = int(np.searchsorted(ts, end, side="left"))
+    unknown = CATEGORY_CODE[StateCategory.UNKNOWN]
+    starts = np.concatenate(([begin], ts[first:last])).astype(np.int64)
+    categories = np.concatenate(([category[before] if before >= 0 else unknown],
+                                 category[first:last])).astype(np.int8)  # fmt: skip
+    codes = np.concatenate(([reason[before] if before >= 0 else 0], reason[first:last]))
+    ends = np.concatenate((starts[1:], [end])).astype(np.int64)
+    table = _class_table(changes.reason_names, reasons)
+    kinds = table[categories, codes.astype(np.int32)]
+    _split_stops(starts, ends, kinds, small_stop_ns)
+    return Timeline(starts, ends, kinds, codes.astype(np.int32), changes.reason_names)
+
+
+def _deduplicated(changes: StateChanges) -> tuple[Int64s, Int8s, Int32s]:
+    """Equal times keep their last change; a repeated identical state merges into the first."""
+    ts, category, reason = changes.ts, changes.category, changes.reason
+    if len(ts) == 0:
+        return ts, category, reason
+    keep = np.append(ts[1:] != ts[:-1], True)
+    ts, category, reason = ts[keep], category[keep], reason[keep]
+    changed = np.concatenate(
+        ([True], (category[1:] != category[:-1]) | (reason[1:] != reason[:-1]))
+    )
+    return ts[changed], category[changed], reason[changed]
+
+
+def _class_table(names: Sequence[str], reasons: Mapping[str, Reason]) -> Int8s:
+    """The class of every (category, reason) pair."""
+    table = np.empty((len(CATEGORIES), len(names)), dtype=np.int8)
+    for row, category in enumerate(CATEGORIES):
+        for column, name in enumerate(names):
+            table[row, column] = _classify(category, name, reasons)
+    return table
+
+
+def _classify(category: StateCategory, code: str, reasons: Mapping[str, Reason]) -> int:
+    kind = _BY_CATEGORY[category]
+    if kind != STOP or not code:
+        return kind
+    known = reasons.get(code)
+    if known is None:
+        return STOP
+    if known.is_failure:
+        return BREAKDOWN
+    return _BY_REASON.get(known.category, STOP)
+
+
+def _split_stops(starts: Int64s, ends: Int64s, kinds: Int8s, small_stop_ns: int) -> None:
+    """Stops merged with their neighbours: small when the whole stop is at most the threshold."""
+    is_stop = kinds == STOP
+    if not is_stop.any():
+        return
+    run_starts, run_ends = _runs(starts, ends, is_stop)
+    small = (run_ends - run_starts) <= small_stop_ns
+    run_of = np.searchsorted(run_starts, starts[is_stop], side="right") - 1
+    kinds[is_stop] = np.where(small[run_of], SMALL_STOP, IDLE)
+
+
+def _runs(starts: Int64s, ends: Int64s, member: npt.NDArray[np.bool_]) -> tuple[Int64s, Int64s]:
+    """Start and end of each run of consecutive intervals with ``member`` set."""
+    edges = np.diff(np.concatenate(([0], member.astype(np.int8), [0])))
+    first = np.flatnonzero(edges == 1)
+    last = np.flatnonzero(edges == -1) - 1
+    return starts[first], ends[last]

@@ -1,0 +1,104 @@
+"""Properties of the engine on generated machines: bounds, identities, window invariance,
+indifference to duplicated and reordered samples."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smkit.oee.elements import Elements, kpis, total
+from smkit.oee.engine import Period, compute
+from smkit.plant.machine import StateCategory
+from tests.oee.helpers import MIN, SETTINGS, T0, S, cumulative, machine, period
+
+HOUR = 60 * MIN
+DAY = 24 * HOUR
+STATES = [StateCategory.RUNNING, StateCategory.IDLE, StateCategory.UNPLANNED_DOWN,
+          StateCategory.SETUP, StateCategory.PLANNED_DOWN, StateCategory.UNKNOWN]  # fmt: skip
+
+changes = st.lists(
+    st.tuples(
+        st.integers(-HOUR // S, 3 * DAY // S),
+        st.sampled_from(STATES),
+        st.sampled_from(["", "F1", "C1", "X9"]),
+    ),
+    min_size=0,
+    max_size=80,
+)
+counts = st.lists(st.integers(0, 3 * DAY // S), max_size=60)
+
+
+def shifts(days: range) -> list[Period]:
+    """Three 8-hour shifts a day, each with a 30-minute break in its middle."""
+    out = []
+    for day in days:
+        for number in range(3):
+            start = T0 + day * DAY + number * 8 * HOUR
+            out.append(period(start, start + 8 * HOUR, (start + 4 * HOUR, start + 270 * MIN)))
+    return out
+
+
+def build(raw: list[tuple[int, StateCategory, str]], made: list[int]) -> object:
+    states = [(T0 + s * S, category, reason) for s, category, reason in raw]
+    points = sorted(T0 + s * S for s in made)
+    cumulative_points = [(ts, n * 16) for n, ts in enumerate(points)]
+    rejects = [(ts, n // 3) for n, ts in enumerate(points)]
+    return machine(states, total=cumulative(*cumulative_points) if points else None,
+                   rejects=cumulative(*rejects) if points else None)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(changes, counts)
+def test_time_elements_fill_planned_time_and_kpis_stay_in_bounds(
+    raw: list[tuple[int, StateCategory, str]], made: list[int]
+) -> None:
+    results = compute(build(raw, made), shifts(range(3)), SETTINGS, T0 + 4 * DAY)  # type: ignore[arg-type]
+    for e in results:
+        parts = (e.running_ns + e.setup_ns + e.breakdown_ns + e.small_stop_ns + e.idle_ns
+                 + e.planned_stop_ns + e.unknown_ns)  # fmt: skip
+        assert parts == e.planned_ns == 450 * MIN
+        assert sum(e.losses().values()) + e.valuable_ns == e.planned_ns
+        k = kpis(e)
+        for name in ("availability", "quality", "utilisation"):
+            value = k[name].value
+            assert value is None or 0 <= value <= 1, name
+        if k["oee"].value is not None and k["performance"].value is not None:
+            assert k["oee"].value == k["availability"].value * k["performance"].value * (
+                k["quality"].value if k["quality"].value is not None else 1
+            )
+        assert k["oee"].value is None or k["oee"].value == Fraction(e.valuable_ns, e.planned_ns)
+
+
+@settings(max_examples=100, deadline=None)
+@given(changes, counts)
+def test_a_day_alone_equals_that_day_inside_a_longer_window_and_the_sum_of_its_shifts(
+    raw: list[tuple[int, StateCategory, str]], made: list[int]
+) -> None:
+    data = build(raw, made)
+    horizon = T0 + 4 * DAY
+    month = compute(data, shifts(range(3)), SETTINGS, horizon)  # type: ignore[arg-type]
+    alone = compute(data, shifts(range(1, 2)), SETTINGS, horizon)  # type: ignore[arg-type]
+    assert alone == month[3:6]
+    day = Period(("day",), T0 + DAY, T0 + 2 * DAY,
+                 tuple(piece for p in shifts(range(1, 2)) for piece in p.planned))  # fmt: skip
+    [whole] = compute(data, [day], SETTINGS, horizon)  # type: ignore[arg-type]
+    summed = total(alone)
+    whole.all_ns = summed.all_ns
+    assert whole == summed
+
+
+@settings(max_examples=100, deadline=None)
+@given(changes, counts, st.randoms(use_true_random=False))
+def test_duplicated_and_reordered_state_changes_give_the_same_result(
+    raw: list[tuple[int, StateCategory, str]], made: list[int], rng: random.Random
+) -> None:
+    unique = list({s: (s, c, r) for s, c, r in raw}.values())  # one change per instant
+    noisy = unique + rng.sample(unique, len(unique) // 2)
+    rng.shuffle(noisy)
+    first = compute(build(unique, made), shifts(range(3)), SETTINGS, T0 + 4 * DAY)  # type: ignore[arg-type]
+    second = compute(build(noisy, made), shifts(range(3)), SETTINGS, T0 + 4 * DAY)  # type: ignore[arg-type]
+    assert first == second
+    assert isinstance(first[0], Elements)
