@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from smkit.plant.base import ConfigModel, Identifier
+from smkit.plant.base import ConfigModel, DurationS, Identifier
 from smkit.plant.calendar import Calendar
 from smkit.plant.machine import Machine, Reason, StateMap
 from smkit.plant.sources import Source
@@ -69,6 +69,18 @@ class MachinePlace(ConfigModel):
     line: str
 
 
+class OeeSettings(ConfigModel):
+    """Rules of the OEE time model.
+
+    A stop without a failure, setup or planned reason lasting at most ``small_stop_threshold``
+    is a small stop (else idling). Rejects within ``startup_window`` after a setup are start-up
+    rejects (Nakajima's yield loss); 0 counts every reject as a production reject.
+    """
+
+    small_stop_threshold: DurationS = Field(default=120.0, gt=0)
+    startup_window: DurationS = Field(default=0.0, ge=0)
+
+
 class Plant(ConfigModel):
     """Everything smkit needs to know about one site, as loaded from plant.yaml."""
 
@@ -80,6 +92,7 @@ class Plant(ConfigModel):
     calendars: dict[Identifier, Calendar] = Field(default_factory=dict)
     state_maps: dict[Identifier, StateMap] = Field(default_factory=dict)
     reasons: list[Reason] = Field(default_factory=list)
+    oee: OeeSettings = OeeSettings()
 
     _secrets: dict[str, str] = PrivateAttr(default_factory=dict)
 

@@ -11,6 +11,7 @@ cycle for ``kind: delta``), wrap at ``rollover_bits`` and restart at each order 
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ from smkit.simulators.events import Cycle, Event, OrderStart, StateChange
 from smkit.simulators.machine import ns
 from smkit.simulators.run import SimulationLog
 from smkit.simulators.scenario import Behaviour, ProcessValue, Scenario
+
+ORDER_DELAY_NS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -68,15 +71,31 @@ class MachineSignals:
         }
 
     def on_event(self, event: Event) -> list[SignalValue]:
-        """The signal values an event changes."""
+        """The signal values an event changes.
+
+        A new order shows a millisecond after its instant: the last cycle of the previous order
+        may end at that same instant, and a signal holds one value per instant (its count must
+        not be overwritten by the reset, nor priced as the new product).
+        """
+        ts = event.ts
         if isinstance(event, StateChange):
             self.category = event.category
             values = self._state(event)
         elif isinstance(event, Cycle):
             values = self._cycle(event)
         else:
-            values = self._order(event)
-        return [SignalValue(event.ts, self.machine.id, name, value) for name, value in values]
+            values, ts = self._order(event), event.ts + ORDER_DELAY_NS
+        return [SignalValue(ts, self.machine.id, name, value) for name, value in values]
+
+    def initial_counts(self, ts: int) -> list[SignalValue]:
+        """Cumulative counters read 0 at the start, as a machine's counters read something
+        when a collector first connects (the first cycle's count is then an increase)."""
+        return [
+            SignalValue(ts, self.machine.id, signal.name, 0)
+            for role, signal in self.by_role.items()
+            if role in COUNT_ROLES
+            and (signal.counter is None or signal.counter.kind == "cumulative")
+        ]
 
     def sample_process(self, ts: int, period_s: float) -> list[SignalValue]:
         """Process values at ``ts``, ``period_s`` after the previous sample."""
@@ -147,7 +166,26 @@ class MachineSignals:
 
 
 def signal_values(scenario: Scenario, plant: Plant, log: SimulationLog) -> Iterator[SignalValue]:
-    """Every signal value of a run in time order: from events, and periodic process values."""
+    """Every signal value of a run in time order: from events, and periodic process values.
+
+    Values stamped after their event (an order's) wait until the stream reaches their time.
+    """
+    held: list[tuple[int, int, SignalValue]] = []
+    for number, (value, ahead) in enumerate(_values(scenario, plant, log)):
+        if ahead:
+            heapq.heappush(held, (value.ts, number, value))
+            continue
+        while held and held[0][0] <= value.ts:
+            yield heapq.heappop(held)[2]
+        yield value
+    while held:
+        yield heapq.heappop(held)[2]
+
+
+def _values(
+    scenario: Scenario, plant: Plant, log: SimulationLog
+) -> Iterator[tuple[SignalValue, bool]]:
+    """The values in event order, each with whether it is stamped after its event."""
     encoders = {
         machine.id: MachineSignals(
             machine,
@@ -157,18 +195,20 @@ def signal_values(scenario: Scenario, plant: Plant, log: SimulationLog) -> Itera
         )
         for _, machine in plant.machines()
     }
+    for encoder in encoders.values():
+        yield from ((value, False) for value in encoder.initial_counts(log.start))
     period = scenario.process_period
     step = ns(period)
     next_sample = log.start
     for event in log.events:
         while next_sample <= event.ts:
             for encoder in encoders.values():
-                yield from encoder.sample_process(next_sample, period)
+                yield from ((v, False) for v in encoder.sample_process(next_sample, period))
             next_sample += step
-        yield from encoders[event.machine].on_event(event)
+        yield from ((v, v.ts > event.ts) for v in encoders[event.machine].on_event(event))
     while next_sample < log.end:
         for encoder in encoders.values():
-            yield from encoder.sample_process(next_sample, period)
+            yield from ((v, False) for v in encoder.sample_process(next_sample, period))
         next_sample += step
 
 

@@ -1,0 +1,219 @@
+"""``smkit oee``: OEE reports, loss waterfalls and downtime Pareto, and writing KPI records."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+import typer
+
+from smkit.cli.common import PlantOption, table
+from smkit.errors import ConfigError
+from smkit.historian import open_historian
+from smkit.oee.elements import NS_PER_S, flags, kpis
+from smkit.oee.rollup import Bucket, Group, Level, PeriodResult, roll_up
+from smkit.oee.runner import period_results, run_once
+from smkit.plant import load_plant
+from smkit.plant.model import Plant
+
+app = typer.Typer(help="Compute OEE from the historian: reports, losses, KPI records.",
+                  no_args_is_help=True)  # fmt: skip
+
+FromOption = Annotated[str, typer.Option("--from", help="Start, site local time: 2026-11-24 or "
+                                         "2026-11-24T06:00 (an offset may be given).")]  # fmt: skip
+ToOption = Annotated[str | None, typer.Option("--to", help="End (default: now).")]
+MachineOption = Annotated[
+    list[str] | None, typer.Option("--machine", "-m", help="Only this machine (repeatable).")
+]
+LineOption = Annotated[str | None, typer.Option("--line", help="A line: its machines, summed.")]
+ByOption = Annotated[str, typer.Option("--by", help="shift, hour, day, week, month or window.")]
+FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+BUCKETS = ("shift", "hour", "day", "week", "month", "window")
+KPI_COLUMNS = ("availability", "performance", "quality", "oee")
+
+
+def parse_moment(text: str, timezone: str, option: str) -> int:
+    """A date or date-time in the site's local time (unless it has an offset), as UTC ns."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(
+            f"{option} {text!r}: not a date or time (use 2026-11-24 or 2026-11-24T06:00)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return int(moment.timestamp()) * NS_PER_S + moment.microsecond * 1000
+
+
+def window(plant: Plant, start: str, end: str | None) -> tuple[int, int, int]:
+    """(start, end, now) in UTC ns; ConfigError when the window is empty."""
+    now = time.time_ns()
+    start_ns = parse_moment(start, plant.site.timezone, "--from")
+    end_ns = now if end is None else parse_moment(end, plant.site.timezone, "--to")
+    if end_ns <= start_ns:
+        raise ConfigError(f"the window ends before it starts: --to {end or 'now'} is not after "
+                          f"--from {start}")  # fmt: skip
+    return start_ns, end_ns, now
+
+
+def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{option} {value!r}: allowed are {', '.join(allowed)}")
+    return value
+
+
+def _selection(
+    plant: Plant, machines: list[str] | None, line: str | None
+) -> tuple[list[str] | None, Level]:
+    known = plant.places()
+    for machine in machines or []:
+        if machine not in known:
+            raise ConfigError(f"--machine {machine!r}: no such machine (known: {', '.join(known)})")
+    if line is None:
+        return machines or None, "machine"
+    chosen = [m for m, place in known.items() if line in (place.line, f"{place.area}/{place.line}")]
+    if not chosen:
+        lines = sorted({p.line for p in known.values()})
+        raise ConfigError(f"--line {line!r}: no such line (known: {', '.join(lines)})")
+    return chosen, "line"
+
+
+def _groups(
+    plant_file: Path, span: tuple[str, str | None], machines: list[str] | None, line: str | None,
+    by: str,
+) -> tuple[Plant, list[Group]]:  # fmt: skip
+    """Load, read and compute: the roll-up asked for."""
+    start, end = span
+    plant = load_plant(plant_file)
+    bucket: Bucket = _choice(by, BUCKETS, "--by")  # type: ignore[assignment]
+    start_ns, end_ns, now = window(plant, start, end)
+    chosen, level = _selection(plant, machines, line)
+
+    async def compute() -> list[PeriodResult]:
+        historian = open_historian(plant)
+        try:
+            return await period_results(plant, historian, start_ns, end_ns, horizon_ns=now,
+                                        machines=chosen, hourly=bucket == "hour")  # fmt: skip
+        finally:
+            await historian.close()
+
+    return plant, roll_up(asyncio.run(compute()), level, bucket)
+
+
+@app.command("report")
+def report(  # noqa: PLR0917 - typer maps each parameter to an option
+    start: FromOption,
+    plant_file: PlantOption = Path("plant.yaml"),
+    end: ToOption = None,
+    machine: MachineOption = None,
+    line: LineOption = None,
+    by: ByOption = "shift",
+    output: FormatOption = "table",
+) -> None:
+    """A, P, Q and OEE per machine (or line) and shift, hour, day, week or month."""
+    fmt = _choice(output, ("table", "csv", "json"), "--format")
+    _, groups = _groups(plant_file, (start, end), machine, line, by)
+    typer.echo(render_report(groups, fmt))
+
+
+def render_report(groups: list[Group], fmt: str) -> str:
+    """The report in ``table``, ``csv`` or ``json``."""
+    rows = [_report_row(group) for group in groups]
+    if fmt == "json":
+        return json.dumps(rows, indent=1, ensure_ascii=False)
+    headers = ["period", "entity", "planned_h", *KPI_COLUMNS, "total", "good", "flags"]
+    cells = [[str(row["period"]), str(row["entity"]), f"{row['planned_h']:.2f}",
+              *(_percent(row[name]) for name in KPI_COLUMNS), str(row["total"]), str(row["good"]),
+              "; ".join(row["flags"])] for row in rows]  # fmt: skip
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(headers)
+        writer.writerows(cells)
+        return buffer.getvalue().rstrip("\n")
+    return table(headers, cells, empty="no planned production in that window")
+
+
+def _report_row(group: Group) -> dict[str, Any]:
+    e = group.elements
+    values = kpis(e)
+    row: dict[str, Any] = {"period": group.bucket, "entity": group.entity,
+                           "planned_h": e.planned_ns / 3600 / NS_PER_S}  # fmt: skip
+    for name, value in values.items():
+        row[name] = None if value.value is None else float(value.value)
+        if value.reason is not None:
+            row[f"{name}_missing"] = value.reason
+    row.update(total=e.total, good=e.good, rejects=e.rejects, failures=e.failures,
+               flags=flags(e))  # fmt: skip
+    return row
+
+
+def _percent(value: object) -> str:
+    return "—" if value is None else f"{float(value) * 100:.2f} %"  # type: ignore[arg-type]
+
+
+@app.command("losses")
+def losses(  # noqa: PLR0917 - typer maps each parameter to an option
+    start: FromOption,
+    plant_file: PlantOption = Path("plant.yaml"),
+    end: ToOption = None,
+    machine: MachineOption = None,
+    line: LineOption = None,
+    lang: Annotated[str, typer.Option("--lang", help="Reason labels: en or vi.")] = "en",
+) -> None:
+    """The loss waterfall (six big losses) and the downtime Pareto over the whole window."""
+    language = _choice(lang, ("en", "vi"), "--lang")
+    plant, groups = _groups(plant_file, (start, end), machine, line, "window")
+    for group in groups:
+        typer.echo(f"{group.entity}: {group.elements.planned_ns / 3600 / NS_PER_S:.2f} h planned")
+        typer.echo(render_losses(group, plant, language))  # type: ignore[arg-type]
+        typer.echo("")
+
+
+def render_losses(group: Group, plant: Plant, lang: Literal["en", "vi"]) -> str:
+    """Waterfall of planned time, then downtime by reason (largest first) with shares."""
+    e = group.elements
+    planned = e.planned_ns or 1
+    steps = [(name.replace("_", " "), float(ns)) for name, ns in e.losses().items()]
+    steps.append(("valuable (fully productive)", float(e.valuable_ns)))
+    waterfall = table(["loss", "hours", "share of planned"],
+                      [[name, f"{ns / 3600 / NS_PER_S:.3f}", f"{100 * ns / planned:.2f} %"]
+                       for name, ns in steps])  # fmt: skip
+    labels = {r.code: getattr(r.label, lang) for r in plant.reasons}
+    ranked = sorted(e.downtime_by_reason.items(), key=lambda item: -item[1])
+    down = sum(ns for _, ns in ranked) or 1
+    rows, running = [], 0
+    for reason, ns in ranked:
+        running += ns
+        rows.append([reason, labels.get(reason, ""), f"{ns / 60 / NS_PER_S:.1f}",
+                     f"{100 * ns / down:.1f} %", f"{100 * running / down:.1f} %"])  # fmt: skip
+    pareto = table(["reason", "label", "minutes", "share", "cumulative"], rows,
+                   empty="no downtime")  # fmt: skip
+    return f"{waterfall}\n\n{pareto}"
+
+
+@app.command("run")
+def run(
+    start: FromOption,
+    plant_file: PlantOption = Path("plant.yaml"),
+    end: ToOption = None,
+) -> None:
+    """Compute every machine's shifts in the window and write ``oee`` and ``downtime`` records."""
+    plant = load_plant(plant_file)
+    start_ns, end_ns, now = window(plant, start, end)
+
+    async def go() -> int:
+        historian = open_historian(plant)
+        try:
+            return await run_once(plant, historian, start_ns, end_ns, horizon_ns=now)
+        finally:
+            await historian.close()
+
+    typer.echo(f"{asyncio.run(go())} records written")

@@ -1,0 +1,198 @@
+"""From a machine's historian samples to what the engine reads (pure: samples in, arrays out).
+
+* State: the state signal's raw values through the plant's state map (a value map, or boolean
+  flags where the first true rule wins). A bad sample, or a value the map does not list, is an
+  unknown state; values the map does not list are counted so the report can name them.
+* Reason: the stop reason of a state interval is the reason signal's value in effect when the
+  interval begins, or else the first one set during it (an operator entering it late).
+* Counters: count_total, count_good and count_reject become increments (``counters``); a jump
+  beyond what the fastest product allows is an anomaly.
+* Product: the product signal says which product each unit is; without one, the machine's
+  default (or only) product.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from smkit.connectors.common.sample import Quality, Sample, Value
+from smkit.oee.counters import Increments, Plausible, increments
+from smkit.oee.engine import MachineData, ProductChanges, ProductSpec
+from smkit.oee.timeline import StateChanges
+from smkit.plant.machine import (
+    Counter,
+    FlagsStateMap,
+    Machine,
+    SignalRole,
+    StateCategory,
+    StateMap,
+    ValueStateMap,
+)
+
+SPEED_LIMIT = 3.0
+"""Counting faster than this many times the fastest ideal rate is taken as a counter glitch."""
+
+Series = Mapping[str, Sequence[Sample]]
+
+
+def machine_data(
+    machine: Machine, state_map: StateMap | None, samples: Sequence[Sample]
+) -> MachineData:
+    """The engine's view of one machine from its samples (any order)."""
+    series: dict[str, list[Sample]] = {}
+    for sample in sorted(samples, key=lambda s: s.ts):
+        series.setdefault(sample.signal, []).append(sample)
+    catalog = {
+        p.id: ProductSpec(round(p.ideal_cycle_time_s * 1e9), p.units_per_cycle)
+        for p in machine.products
+    }
+    products = _products(machine, series)
+    changes, unknown = _states(machine, state_map, series)
+    limit = _limit(catalog)
+    orders = _change_times(machine, series)
+    counts = {
+        role: _counter(machine, role, series, limit, orders)
+        for role in (SignalRole.COUNT_TOTAL, SignalRole.COUNT_GOOD, SignalRole.COUNT_REJECT)
+    }
+    return MachineData(
+        machine.id,
+        changes,
+        total=counts[SignalRole.COUNT_TOTAL],
+        good=counts[SignalRole.COUNT_GOOD],
+        rejects=counts[SignalRole.COUNT_REJECT],
+        products=products,
+        catalog=catalog,
+        default_product=machine.default_product,
+        unknown_states=unknown,
+    )
+
+
+def _signal(machine: Machine, role: SignalRole) -> str | None:
+    return next((s.name for s in machine.signals if s.role is role), None)
+
+
+def _states(
+    machine: Machine, state_map: StateMap | None, series: Series
+) -> tuple[StateChanges, dict[str, int]]:
+    names = [s.name for s in machine.signals if s.role is SignalRole.STATE]
+    unknown: Tally[str] = Tally()
+    if isinstance(state_map, FlagsStateMap):
+        raw = _flag_states(state_map, series)
+    else:
+        samples = series.get(names[0], []) if names else []
+        raw = [(s.ts, _mapped(state_map, s, unknown)) for s in samples]
+    reason_name = _signal(machine, SignalRole.REASON)
+    reasons = series.get(reason_name, []) if reason_name else []
+    with_reasons = _attach_reasons(raw, reasons)
+    return StateChanges.of(with_reasons), dict(unknown)
+
+
+def _mapped(state_map: StateMap | None, sample: Sample, unknown: Tally[str]) -> StateCategory:
+    if sample.quality is Quality.BAD or sample.value is None:
+        return StateCategory.UNKNOWN
+    if not isinstance(state_map, ValueStateMap):
+        return StateCategory.UNKNOWN
+    value = sample.value
+    for key in _keys(value):
+        if key in state_map.values:
+            return state_map.values[key]
+    unknown[str(value)] += 1
+    return state_map.default
+
+
+def _keys(value: Value) -> list[int | str]:
+    """The map keys a raw value may be written as (5, 5.0 and "5" are the same state)."""
+    if isinstance(value, bool):
+        return [str(value).lower()]
+    if isinstance(value, float) and value.is_integer():
+        return [int(value), str(int(value))]
+    if isinstance(value, int):
+        return [value, str(value)]
+    text = str(value)
+    return [text, int(text)] if text.lstrip("-").isdigit() else [text]
+
+
+def _flag_states(state_map: FlagsStateMap, series: Series) -> list[tuple[int, StateCategory]]:
+    """The category at every change of any flag: the first rule whose flag is set."""
+    events = sorted(
+        (s.ts, rule_index, s)
+        for rule_index, rule in enumerate(state_map.rules)
+        for s in series.get(rule.signal, [])
+    )
+    current: dict[int, Sample] = {}
+    out: list[tuple[int, StateCategory]] = []
+    for ts, index, sample in events:
+        current[index] = sample
+        if any(s.quality is Quality.BAD for s in current.values()):
+            category = StateCategory.UNKNOWN
+        else:
+            on = [i for i, s in sorted(current.items()) if s.value is True]
+            category = state_map.rules[on[0]].category if on else state_map.default
+        out.append((ts, category))
+    return out
+
+
+def _attach_reasons(
+    states: list[tuple[int, StateCategory]], reasons: Sequence[Sample]
+) -> list[tuple[int, StateCategory, str]]:
+    """Each state change with the reason in effect at its start, or set first during it."""
+    ts = np.array([r.ts for r in reasons], dtype=np.int64)
+    codes = ["" if r.value is None or r.quality is Quality.BAD else str(r.value) for r in reasons]
+    out = []
+    for number, (start, category) in enumerate(states):
+        end = states[number + 1][0] if number + 1 < len(states) else None
+        at = int(np.searchsorted(ts, start, side="right"))
+        code = codes[at - 1] if at > 0 else ""
+        if not code and at < len(ts) and (end is None or ts[at] < end):
+            code = codes[at]
+        out.append((start, category, code))
+    return out
+
+
+def _products(machine: Machine, series: Series) -> ProductChanges:
+    name = _signal(machine, SignalRole.PRODUCT)
+    samples = series.get(name, []) if name else []
+    return ProductChanges.of(
+        [(s.ts, None if s.value in (None, "") else str(s.value)) for s in samples]
+    )
+
+
+def _change_times(machine: Machine, series: Series) -> npt.NDArray[np.int64]:
+    """When the product or the order changed (a counter may reset then)."""
+    moments = set()
+    for role in (SignalRole.PRODUCT, SignalRole.ORDER):
+        name = _signal(machine, role)
+        previous: object = object()
+        for sample in series.get(name, []) if name else []:
+            if sample.value != previous:
+                moments.add(sample.ts)
+            previous = sample.value
+    return np.array(sorted(moments), dtype=np.int64)
+
+
+def _limit(catalog: Mapping[str, ProductSpec]) -> Plausible | None:
+    if not catalog:
+        return None
+    fastest = max(spec.units / spec.cycle_ns for spec in catalog.values())
+    return Plausible(fastest * SPEED_LIMIT, max(spec.units for spec in catalog.values()))
+
+
+def _counter(
+    machine: Machine,
+    role: SignalRole,
+    series: Series,
+    limit: Plausible | None,
+    order_changes: npt.NDArray[np.int64],
+) -> Increments | None:
+    signal = next((s for s in machine.signals if s.role is role), None)
+    if signal is None:
+        return None
+    samples = [s for s in series.get(signal.name, []) if s.value is not None]
+    ts = np.array([s.ts for s in samples], dtype=np.int64)
+    values = np.array([int(s.value) for s in samples], dtype=np.int64)  # type: ignore[arg-type]
+    return increments(ts, values, signal.counter or Counter(), limit=limit,
+                      order_changes=order_changes)  # fmt: skip

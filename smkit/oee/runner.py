@@ -1,0 +1,119 @@
+"""The OEE engine's I/O edge: read a plant's samples, compute, write KPI records.
+
+For each machine the window's samples are read (with each series' last sample before it, and
+``LOOKAHEAD_NS`` after it so a failure's whole length is known), turned into engine input
+(``inputs``), cut into periods from the calendar (``periods``) and computed (``engine``).
+
+Records (``oee`` per machine and shift, ``downtime`` per machine, shift and reason) are keyed by
+their tags and the shift's start, so writing them again replaces them: a shift in progress is
+written again and again as it grows (its ``final`` field is false until it ends and the
+small-stop threshold has passed), and a rerun over closed shifts changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+from smkit.historian.protocol import FieldValue, Historian, Record
+from smkit.oee.elements import NS_PER_S, Elements, kpis
+from smkit.oee.engine import Settings, compute
+from smkit.oee.inputs import machine_data
+from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
+from smkit.oee.rollup import PeriodResult
+from smkit.plant.model import Plant
+
+LOOKAHEAD_NS = 24 * 3600 * NS_PER_S
+OEE_MEASUREMENT = "oee"
+DOWNTIME_MEASUREMENT = "downtime"
+
+
+def settings_of(plant: Plant) -> Settings:
+    """The engine's rules from plant.yaml."""
+    return Settings(
+        reasons={reason.code: reason for reason in plant.reasons},
+        small_stop_ns=round(plant.oee.small_stop_threshold * NS_PER_S),
+        startup_ns=round(plant.oee.startup_window * NS_PER_S),
+    )
+
+
+async def period_results(
+    plant: Plant,
+    historian: Historian,
+    start_ns: int,
+    end_ns: int,
+    *,
+    horizon_ns: int,
+    machines: Sequence[str] | None = None,
+    hourly: bool = False,
+) -> list[PeriodResult]:
+    """Every machine's (or ``machines``') elements per shift (or hour) of [start_ns, end_ns)."""
+    settings = settings_of(plant)
+    out: list[PeriodResult] = []
+    for place, machine in plant.machines():
+        if machines is not None and machine.id not in machines:
+            continue
+        periods = shift_periods(plant, machine.id, start_ns, end_ns)
+        if hourly:
+            periods = hour_periods(periods, plant.site.timezone)
+        read_from = start_ns - settings.small_stop_ns - 1
+        read_to = min(end_ns + LOOKAHEAD_NS, max(horizon_ns, start_ns + 1))
+        samples = await historian.read_series([machine.id], read_from, read_to)
+        state_map = plant.state_maps.get(machine.state_map) if machine.state_map else None
+        data = machine_data(machine, state_map, samples)
+        for period, elements in zip(
+            periods, compute(data, periods, settings, horizon_ns), strict=True
+        ):
+            out.append(PeriodResult(machine.id, place, period.key, period.start, period.end,
+                                    elements))  # fmt: skip
+    return out
+
+
+def records(results: Sequence[PeriodResult], horizon_ns: int, small_stop_ns: int) -> list[Record]:
+    """``oee`` and ``downtime`` records of shift results (gaps between shifts are left out)."""
+    out = []
+    for result in results:
+        kind, day, shift = result.key[:3]
+        if kind != "shift" or shift == NO_SHIFT:
+            continue
+        tags = {"site": result.place.site, "area": result.place.area, "line": result.place.line,
+                "machine": result.machine, "period": "shift", "shift": shift}  # fmt: skip
+        final = result.end + small_stop_ns < horizon_ns
+        fields = {**oee_fields(result.elements), "day": day, "final": final}
+        out.append(Record(OEE_MEASUREMENT, tags, fields, result.start))
+        for reason, ns in sorted(result.elements.downtime_by_reason.items()):
+            down_tags = {**tags, "reason": reason}
+            out.append(Record(DOWNTIME_MEASUREMENT, down_tags,
+                              {"duration_s": ns / NS_PER_S, "day": day}, result.start))  # fmt: skip
+    return out
+
+
+def oee_fields(elements: Elements) -> dict[str, FieldValue]:
+    """KPIs as fractions of one (absent when there is no value), time elements in seconds,
+    and the counts."""
+    fields: dict[str, FieldValue] = {}
+    for name, value in kpis(elements).items():
+        if value.value is not None:
+            fields[name] = float(value.value)
+    for name in ("all_ns", "planned_ns", "running_ns", "setup_ns", "breakdown_ns",
+                 "small_stop_ns", "idle_ns", "planned_stop_ns", "unknown_ns",
+                 "outside_running_ns", "failure_ns"):  # fmt: skip
+        fields[name.removesuffix("_ns") + "_s"] = getattr(elements, name) / NS_PER_S
+    for name in ("ideal_ns", "valuable_ns", "startup_reject_ns", "production_reject_ns"):
+        fields[name.removesuffix("_ns") + "_s"] = float(
+            Fraction(getattr(elements, name)) / NS_PER_S
+        )
+    for name in ("total", "good", "rejects", "startup_rejects", "production_rejects",
+                 "failures", "outside_count", "unpriced_count", "counter_anomalies"):  # fmt: skip
+        fields[name] = getattr(elements, name)
+    return fields
+
+
+async def run_once(
+    plant: Plant, historian: Historian, start_ns: int, end_ns: int, *, horizon_ns: int
+) -> int:
+    """Compute [start_ns, end_ns) and write its records; returns how many were written."""
+    results = await period_results(plant, historian, start_ns, end_ns, horizon_ns=horizon_ns)
+    written = records(results, horizon_ns, settings_of(plant).small_stop_ns)
+    await historian.write_records(written)
+    return len(written)
