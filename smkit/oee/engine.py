@@ -168,6 +168,8 @@ class _PlannedIndex:
 
         ``closed_end`` takes intervals as (start, end] (for counts) instead of [start, end).
         """
+        if len(self.start) == 0:
+            return np.full(len(ts), -1, dtype=np.int64)
         j = np.searchsorted(self.start, ts, side="left" if closed_end else "right") - 1
         valid = j >= 0
         jj = np.where(valid, j, 0)

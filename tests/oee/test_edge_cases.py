@@ -1,0 +1,173 @@
+"""The edge cases of reference/oee.md §7.3 that real plants produce, each with a hand-made case."""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from smkit.connectors.common.sample import Sample
+from smkit.oee.counters import Plausible, increments
+from smkit.oee.elements import flags, kpis
+from smkit.oee.engine import ProductSpec, compute
+from smkit.oee.inputs import machine_data
+from smkit.oee.periods import shift_periods
+from smkit.oee.runner import settings_of
+from smkit.plant import parse_plant
+from smkit.plant.machine import Counter, StateCategory
+from smkit.plant.schedule import to_utc_ns
+from tests.oee.helpers import MIN, SETTINGS, T0, S, cumulative, machine, period
+
+RUNNING, IDLE = StateCategory.RUNNING, StateCategory.IDLE
+HOUR = 60 * MIN
+
+BERLIN_PLANT = """\
+site:
+  id: s1
+  timezone: Europe/Berlin
+  calendar: nights
+  areas:
+    - id: a1
+      lines:
+        - id: l1
+          machines:
+            - id: m1
+              products: [{id: p1, ideal_cycle_time_s: 30}]
+calendars:
+  nights:
+    shifts:
+      - {id: N, start: "22:00", end: "06:00", breaks: [{start: "04:00", end: "04:30"}]}
+"""
+
+
+def berlin(day: dt.date, clock: str) -> int:
+    return to_utc_ns(
+        dt.datetime.combine(day, dt.time.fromisoformat(clock)), ZoneInfo("Europe/Berlin")
+    )
+
+
+def test_overnight_shifts_over_the_dst_changes_last_what_the_wall_clock_says() -> None:
+    plant = parse_plant(BERLIN_PLANT)
+    spring, autumn = dt.date(2026, 3, 28), dt.date(2026, 10, 24)  # nights into the changes
+    for night, hours in ((spring, 7), (autumn, 9), (dt.date(2026, 6, 1), 8)):
+        start, end = berlin(night, "21:00"), berlin(night + dt.timedelta(days=1), "07:00")
+        periods = [p for p in shift_periods(plant, "m1", start, end) if p.key[2] == "N"]
+        assert [p.key[1] for p in periods] == [night.isoformat()], "it belongs to its start day"
+        [shift] = periods
+        assert shift.end - shift.start == hours * HOUR
+        running = machine([(start, RUNNING, "")])
+        [e] = compute(running, [shift], SETTINGS, end)
+        assert e.planned_ns == hours * HOUR - 30 * MIN == e.running_ns
+        assert kpis(e)["availability"].value == 1
+
+
+def test_a_counter_that_wraps_and_one_reset_inside_one_gap_are_told_apart() -> None:
+    ts = np.array([0, 60 * S, 120 * S, 180 * S], dtype=np.int64)
+    wrapping = np.array([65_530, 65_534, 4, 10], dtype=np.int64)
+    limit = Plausible(1 / S, 1)  # at most one unit a second
+    wrapped = increments(ts, wrapping, Counter(rollover_bits=16), limit=limit)
+    assert wrapped.units.tolist() == [4, 6, 6] and wrapped.anomalies == 0
+    reset = np.array([65_000, 65_040, 30, 90], dtype=np.int64)  # 30 after a drop of 65,010
+    after_reset = increments(ts, reset, Counter(rollover_bits=16), limit=limit)
+    assert after_reset.units.tolist() == [40, 30, 60], "no wrap fits: a reset, credited 30"
+    assert after_reset.anomalies == 1, "a reset without an order change is reported"
+    at_order = increments(ts, reset, Counter(rollover_bits=16, resets_on_order_change=True),
+                          limit=limit, order_changes=np.array([100 * S]))  # fmt: skip
+    assert at_order.units.tolist() == [40, 30, 60] and at_order.anomalies == 0
+
+
+def test_an_implausible_jump_is_left_out_and_reported_not_counted() -> None:
+    start = T0
+    data = machine(
+        [(start, RUNNING, "")],
+        total=increments(
+            np.array([start, start + MIN, start + 2 * MIN], dtype=np.int64),
+            np.array([0, 60, 5_000_060], dtype=np.int64),
+            Counter(),
+            limit=Plausible(1 / S, 1),
+        ),
+    )
+    [e] = compute(data, [period(start, start + HOUR)], SETTINGS, start + 2 * HOUR)
+    assert e.total == 60 and e.counter_anomalies == 1 and e.anomalous_units == 5_000_000
+    assert any("implausible counter jumps" in flag for flag in flags(e))
+
+
+def test_no_data_at_all_gives_no_value_with_a_reason_not_zero_or_a_hundred() -> None:
+    [e] = compute(machine([]), [period(T0, T0 + HOUR)], SETTINGS, T0 + 2 * HOUR)
+    k = kpis(e)
+    assert e.unknown_ns == e.planned_ns == HOUR
+    for name in ("availability", "performance", "quality", "oee"):
+        assert k[name].value is None and k[name].reason, name
+    assert k["oee"].reason == "no machine state known in planned production time"
+
+
+def test_a_window_of_planned_downtime_only_has_no_value_and_says_why() -> None:
+    empty = period(T0, T0 + HOUR, (T0, T0 + HOUR))
+    [e] = compute(machine([(T0, RUNNING, "")]), [empty], SETTINGS, T0 + 2 * HOUR)
+    assert e.planned_ns == 0 and e.outside_running_ns == HOUR
+    assert kpis(e)["availability"].reason == "no planned production time"
+
+
+def test_performance_above_100_percent_is_reported_not_clipped() -> None:
+    data = machine(
+        [(T0, RUNNING, "")],
+        total=cumulative((T0, 0), (T0 + HOUR, 7_200)),  # 2 a second, ideal 1 s
+    )
+    [e] = compute(data, [period(T0, T0 + HOUR)], SETTINGS, T0 + 2 * HOUR)
+    assert kpis(e)["performance"].value == 2
+    assert e.reduced_speed_ns == -HOUR
+    assert any("above 100 %" in flag for flag in flags(e))
+
+
+def test_units_with_no_ideal_cycle_time_count_in_quality_but_leave_performance_unknown() -> None:
+    data = machine(
+        [(T0, RUNNING, "")],
+        total=cumulative((T0, 0), (T0 + HOUR, 100)),
+        products=[(T0, "mystery")],
+        catalog={"p1": ProductSpec(S), "p2": ProductSpec(2 * S)},
+    )
+    [e] = compute(data, [period(T0, T0 + HOUR)], SETTINGS, T0 + 2 * HOUR)
+    k = kpis(e)
+    assert e.unpriced_count == 100 and k["quality"].value == 1
+    assert k["performance"].value is None
+    assert k["performance"].reason == "units made without an ideal cycle time"
+
+
+def test_a_stop_across_a_shift_change_is_split_and_failures_count_where_they_began() -> None:
+    first, second = period(T0, T0 + 8 * HOUR), period(T0 + 8 * HOUR, T0 + 16 * HOUR)
+    data = machine([(T0, RUNNING, ""), (T0 + 7 * HOUR, StateCategory.UNPLANNED_DOWN, "F1"),
+                    (T0 + 9 * HOUR, RUNNING, "")])  # fmt: skip
+    a, b = compute(data, [first, second], SETTINGS, T0 + 20 * HOUR)
+    assert (a.breakdown_ns, b.breakdown_ns) == (HOUR, HOUR)
+    assert (a.failures, a.failure_ns, b.failures) == (1, 2 * HOUR, 0)
+    assert kpis(a)["mttr_s"].value == Fraction(2 * 3600)
+
+
+def test_an_operator_reason_entered_late_applies_to_the_whole_stop() -> None:
+    plant = parse_plant(BERLIN_PLANT.replace("products: [{id: p1, ideal_cycle_time_s: 30}]", """\
+products: [{id: p1, ideal_cycle_time_s: 30}]
+              state_map: modes
+              signals:
+                - {name: mode, role: state, type: str}
+                - {name: why, role: reason}""") + """\
+state_maps:
+  modes: {kind: value, values: {AUTO: running, STOP: idle}}
+reasons:
+  - {code: E7, label: {vi: "Hỏng", en: "Broken"}, category: unplanned_down, is_failure: true}
+""")  # fmt: skip
+    m1 = next(m for _, m in plant.machines())
+    samples = [
+        Sample("m1", "mode", T0, "AUTO"),
+        Sample("m1", "mode", T0 + HOUR, "STOP"),
+        Sample("m1", "why", T0 + HOUR + 10 * MIN, "E7"),  # entered 10 minutes into the stop
+        Sample("m1", "mode", T0 + 2 * HOUR, "AUTO"),
+        Sample("m1", "why", T0 + 2 * HOUR, ""),
+        Sample("m1", "mode", T0 + 3 * HOUR, "HALT"),  # not in the state map
+    ]
+    data = machine_data(m1, plant.state_maps["modes"], samples)
+    [e] = compute(data, [period(T0, T0 + 4 * HOUR)], settings_of(plant), T0 + 5 * HOUR)
+    assert e.breakdown_ns == HOUR and e.failures == 1
+    assert e.unknown_ns == HOUR and e.unknown_states == {"HALT": 1}
+    assert any("'HALT' (1)" in flag for flag in flags(e)), "the unknown state value is named"
