@@ -1,60 +1,202 @@
-"""``make demo``: set up a working folder from the example plant and walk through smkit.
+"""``make demo``: two simulated pilot factories collected into SQLite, and their OEE.
 
-It validates the example plant, opens the embedded SQLite historian and the outbox the plant
-names, lists the simulated pilot factories, runs one for a simulated day writing its exact
-ground truth, and serves an hour of it over OPC UA as fast as a client could read it.
-It ends with how to collect a simulated factory with ``smkit collect``.
+In ``demo-data/`` it checks the example plant, then for each factory starts the simulator and,
+beside it, ``smkit collect`` with a copy of the factory's plant.yaml, exactly as with real
+machines:
+
+* the CNC cell over OPC UA (an asyncua server), one shift at 480x speed;
+* the moulding shop over MQTT (per-machine JSON documents) for two shifts at full speed, through
+  Mosquitto when it is installed, else an embedded amqtt broker.
+
+Once everything is in the historian it prints ``smkit oee report`` next to the simulator's
+ground truth, and the loss waterfall and downtime Pareto of one machine.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
-from smkit.localservers import free_port
+import yaml
+
+from smkit.cli.common import table
+from smkit.localservers import free_port, local_broker
+from smkit.simulators.catalog import SCENARIOS
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "plant.yaml"
+KPIS = ("availability", "performance", "quality", "oee")
 
 
-def run(*args: str) -> None:
+def run(*args: str, capture: bool = False) -> str:
     """Run one smkit command as a user would, echoing it first."""
     print(f"\n$ smkit {' '.join(args)}", flush=True)
-    result = subprocess.run([sys.executable, "-m", "smkit", *args], check=False)
-    if result.returncode != 0:
-        sys.exit(result.returncode)
+    done = subprocess.run([sys.executable, "-m", "smkit", *args], check=False, text=True,
+                          capture_output=capture)  # fmt: skip
+    if done.returncode != 0:
+        print(done.stderr if capture else "", file=sys.stderr)
+        sys.exit(done.returncode)
+    return done.stdout if capture else ""
+
+
+def start(*args: str) -> subprocess.Popen[bytes]:
+    """Start a long-running smkit command in the background, echoing it."""
+    print(f"\n$ smkit {' '.join(args)} &", flush=True)
+    return subprocess.Popen([sys.executable, "-m", "smkit", *args])
+
+
+def factory_plant(folder: Path, scenario: str, source: dict[str, Any]) -> Path:
+    """A copy of a shipped factory's plant.yaml with its own storage and the given source."""
+    folder.mkdir(parents=True, exist_ok=True)
+    plant = yaml.safe_load((SCENARIOS / scenario / "plant.yaml").read_text())
+    plant.update(sources=[source], historian={"kind": "sqlite", "path": "historian.db"},
+                 outbox={"path": "outbox.db"}, oee={"small_stop_threshold": "2m"})  # fmt: skip
+    for stale in folder.glob("*.db*"):
+        stale.unlink()
+    path = folder / "plant.yaml"
+    path.write_text(yaml.safe_dump(plant, allow_unicode=True, sort_keys=False))
+    return path
+
+
+def start_collector(plant: Path) -> subprocess.Popen[bytes]:
+    """``smkit collect`` in the background; returns once its source is connected."""
+    health = plant.parent / "outbox.health.json"
+    health.unlink(missing_ok=True)
+    collector = start("collect", "--plant", str(plant))
+    for _ in range(600):
+        time.sleep(0.1)
+        state = _health(health)
+        if state and all(source["connected"] for source in state["sources"]):
+            return collector
+    collector.terminate()
+    sys.exit("the collector did not connect within a minute")
+
+
+def finish(
+    collector: subprocess.Popen[bytes], plant: Path, simulator: subprocess.Popen[bytes]
+) -> None:
+    """Wait for the simulator, then until the historian holds all it sent; stop collecting."""
+    if simulator.wait() != 0:
+        collector.terminate()
+        sys.exit(simulator.returncode)
+    settled, last = 0, -1
+    while settled < 3:
+        time.sleep(1.0)
+        state = _health(plant.parent / "outbox.health.json")
+        if state is None:
+            continue
+        samples = sum(source["samples"] for source in state["sources"])
+        settled = settled + 1 if samples == last and state["outbox"]["samples"] == 0 else 0
+        last = samples
+    collector.send_signal(signal.SIGTERM)
+    collector.wait()
+
+
+def _health(path: Path) -> dict[str, Any] | None:
+    try:
+        return dict(json.loads(path.read_text()))
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def compare(plant: Path, truth_file: Path) -> None:
+    """``smkit oee report`` per shift beside the simulator's truth, and one machine's losses."""
+    truth = json.loads(truth_file.read_text())
+    span = ("--from", _utc(truth["start"]), "--to", _utc(truth["end"]))
+    report = json.loads(run("oee", "report", "--plant", str(plant), *span, "--format", "json",
+                            capture=True))  # fmt: skip
+    ours = {(row["entity"], row["period"]): row for row in report}
+    rows = []
+    for shift in truth["shifts"]:
+        row = ours.get((shift["machine"], f"{shift['day']} {shift['shift']}"), {})
+        rows.append([shift["machine"], f"{shift['day']} {shift['shift']}",
+                     *(f"{_pct(row.get(k))} / {_pct(shift[k])}" for k in KPIS)])  # fmt: skip
+    print("\nper shift: smkit / simulator truth")
+    print(table(["machine", "shift", *(f"{k} (smkit / truth)" for k in KPIS)], rows))
+    machine = truth["shifts"][0]["machine"]
+    run("oee", "losses", "--plant", str(plant), *span, "--machine", machine)
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _utc(ns: int) -> str:
+    return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).isoformat()
+
+
+def _pct(value: object) -> str:
+    return "—" if value is None else f"{float(value) * 100:.2f} %"  # type: ignore[arg-type]
+
+
+def opcua_factory(folder: Path) -> None:
+    """The CNC cell: its asyncua server and a collector, then OEE."""
+    endpoint = f"opc.tcp://127.0.0.1:{free_port()}"
+    # At 480x a signal changes hundreds of times a second: a deep queue keeps every change.
+    source = {"id": "cell-opcua", "kind": "opcua", "endpoint": endpoint,
+              "subscription": {"publishing_interval": "200ms", "queue_size": 2000}}  # fmt: skip
+    plant = factory_plant(folder / "cnc-cell", "cnc-cell", source)
+    truth = plant.parent / "truth.json"
+    # --linger: the last changes still reach the client before the server stops.
+    simulator = start("simulate", "opcua", "-s", "cnc-cell", "--endpoint", endpoint, "--speed",
+                      "480", "--duration", "8h", "--start-after", "15s", "--linger", "3s",
+                      "--truth", str(truth), "--pki-dir", str(folder / "pki"))  # fmt: skip
+    port = int(endpoint.rsplit(":", 1)[1])
+    while not _listening(port):  # the server's clock waits 15 s for the collector
+        time.sleep(0.2)
+    finish(start_collector(plant), plant, simulator)
+    compare(plant, truth)
+
+
+def mqtt_factory(folder: Path) -> None:
+    """The moulding shop: a broker, the MQTT publisher and a collector, then OEE."""
+    broker = local_broker(folder / "broker")
+    broker.start()
+    print(f"\nMQTT broker: {broker.name} at {broker.url} (MQTT {broker.protocol})")
+    try:
+        source = {"id": "shop-broker", "kind": "mqtt", "url": broker.url,
+                  "protocol": broker.protocol, "client_id": "smkit-demo",
+                  "subscriptions": [{"topic": "{site}/{area}/{line}/{machine}",
+                                     "json": {"values": "values", "timestamp": "ts"}}]}  # fmt: skip
+        plant = factory_plant(folder / "moulding", "injection-moulding", source)
+        truth = plant.parent / "truth.json"
+        collector = start_collector(plant)  # subscribed before anything is published
+        simulator = start("simulate", "mqtt", "-s", "injection-moulding", "--broker", broker.url,
+                          "--mqtt-protocol", broker.protocol, "--format", "document", "--speed",
+                          "max", "--duration", "16h", "--truth", str(truth))  # fmt: skip
+        finish(collector, plant, simulator)
+    finally:
+        broker.stop()
+    compare(plant, truth)
 
 
 def main(folder: Path = Path("demo-data")) -> None:
-    """Copy the example plant into ``folder`` and walk through what the foundation offers."""
+    """Walk through smkit on two simulated factories in ``folder``."""
     folder.mkdir(exist_ok=True)
-    plant = folder / "plant.yaml"
-    if not plant.exists():
-        shutil.copy(EXAMPLE, plant)
-    print(f"smkit demo: working folder {folder}/ (plant.yaml copied from examples/)")
+    example = folder / "plant.yaml"
+    if not example.exists():
+        shutil.copy(EXAMPLE, example)
+    print(f"smkit demo: working folder {folder}/")
     run("version")
-    run("validate", str(plant))
-    run("historian", "ping", "--plant", str(plant))
-    run("historian", "latest", "--plant", str(plant))
-    run("outbox", "status", "--plant", str(plant))
+    run("validate", str(example))
     run("simulate", "list")
-    truth = folder / "cnc-cell-truth.json"
-    run("simulate", "truth", "--scenario", "cnc-cell", "--duration", "1d", "--truth", str(truth))
-    values = folder / "cnc-cell-values.jsonl"
-    run(
-        "simulate", "opcua", "--scenario", "cnc-cell", "--duration", "1h", "--speed", "max",
-        "--endpoint", f"opc.tcp://127.0.0.1:{free_port()}", "--values", str(values),
-    )  # fmt: skip
+    opcua_factory(folder)
+    mqtt_factory(folder)
     print(
-        f"\nThe exact ground truth of that simulated day is in {truth};"
-        f" every value the OPC UA server served is in {values}."
-        "\nServe it live for a client with: smkit simulate opcua -s cnc-cell --speed 60"
-        "\nNext: edit demo-data/plant.yaml for your machines and run `smkit validate` on it."
-        "\nCollect a simulated factory as you would a real one: run"
-        " `smkit simulate opcua -s cnc-cell --speed 60` and, beside it,"
-        " `smkit collect --plant <a copy of smkit/simulators/scenarios/cnc-cell/plant.yaml>`;"
-        " `smkit status` shows what it does. OEE from the collected data comes with the OEE work."
+        f"\nEverything is in {folder}/: each factory's plant.yaml, historian.db and truth.json."
+        "\nNext: edit demo-data/plant.yaml for your machines, `smkit validate` it, and"
+        " `smkit collect --plant demo-data/plant.yaml`; `smkit oee report` then reads your data."
     )
 
 

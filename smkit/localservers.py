@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from types import TracebackType
@@ -194,6 +195,7 @@ class LocalMosquitto(_LocalServer):
     """
 
     name = "mosquitto"
+    protocol = "5"
 
     def __init__(
         self,
@@ -244,3 +246,45 @@ class LocalMosquitto(_LocalServer):
                 return True
         except OSError:
             return False
+
+
+_AMQTT_CONFIG = """\
+listeners:
+  default:
+    type: tcp
+    bind: 127.0.0.1:{port}
+plugins:
+  amqtt.plugins.authentication.AnonymousAuthPlugin:
+    allow_anonymous: true
+"""
+
+
+class LocalAmqtt(_LocalServer):
+    """A private amqtt broker (pure Python, MQTT 3.1.1 only), for machines without Mosquitto."""
+
+    name = "amqtt"
+    protocol = "3.1.1"
+
+    @property
+    def url(self) -> str:
+        """The broker URL for plant.yaml."""
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def _command(self) -> list[str]:
+        config = self.root / "amqtt.yaml"
+        config.write_text(_AMQTT_CONFIG.format(port=self.port))
+        return [sys.executable, "-c", "from amqtt.scripts.broker_script import main; main()",
+                "-c", str(config)]  # fmt: skip
+
+    def _ready(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1.0):
+                return True
+        except OSError:
+            return False
+
+
+def local_broker(root: Path) -> LocalMosquitto | LocalAmqtt:
+    """Mosquitto when it is installed, else the embedded amqtt broker (MQTT 3.1.1)."""
+    found = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/bin:/sbin")
+    return LocalMosquitto(root) if found else LocalAmqtt(root)

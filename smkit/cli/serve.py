@@ -105,6 +105,10 @@ RetainOpt = Annotated[
     bool,
     typer.Option(help="MQTT: retain plain data messages."),
 ]
+MqttProtocolOpt = Annotated[
+    str,
+    typer.Option("--mqtt-protocol", help='MQTT: "5", or "3.1.1" for brokers without MQTT 5.'),
+]
 UsernameOpt = Annotated[
     str | None,
     typer.Option(help="OPC UA user to accept / MQTT user to log in as."),
@@ -135,6 +139,7 @@ def serve_command(  # noqa: PLR0917 - typer maps each parameter to an option
     fmt: FmtOpt = "json",
     qos: QosOpt = 1,
     retain: RetainOpt = False,
+    mqtt_protocol: MqttProtocolOpt = "5",
     username: UsernameOpt = None,
     password_env: PasswordEnvOpt = None,
 ) -> None:
@@ -160,8 +165,8 @@ def serve_command(  # noqa: PLR0917 - typer maps each parameter to an option
             fmt=fmt,
             qos=qos,
             retain=retain,
-            username=username,
-            password=password,
+            login=(username, password),
+            protocol=mqtt_protocol,
         )
     # Imported here: asyncua takes half a second to import, and every smkit command would pay it.
     from smkit.simulators.serve import ServeOptions  # noqa: PLC0415
@@ -221,15 +226,17 @@ def _mqtt_options(
     fmt: str,
     qos: int,
     retain: bool,
-    username: str | None,
-    password: str | None,
+    login: tuple[str | None, str | None],
+    protocol: str,
 ) -> MqttOptions:
     if fmt not in FORMATS:
         raise ConfigError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if qos not in (0, 1):
         raise ConfigError(f"--qos: must be 0 or 1, got {qos}")
     url = broker or _source_url(loaded.plant, "mqtt", "mqtt://127.0.0.1:1883")
-    settings = BrokerSettings(url, username, password)
+    if protocol not in ("5", "3.1.1"):
+        raise ConfigError(f'--mqtt-protocol: must be "5" or "3.1.1", got {protocol!r}')
+    settings = BrokerSettings(url, *login, protocol=protocol)
     try:
         settings.host_port  # noqa: B018 - checks the URL now rather than at connect time
     except ValueError as exc:

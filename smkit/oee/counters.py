@@ -55,10 +55,12 @@ def increments(
     order_changes: Int64s | None = None,
 ) -> Increments:
     """Units made between consecutive samples (sorted by time; equal times keep the last)."""
-    if len(ts) and (np.diff(ts) < 0).any():
+    if len(ts) and (ts[1:] < ts[:-1]).any():
         raise ValueError("counter samples must be sorted by time")
-    keep = np.append(ts[1:] != ts[:-1], True) if len(ts) else np.zeros(0, dtype=bool)
-    ts, values = ts[keep], values[keep]
+    repeated = ts[1:] == ts[:-1]
+    if repeated.any():
+        keep = np.append(~repeated, True)
+        ts, values = ts[keep], values[keep]
     if counter.kind == "delta":
         gaps = np.diff(ts, prepend=np.iinfo(np.int64).min // 2)
         return _checked(ts, values, np.zeros(len(ts), dtype=bool), gaps, limit)
@@ -92,10 +94,12 @@ def _checked(
     bad = units < 0
     if limit is not None:
         bad |= ~limit.allows(units, gaps)
+    if not bad.any():
+        return Increments(ts, units, int(unexpected.sum()), 0)
     good = ~bad
     return Increments(
-        ts[good].astype(np.int64),
-        units[good].astype(np.int64),
+        ts[good],
+        units[good],
         int(bad.sum() + (unexpected & good).sum()),
         int(np.abs(units[bad]).sum()),
     )

@@ -155,26 +155,27 @@ def _clip(period: Period, horizon_ns: int) -> Period:
 
 
 class _PlannedIndex:
-    """All planned intervals of all periods, sorted: start, end, and whose they are."""
+    """All planned intervals of all periods, sorted: their bounds and whose they are."""
 
     def __init__(self, periods: Sequence[Period]) -> None:
         pieces = sorted((a, b, n) for n, p in enumerate(periods) for a, b in p.planned)
         self.start = np.array([a for a, _, _ in pieces], dtype=np.int64)
         self.end = np.array([b for _, b, _ in pieces], dtype=np.int64)
         self.period = np.array([n for _, _, n in pieces], dtype=np.int64)
+        self.bounds = np.column_stack((self.start, self.end)).ravel()
 
     def at(self, ts: Int64s, *, closed_end: bool = False) -> Int64s:
         """The period whose planned time holds each instant, -1 if none.
 
-        ``closed_end`` takes intervals as (start, end] (for counts) instead of [start, end).
+        Intervals are disjoint, so their bounds interleave: an instant lies inside one when it
+        falls after an odd number of bounds. ``closed_end`` takes intervals as (start, end]
+        (for counts) instead of [start, end).
         """
-        if len(self.start) == 0:
+        if len(self.bounds) == 0:
             return np.full(len(ts), -1, dtype=np.int64)
-        j = np.searchsorted(self.start, ts, side="left" if closed_end else "right") - 1
-        valid = j >= 0
-        jj = np.where(valid, j, 0)
-        inside = valid & ((ts <= self.end[jj]) if closed_end else (ts < self.end[jj]))
-        return np.where(inside, self.period[jj], -1).astype(np.int64)
+        after = np.searchsorted(self.bounds, ts, side="left" if closed_end else "right")
+        inside = (after & 1).astype(bool)
+        return np.where(inside, self.period[np.minimum(after >> 1, len(self.period) - 1)], -1)
 
 
 def _add_time(
@@ -257,14 +258,14 @@ def _add_counts(
     _add_total(out, data, total, planned, periods)
     bad = rejects if rejects is not None else None
     if good is not None:
-        _credit(out, data, good, planned, ("good", "valuable_ns"))
+        _credit(out, data, good, _place(data, good, planned), ("good", "valuable_ns"))
     if bad is not None:
-        setup_ends = _setup_ends(line)
-        startup = _after(bad.ts, setup_ends, startup_ns)
-        first = Increments(bad.ts[startup], bad.units[startup])
-        later = Increments(bad.ts[~startup], bad.units[~startup])
-        _credit(out, data, first, planned, ("startup_rejects", "startup_reject_ns"))
-        _credit(out, data, later, planned, ("production_rejects", "production_reject_ns"))
+        startup = _after(bad.ts, _setup_ends(line), startup_ns)
+        period, product = _place(data, bad, planned)
+        first = (np.where(startup, period, -1), product)
+        later = (np.where(startup, -1, period), product)
+        _credit(out, data, bad, first, ("startup_rejects", "startup_reject_ns"))
+        _credit(out, data, bad, later, ("production_rejects", "production_reject_ns"))
         for element in out:
             element.rejects = element.startup_rejects + element.production_rejects
     for element in out:
@@ -302,37 +303,43 @@ def _add_total(
     planned: _PlannedIndex,
     periods: Sequence[Period],
 ) -> None:
-    _credit(out, data, total, planned, ("total", "ideal_ns"))
+    placed = _place(data, total, planned)
+    _credit(out, data, total, placed, ("total", "ideal_ns"))
     starts = np.array([p.start for p in periods], dtype=np.int64)
     ends = np.array([p.end for p in periods], dtype=np.int64)
     period = np.searchsorted(starts, total.ts, side="left") - 1
     inside = (period >= 0) & (total.ts <= ends[np.maximum(period, 0)])
-    outside = inside & (planned.at(total.ts, closed_end=True) < 0)
+    outside = inside & (placed[0] < 0)
     extra = np.bincount(period[outside], weights=total.units[outside], minlength=len(out))
     for number, element in enumerate(out):
         element.outside_count = int(extra[number])
+
+
+def _place(data: MachineData, counts: Increments, planned: _PlannedIndex) -> tuple[Int64s, Int32s]:
+    """For each increment: the period whose planned time holds it (-1: none), and the product."""
+    return planned.at(counts.ts, closed_end=True), _products_at(data, counts.ts)
 
 
 def _credit(
     out: list[Elements],
     data: MachineData,
     counts: Increments,
-    planned: _PlannedIndex,
+    placed: tuple[Int64s, Int32s],
     fields: tuple[str, str],
 ) -> None:
     """Add units inside planned time to the count field, and their ideal time to the other."""
     count_field, ideal_field = fields
-    period = planned.at(counts.ts, closed_end=True)
+    period, product = placed
     inside = period >= 0
     if not inside.any():
         return
-    product = _products_at(data, counts.ts[inside])
-    key = period[inside] * (len(data.products.names) + 1) + product + 1
-    keys, inverse = np.unique(key, return_inverse=True)
-    units = np.bincount(inverse, weights=counts.units[inside])
-    for value, amount in zip(keys.tolist(), units.tolist(), strict=True):
-        number, index = divmod(value, len(data.products.names) + 1)
-        element, made = out[number], int(amount)
+    width = len(data.products.names) + 1
+    key = period[inside] * width + product[inside] + 1
+    # float64 sums of integer counts are exact below 2**53 units
+    units = np.bincount(key, weights=counts.units[inside], minlength=len(out) * width)
+    for value in np.flatnonzero(units).tolist():
+        number, index = divmod(value, width)
+        element, made = out[number], int(units[value])
         setattr(element, count_field, getattr(element, count_field) + made)
         spec = _spec(data, index - 1)
         if spec is None:

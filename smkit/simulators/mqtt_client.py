@@ -44,6 +44,8 @@ class BrokerSettings:
     url: str = "mqtt://127.0.0.1:1883"
     username: str | None = None
     password: str | None = None
+    protocol: str = "5"
+    """"5", or "3.1.1" for brokers without MQTT 5 (session drops with a will need 5)."""
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -91,7 +93,8 @@ class BrokerConnection:
             if self._ever_connected:
                 self.client.reconnect()  # keeps paho's queue: unacknowledged QoS 1 goes again
             else:
-                self.client.connect(host, port, keepalive=30, clean_start=True)
+                clean = True if self._v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY
+                self.client.connect(host, port, keepalive=30, clean_start=clean)
         except (TimeoutError, OSError) as exc:
             raise BrokerError(
                 f"cannot reach the MQTT broker at {self.settings.url}: {exc}"
@@ -130,8 +133,14 @@ class BrokerConnection:
             await asyncio.sleep(0.005)
         return True
 
+    @property
+    def _v5(self) -> bool:
+        return self.settings.protocol == "5"
+
     async def drop_with_will(self) -> None:
         """End the session so that the broker publishes our will (MQTT 5 reason code 4)."""
+        if not self._v5:
+            raise BrokerError("dropping a session with its will needs MQTT 5")
         await self.drain()
         self._closing = True
         reason = ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message")
@@ -147,8 +156,9 @@ class BrokerConnection:
 
     def _new_client(self) -> mqtt.Client:
         client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5
-        )
+            CallbackAPIVersion.VERSION2, client_id=self.client_id,
+            protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
+        )  # fmt: skip
         client.max_inflight_messages_set(MAX_IN_FLIGHT)
         client.connect_timeout = CONNECT_TIMEOUT_S
         if self.settings.username is not None:

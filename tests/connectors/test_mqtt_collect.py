@@ -20,7 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from smkit.collector import Collector
 from smkit.historian.deadmessages import DeadMessages
 from smkit.historian.sqlite import SqliteHistorian
-from smkit.localservers import LocalMosquitto
+from smkit.localservers import LocalAmqtt, LocalMosquitto
 from smkit.plant import load_plant
 from smkit.simulators.catalog import SCENARIOS
 from tests.cli.test_cli import smkit
@@ -292,3 +292,26 @@ async def test_ten_thousand_fuzzed_and_good_payloads_keep_the_collector_running(
     assert len(letters) == 10_000 - len(good) == health.dead
     reasons = Counter(letter.reason.split(":")[0].split(" (")[0] for letter in letters)
     assert len(reasons) >= 5 and all(letter.reason for letter in letters), reasons
+
+
+async def test_the_embedded_amqtt_broker_carries_every_value_over_mqtt_3_1_1(
+    tmp_path: Path,
+) -> None:
+    """Where Mosquitto is not installed (``make demo`` on a bare machine) amqtt stands in."""
+    broker = LocalAmqtt(tmp_path / "broker")
+    broker.start()
+    try:
+        collector = await start_collector(collecting_plant(tmp_path, broker.url, "3.1.1"))
+        await asyncio.sleep(3.0)
+        simulator = await simulate(broker.url, tmp_path, "--speed", "max", "--duration", "30m",
+                                   "--mqtt-protocol", "3.1.1")  # fmt: skip
+        served, truth = await finished(simulator, tmp_path)
+        want = served_keys(served)
+        try:
+            got = await stored_keys(tmp_path, truth, want)
+        finally:
+            collector.terminate()
+            await collector.communicate()
+    finally:
+        broker.stop()
+    assert got == want and len(want) > 1000
