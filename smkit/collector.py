@@ -25,6 +25,7 @@ from smkit.historian.deadmessages import DeadMessages
 from smkit.historian.factory import open_historian
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox
+from smkit.oee.runner import schedule
 from smkit.plant.model import Plant
 from smkit.plant.opcua import OpcUaSource
 
@@ -85,7 +86,9 @@ class Collector:
         reporter = asyncio.create_task(self._report(stop))
         try:
             await asyncio.gather(
-                self.forwarder.run(stop), *(connector.run(stop) for connector in self.connectors)
+                self.forwarder.run(stop),
+                schedule(self.plant, self.historian, stop),
+                *(connector.run(stop) for connector in self.connectors),
             )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.forwarder.drain(), self.flush_s)

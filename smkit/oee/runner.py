@@ -12,9 +12,14 @@ small-stop threshold has passed), and a rerun over closed shifts changes nothing
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
 from collections.abc import Sequence
 from fractions import Fraction
 
+from smkit.errors import SmkitError
 from smkit.historian.protocol import FieldValue, Historian, Record
 from smkit.oee.elements import NS_PER_S, Elements, kpis
 from smkit.oee.engine import Settings, compute
@@ -23,6 +28,7 @@ from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
 from smkit.oee.rollup import PeriodResult
 from smkit.plant.model import Plant
 
+log = logging.getLogger("smkit.oee")
 LOOKAHEAD_NS = 24 * 3600 * NS_PER_S
 OEE_MEASUREMENT = "oee"
 DOWNTIME_MEASUREMENT = "downtime"
@@ -110,10 +116,51 @@ def oee_fields(elements: Elements) -> dict[str, FieldValue]:
 
 
 async def run_once(
-    plant: Plant, historian: Historian, start_ns: int, end_ns: int, *, horizon_ns: int
+    plant: Plant,
+    historian: Historian,
+    start_ns: int,
+    end_ns: int,
+    *,
+    horizon_ns: int,
+    machines: Sequence[str] | None = None,
 ) -> int:
     """Compute [start_ns, end_ns) and write its records; returns how many were written."""
-    results = await period_results(plant, historian, start_ns, end_ns, horizon_ns=horizon_ns)
+    results = await period_results(plant, historian, start_ns, end_ns, horizon_ns=horizon_ns,
+                                   machines=machines)  # fmt: skip
     written = records(results, horizon_ns, settings_of(plant).small_stop_ns)
     await historian.write_records(written)
     return len(written)
+
+
+def planned_machines(plant: Plant) -> list[str]:
+    """Machines with a calendar (the others have no planned time to compute OEE over)."""
+    calendars = {(a.id, ln.id): ln.calendar or plant.site.calendar
+                 for a in plant.site.areas for ln in a.lines}  # fmt: skip
+    return [m.id for place, m in plant.machines() if calendars[(place.area, place.line)]]
+
+
+async def schedule(plant: Plant, historian: Historian, stop: asyncio.Event) -> None:
+    """Inside ``smkit collect``: recompute recent shifts every ``oee.every`` until ``stop``.
+
+    A failure (the historian away) is logged once and retried at the next turn.
+    """
+    machines = planned_machines(plant)
+    every, lookback = plant.oee.every, round(plant.oee.lookback * NS_PER_S)
+    if not every or not machines:
+        return
+    failing: str | None = None
+    while not stop.is_set():
+        now = time.time_ns()
+        try:
+            written = await run_once(plant, historian, now - lookback, now, horizon_ns=now,
+                                     machines=machines)  # fmt: skip
+        except SmkitError as error:
+            if str(error) != failing:
+                log.warning("OEE not computed: %s", error)
+            failing = str(error)
+        else:
+            if failing is not None:
+                log.info("OEE computed again (%d records)", written)
+            failing = None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
