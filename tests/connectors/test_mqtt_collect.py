@@ -98,13 +98,13 @@ async def test_every_json_value_is_stored_once_and_every_malformed_payload_is_de
     while not all(c.health.connected for c in collector.connectors):
         await asyncio.sleep(0.1)
     simulator = await simulate(mosquitto_server.url, tmp_path, "--speed", "max", "--duration",
-                               "1h", "--chaos", str(chaos), "--seed", "4")  # fmt: skip
+                               "3h", "--chaos", str(chaos), "--seed", "4")  # fmt: skip
     served, truth = await finished(simulator, tmp_path)
     source = collector.connectors[0].health
     malformed = [e for e in truth["chaos"] if e["kind"] == "malformed"]
     duplicates = [e for e in truth["chaos"] if e["kind"] == "duplicate"]
     expected_messages = len(served) + len(malformed) + len(duplicates)
-    for _ in range(600):
+    for _ in range(1800):
         if source.messages >= expected_messages:
             break
         await asyncio.sleep(0.1)

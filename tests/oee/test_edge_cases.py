@@ -13,7 +13,7 @@ from smkit.oee.counters import Plausible, increments
 from smkit.oee.elements import flags, kpis
 from smkit.oee.engine import ProductSpec, compute
 from smkit.oee.inputs import machine_data
-from smkit.oee.periods import shift_periods
+from smkit.oee.periods import hour_periods, shift_periods
 from smkit.oee.runner import settings_of
 from smkit.plant import parse_plant
 from smkit.plant.machine import Counter, StateCategory
@@ -171,3 +171,76 @@ reasons:
     assert e.breakdown_ns == HOUR and e.failures == 1
     assert e.unknown_ns == HOUR and e.unknown_states == {"HALT": 1}
     assert any("'HALT' (1)" in flag for flag in flags(e)), "the unknown state value is named"
+
+
+def test_a_stop_exactly_at_the_threshold_is_small_and_a_tiny_run_splits_two_stops() -> None:
+    data = machine([
+        (T0, RUNNING, ""), (T0 + 10 * MIN, IDLE, ""), (T0 + 12 * MIN, RUNNING, ""),
+        (T0 + 20 * MIN, IDLE, ""), (T0 + 21 * MIN, RUNNING, ""), (T0 + 21 * MIN + S, IDLE, ""),
+        (T0 + 22 * MIN + S, RUNNING, ""),
+    ])  # fmt: skip
+    [e] = compute(data, [period(T0, T0 + HOUR)], SETTINGS, T0 + 2 * HOUR)
+    assert e.small_stop_ns == 2 * MIN + 2 * MIN, "2 min (= threshold) and two 1-min stops"
+    assert e.idle_ns == 0 and e.running_ns == HOUR - 4 * MIN
+
+
+def test_no_failure_gives_no_mtbf_or_mttr_and_says_why() -> None:
+    [e] = compute(machine([(T0, RUNNING, "")]), [period(T0, T0 + HOUR)], SETTINGS, T0 + HOUR)
+    k = kpis(e)
+    for name in ("mtbf_s", "mttr_s", "mttf_s"):
+        assert k[name].value is None and k[name].reason == "no failure"
+
+
+def test_time_after_now_is_not_counted_yet() -> None:
+    [e] = compute(machine([(T0, RUNNING, "")]), [period(T0, T0 + 8 * HOUR)], SETTINGS,
+                  T0 + 3 * HOUR)  # fmt: skip
+    assert e.planned_ns == e.running_ns == 3 * HOUR and e.all_ns == 3 * HOUR
+
+
+def test_delta_counters_sum_their_messages_and_refuse_negative_ones() -> None:
+    ts = np.array([T0 + MIN, T0 + 2 * MIN, T0 + 3 * MIN, T0 + 3 * MIN], dtype=np.int64)
+    deltas = increments(ts, np.array([16, -5, 16, 32], dtype=np.int64), Counter(kind="delta"))
+    assert deltas.units.tolist() == [16, 32], "a repeated time keeps the last message"
+    assert deltas.anomalies == 1 and deltas.anomalous_units == 5
+
+
+TOWER = """\
+site:
+  id: s1
+  timezone: Asia/Kolkata
+  calendar: day
+  areas:
+    - id: a1
+      lines:
+        - id: l1
+          machines:
+            - id: m1
+              state_map: tower
+              products: [{id: p1, ideal_cycle_time_s: 1}]
+              signals:
+                - {name: green, role: state, type: bool}
+                - {name: red, role: state, type: bool}
+state_maps:
+  tower:
+    kind: flags
+    rules: [{signal: red, category: unplanned_down}, {signal: green, category: running}]
+calendars:
+  day: {shifts: [{id: D, start: "09:00", end: "17:00"}]}
+"""
+
+
+def test_a_tower_light_machine_in_a_half_hour_zone_is_read_and_cut_into_local_hours() -> None:
+    plant = parse_plant(TOWER)
+    start = to_utc_ns(dt.datetime(2026, 11, 23, 9, 0), ZoneInfo("Asia/Kolkata"))
+    samples = [Sample("m1", "green", start, True), Sample("m1", "red", start, False),
+               Sample("m1", "red", start + 90 * MIN, True),
+               Sample("m1", "red", start + 100 * MIN, False)]  # fmt: skip
+    m1 = next(m for _, m in plant.machines())
+    data = machine_data(m1, plant.state_maps["tower"], samples)
+    shifts = [p for p in shift_periods(plant, "m1", start, start + 8 * HOUR) if p.key[2] == "D"]
+    hours = hour_periods(shifts, "Asia/Kolkata")
+    assert [p.key[1] for p in hours][:2] == ["2026-11-23T09:00", "2026-11-23T10:00"]
+    assert all(p.end - p.start == HOUR for p in hours), "local hours at :30 UTC"
+    results = compute(data, hours, settings_of(plant), start + 9 * HOUR)
+    assert [r.idle_ns + r.small_stop_ns for r in results[:3]] == [0, 10 * MIN, 0]
+    assert sum(r.running_ns for r in results) == 8 * HOUR - 10 * MIN

@@ -9,8 +9,11 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smkit.connectors.common.sample import Sample
 from smkit.oee.elements import Elements, kpis, total
 from smkit.oee.engine import Period, compute
+from smkit.oee.inputs import machine_data
+from smkit.plant import parse_plant
 from smkit.plant.machine import StateCategory
 from tests.oee.helpers import MIN, SETTINGS, T0, S, cumulative, machine, period
 
@@ -102,3 +105,53 @@ def test_duplicated_and_reordered_state_changes_give_the_same_result(
     second = compute(build(noisy, made), shifts(range(3)), SETTINGS, T0 + 4 * DAY)  # type: ignore[arg-type]
     assert first == second
     assert isinstance(first[0], Elements)
+
+
+COUNTING = """\
+site:
+  id: s1
+  timezone: UTC
+  calendar: c
+  areas:
+    - id: a1
+      lines:
+        - id: l1
+          machines:
+            - id: m1
+              state_map: modes
+              products: [{id: p1, ideal_cycle_time_s: 2}]
+              signals:
+                - {name: mode, role: state, type: str}
+                - {name: made, role: count_total, counter: {rollover_bits: 16}}
+                - {name: bad, role: count_reject}
+state_maps:
+  modes: {kind: value, values: {RUN: running, STOP: idle, SET: setup}}
+calendars:
+  c: {shifts: [{id: A, start: "00:00", end: "08:00"}, {id: B, start: "08:00", end: "16:00"}]}
+"""
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 16 * 3600), st.sampled_from(["RUN", "STOP", "SET"])),
+             max_size=40),
+    st.lists(st.integers(0, 16 * 3600), max_size=40),
+    st.randoms(use_true_random=False),
+)  # fmt: skip
+def test_samples_duplicated_and_shuffled_give_the_same_kpis(
+    modes: list[tuple[int, str]], counts: list[int], rng: random.Random
+) -> None:
+    plant = parse_plant(COUNTING)
+    m1 = next(m for _, m in plant.machines())
+    modes = list({s: (s, v) for s, v in modes}.values())
+    samples = [Sample("m1", "mode", T0 + s * S, v) for s, v in modes]
+    for n, s in enumerate(sorted(set(counts))):
+        samples += [Sample("m1", "made", T0 + s * S, (n * 7) % 65_536),
+                    Sample("m1", "bad", T0 + s * S, n // 4)]  # fmt: skip
+    noisy = samples + rng.sample(samples, len(samples) // 2)
+    rng.shuffle(noisy)
+    windows = [period(T0, T0 + 8 * HOUR), period(T0 + 8 * HOUR, T0 + 16 * HOUR)]
+    state_map = plant.state_maps["modes"]
+    clean = compute(machine_data(m1, state_map, samples), windows, SETTINGS, T0 + DAY)
+    messy = compute(machine_data(m1, state_map, noisy), windows, SETTINGS, T0 + DAY)
+    assert clean == messy
