@@ -53,6 +53,15 @@ log_dest file {root}/mosquitto.log
 """
 
 
+def _listening(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:``port``."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
@@ -241,11 +250,7 @@ class LocalMosquitto(_LocalServer):
             subprocess.run([tool, "-b", str(path), user, password], check=True)
 
     def _ready(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1.0):
-                return True
-        except OSError:
-            return False
+        return _listening(self.port)
 
 
 _AMQTT_CONFIG = """\
@@ -277,11 +282,7 @@ class LocalAmqtt(_LocalServer):
                 "-c", str(config)]  # fmt: skip
 
     def _ready(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1.0):
-                return True
-        except OSError:
-            return False
+        return _listening(self.port)
 
 
 def local_broker(root: Path) -> LocalMosquitto | LocalAmqtt:

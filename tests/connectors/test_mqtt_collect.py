@@ -28,13 +28,18 @@ from tests.cli.test_cli import smkit
 PRESSES = ["press-01", "press-02", "press-03", "press-04"]
 
 
-def collecting_plant(folder: Path, broker: str, protocol: str = "5") -> Path:
+JSON_PER_SIGNAL = {"topic": "{site}/{area}/{line}/{machine}/{signal}", "parser": "json",
+                   "json": {"value": "value", "timestamp": "ts"}}  # fmt: skip
+
+
+def collecting_plant(
+    folder: Path, broker: str, protocol: str = "5", subscription: dict[str, Any] | None = None
+) -> Path:
+    """The moulding shop's plant.yaml reading ``broker`` (JSON per signal unless told)."""
     plant = yaml.safe_load((SCENARIOS / "injection-moulding" / "plant.yaml").read_text())
     plant["sources"] = [{
         "id": "shop-broker", "kind": "mqtt", "url": broker, "client_id": f"test-{folder.name}",
-        "protocol": protocol,
-        "subscriptions": [{"topic": "{site}/{area}/{line}/{machine}/{signal}", "parser": "json",
-                           "json": {"value": "value", "timestamp": "ts"}}],
+        "protocol": protocol, "subscriptions": [subscription or JSON_PER_SIGNAL],
     }]  # fmt: skip
     plant["historian"] = {"kind": "sqlite", "path": "historian.db"}
     plant["outbox"] = {"path": "outbox.db"}

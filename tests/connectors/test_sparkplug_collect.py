@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from smkit.collector import Collector
 from smkit.connectors.common.sample import Quality
@@ -28,8 +27,7 @@ from smkit.historian.deadmessages import DeadMessage, DeadMessages
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.localservers import LocalMosquitto
 from smkit.plant import load_plant
-from smkit.simulators.catalog import SCENARIOS
-from tests.connectors.test_mqtt_collect import PRESSES, finished, simulate
+from tests.connectors.test_mqtt_collect import PRESSES, collecting_plant, finished, simulate
 from tests.simulators.mqtt_recorder import Recorder
 
 SIGNALS = ["mode", "alarm", "shots", "rejects", "mould", "job", "last_cycle", "melt_temp",
@@ -38,17 +36,9 @@ T0 = 1_795_385_400_000  # ms
 
 
 def sparkplug_plant(folder: Path, broker: str, **options: Any) -> Path:
-    plant = yaml.safe_load((SCENARIOS / "injection-moulding" / "plant.yaml").read_text())
-    plant["sources"] = [{
-        "id": "shop-broker", "kind": "mqtt", "url": broker, "client_id": f"spb-{folder.name}",
-        "subscriptions": [{"topic": "spBv1.0/{site}/+/{line}/{machine}", "parser": "sparkplug_b",
-                           "sparkplug": options}],
-    }]  # fmt: skip
-    plant["historian"] = {"kind": "sqlite", "path": "historian.db"}
-    plant["outbox"] = {"path": "outbox.db"}
-    path = folder / "plant.yaml"
-    path.write_text(yaml.safe_dump(plant, allow_unicode=True))
-    return path
+    subscription = {"topic": "spBv1.0/{site}/+/{line}/{machine}", "parser": "sparkplug_b",
+                    "sparkplug": options}  # fmt: skip
+    return collecting_plant(folder, broker, subscription=subscription)
 
 
 async def test_every_sparkplug_value_of_three_simulated_hours_is_stored_once(

@@ -28,11 +28,10 @@ KPIS = ("availability", "performance", "quality", "oee")
 async def test_per_shift_kpis_of_a_collected_scenario_match_the_ground_truth(
     mosquitto_server: LocalMosquitto, tmp_path: Path
 ) -> None:
-    path = collecting_plant(tmp_path, mosquitto_server.url)
+    documents = {"topic": "{site}/{area}/{line}/{machine}",
+                 "json": {"values": "values", "timestamp": "ts"}}  # fmt: skip
+    path = collecting_plant(tmp_path, mosquitto_server.url, subscription=documents)
     document = yaml.safe_load(path.read_text())
-    document["sources"][0]["subscriptions"] = [
-        {"topic": "{site}/{area}/{line}/{machine}", "json": {"values": "values", "timestamp": "ts"}}
-    ]
     document["oee"] = {"small_stop_threshold": "120s"}  # the scenario's threshold
     path.write_text(yaml.safe_dump(document, allow_unicode=True))
     plant = load_plant(path)
