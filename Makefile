@@ -36,6 +36,7 @@ bench: $(STAMP) servers
 	$(PY) benchmarks/opcua_ingest.py
 	$(PY) benchmarks/opcua_ingest.py --items 5000
 	$(PY) benchmarks/mqtt_ingest.py
+	$(PY) benchmarks/oee_engine.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check smkit tests benchmarks
