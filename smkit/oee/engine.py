@@ -234,13 +234,15 @@ def _add_reasons(
 
 def _add_failures(out: list[Elements], line: Timeline, planned: _PlannedIndex) -> None:
     starts, lengths = line.failures()
-    if len(starts) == 0:
-        return
     where = planned.at(starts)
-    for period, length in zip(where.tolist(), lengths.tolist(), strict=True):
-        if period >= 0:
-            out[period].failures += 1
-            out[period].failure_ns += int(length)
+    counted = where >= 0
+    if not counted.any():
+        return
+    failures = np.bincount(where[counted], minlength=len(out))
+    length = np.bincount(where[counted], weights=lengths[counted], minlength=len(out))
+    for period in np.flatnonzero(failures).tolist():
+        out[period].failures += int(failures[period])
+        out[period].failure_ns += int(length[period])
 
 
 def _add_counts(
