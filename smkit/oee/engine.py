@@ -117,6 +117,7 @@ class Settings:
     reasons: Mapping[str, Reason]
     small_stop_ns: int = 120 * 10**9
     startup_ns: int = 0
+    max_hold_ns: int | None = None
 
 
 def compute(
@@ -138,7 +139,7 @@ def compute(
             raise ValueError(f"period {period.key} is longer than 104 days; split it")
     begin = min(p.start for p in clipped) - settings.small_stop_ns - 1
     line = timeline(data.states, begin, max(begin + 1, horizon_ns), settings.reasons,
-                    settings.small_stop_ns)  # fmt: skip
+                    settings.small_stop_ns, settings.max_hold_ns)  # fmt: skip
     planned = _PlannedIndex(clipped)
     _add_time(out, line, planned, clipped)
     _add_failures(out, line, planned)

@@ -40,6 +40,9 @@ def settings_of(plant: Plant) -> Settings:
         reasons={reason.code: reason for reason in plant.reasons},
         small_stop_ns=round(plant.oee.small_stop_threshold * NS_PER_S),
         startup_ns=round(plant.oee.startup_window * NS_PER_S),
+        max_hold_ns=None
+        if plant.oee.state_max_hold is None
+        else round(plant.oee.state_max_hold * NS_PER_S),
     )
 
 

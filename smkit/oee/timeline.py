@@ -91,15 +91,23 @@ class Timeline:
         return starts, ends - starts
 
 
-def timeline(
+def timeline(  # noqa: PLR0917 - the timeline's inputs, each needed
     changes: StateChanges,
     begin: int,
     end: int,
     reasons: Mapping[str, Reason],
     small_stop_ns: int,
+    max_hold_ns: int | None = None,
 ) -> Timeline:
-    """The classified timeline of [begin, end) (changes before it only set the first state)."""
-    ts, category, reason = _deduplicated(changes)
+    """The classified timeline of [begin, end) (changes before it only set the first state).
+
+    With ``max_hold_ns``, a state not confirmed by a new sample within that time becomes
+    unknown (for sources that report their state periodically: silence means no data).
+    """
+    ts, category, reason = _last_of_each_time(changes)
+    if max_hold_ns is not None:
+        ts, category, reason = _expire(ts, category, reason, max_hold_ns, end)
+    ts, category, reason = _merge_repeats(ts, category, reason)
     before = int(np.searchsorted(ts, begin, side="right")) - 1
     first = int(np.searchsorted(ts, begin, side="right"))
     last = int(np.searchsorted(ts, end, side="left"))
@@ -115,17 +123,39 @@ def timeline(
     return Timeline(starts, ends, kinds, codes.astype(np.int32), changes.reason_names)
 
 
-def _deduplicated(changes: StateChanges) -> tuple[Int64s, Int8s, Int32s]:
-    """Equal times keep their last change; a repeated identical state merges into the first."""
+def _last_of_each_time(changes: StateChanges) -> tuple[Int64s, Int8s, Int32s]:
+    """Equal times keep their last change."""
     ts, category, reason = changes.ts, changes.category, changes.reason
     if len(ts) == 0:
         return ts, category, reason
     keep = np.append(ts[1:] != ts[:-1], True)
-    ts, category, reason = ts[keep], category[keep], reason[keep]
+    return ts[keep], category[keep], reason[keep]
+
+
+def _merge_repeats(ts: Int64s, category: Int8s, reason: Int32s) -> tuple[Int64s, Int8s, Int32s]:
+    """A repeated identical state merges into the first."""
+    if len(ts) == 0:
+        return ts, category, reason
     changed = np.concatenate(
         ([True], (category[1:] != category[:-1]) | (reason[1:] != reason[:-1]))
     )
     return ts[changed], category[changed], reason[changed]
+
+
+def _expire(
+    ts: Int64s, category: Int8s, reason: Int32s, max_hold_ns: int, end: int
+) -> tuple[Int64s, Int8s, Int32s]:
+    """An unknown state inserted ``max_hold_ns`` after every change followed by silence."""
+    following = np.append(ts[1:], max(end, int(ts[-1]) + 1) if len(ts) else end)
+    stale = (following - ts) > max_hold_ns
+    if not stale.any():
+        return ts, category, reason
+    unknown = CATEGORY_CODE[StateCategory.UNKNOWN]
+    merged_ts = np.concatenate((ts, ts[stale] + max_hold_ns))
+    order = np.argsort(merged_ts, kind="stable")
+    merged_category = np.concatenate((category, np.full(int(stale.sum()), unknown, np.int8)))
+    merged_reason = np.concatenate((reason, np.zeros(int(stale.sum()), np.int32)))
+    return merged_ts[order], merged_category[order], merged_reason[order]
 
 
 def _class_table(names: Sequence[str], reasons: Mapping[str, Reason]) -> Int8s:

@@ -76,13 +76,15 @@ class OeeSettings(ConfigModel):
     is a small stop (else idling). Rejects within ``startup_window`` after a setup are start-up
     rejects (Nakajima's yield loss); 0 counts every reject as a production reject.
     ``smkit collect`` recomputes the last ``lookback`` of shifts every ``every`` (0: never) and
-    writes their ``oee`` and ``downtime`` records.
+    writes their ``oee`` and ``downtime`` records. ``state_max_hold`` (off by default: most
+    sources report changes only) makes a state unknown when no sample confirms it for that long.
     """
 
     small_stop_threshold: DurationS = Field(default=120.0, gt=0)
     startup_window: DurationS = Field(default=0.0, ge=0)
     every: DurationS = Field(default=300.0, ge=0)
     lookback: DurationS = Field(default=36 * 3600.0, gt=0)
+    state_max_hold: DurationS | None = Field(default=None, gt=0)
 
 
 class Plant(ConfigModel):

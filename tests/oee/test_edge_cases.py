@@ -11,7 +11,7 @@ import numpy as np
 from smkit.connectors.common.sample import Sample
 from smkit.oee.counters import Plausible, increments
 from smkit.oee.elements import flags, kpis
-from smkit.oee.engine import ProductSpec, compute
+from smkit.oee.engine import ProductSpec, Settings, compute
 from smkit.oee.inputs import machine_data
 from smkit.oee.periods import hour_periods, shift_periods
 from smkit.oee.runner import settings_of
@@ -244,3 +244,18 @@ def test_a_tower_light_machine_in_a_half_hour_zone_is_read_and_cut_into_local_ho
     results = compute(data, hours, settings_of(plant), start + 9 * HOUR)
     assert [r.idle_ns + r.small_stop_ns for r in results[:3]] == [0, 10 * MIN, 0]
     assert sum(r.running_ns for r in results) == 8 * HOUR - 10 * MIN
+
+
+def test_a_state_not_confirmed_within_the_max_hold_becomes_unknown_in_every_window() -> None:
+    held = Settings(reasons=SETTINGS.reasons, small_stop_ns=SETTINGS.small_stop_ns,
+                    max_hold_ns=HOUR)  # fmt: skip
+    data = machine([(T0, RUNNING, ""), (T0 + 30 * MIN, RUNNING, ""), (T0 + 5 * HOUR, IDLE, "")])
+    day = [period(T0, T0 + 4 * HOUR), period(T0 + 4 * HOUR, T0 + 8 * HOUR)]
+    first, second = compute(data, day, held, T0 + 8 * HOUR)
+    assert first.running_ns == 90 * MIN, "the repeated sample at 30 min confirms the state"
+    assert first.unknown_ns == 150 * MIN
+    assert second.idle_ns == HOUR and second.running_ns == 0, "idle from 5 h, confirmed for 1 h"
+    assert second.unknown_ns == 3 * HOUR
+    assert compute(data, day[1:], held, T0 + 8 * HOUR) == [second], "the same alone"
+    without = compute(data, day, SETTINGS, T0 + 8 * HOUR)
+    assert without[0].running_ns == 4 * HOUR, "off by default: a state holds until it changes"
