@@ -119,13 +119,13 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
 ) -> None:
     """A, P, Q and OEE per machine (or line) and shift, hour, day, week or month."""
     fmt = _choice(output, ("table", "csv", "json"), "--format")
-    _, groups = _groups(plant_file, (start, end), machine, line, by)
-    typer.echo(render_report(groups, fmt))
+    plant, groups = _groups(plant_file, (start, end), machine, line, by)
+    typer.echo(render_report(groups, fmt, exclude_unknown=plant.oee.unknown_time == "excluded"))
 
 
-def render_report(groups: list[Group], fmt: str) -> str:
+def render_report(groups: list[Group], fmt: str, *, exclude_unknown: bool = False) -> str:
     """The report in ``table``, ``csv`` or ``json``."""
-    rows = [_report_row(group) for group in groups]
+    rows = [_report_row(group, exclude_unknown) for group in groups]
     if fmt == "json":
         return json.dumps(rows, indent=1, ensure_ascii=False)
     headers = ["period", "entity", "planned_h", *KPI_COLUMNS, "total", "good", "flags"]
@@ -141,9 +141,9 @@ def render_report(groups: list[Group], fmt: str) -> str:
     return table(headers, cells, empty="no planned production in that window")
 
 
-def _report_row(group: Group) -> dict[str, Any]:
+def _report_row(group: Group, exclude_unknown: bool) -> dict[str, Any]:
     e = group.elements
-    values = kpis(e)
+    values = kpis(e, exclude_unknown=exclude_unknown)
     row: dict[str, Any] = {"period": group.bucket, "entity": group.entity,
                            "planned_h": e.planned_ns / 3600 / NS_PER_S}  # fmt: skip
     for name, value in values.items():

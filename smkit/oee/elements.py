@@ -138,16 +138,23 @@ def ratio(numerator: Fraction | int, denominator: Fraction | int, what: str) -> 
     return Ratio(Fraction(numerator) / Fraction(denominator))
 
 
-def kpis(e: Elements) -> dict[str, Ratio]:
-    """Every KPI of the elements (ISO 22400 and Nakajima conventions, TEEP, maintenance)."""
-    operating = e.planned_ns - e.breakdown_ns - e.setup_ns - e.planned_stop_ns - e.unknown_ns
+def kpis(e: Elements, *, exclude_unknown: bool = False) -> dict[str, Ratio]:
+    """Every KPI of the elements (ISO 22400 and Nakajima conventions, TEEP, maintenance).
+
+    Unknown time is a loss of availability unless ``exclude_unknown`` takes it out of the
+    planned time (the data, not the machine, was missing).
+    """
+    planned = e.planned_ns - e.unknown_ns if exclude_unknown else e.planned_ns
+    operating = planned - e.breakdown_ns - e.setup_ns - e.planned_stop_ns
+    if not exclude_unknown:
+        operating -= e.unknown_ns
     priced_total = e.total - e.unpriced_count
     out = {
-        "availability": ratio(e.running_ns, e.planned_ns, "planned production time"),
+        "availability": ratio(e.running_ns, planned, "planned production time"),
         "performance": ratio(e.ideal_ns, e.running_ns, "running time"),
         "quality": ratio(e.good, e.total, "units counted"),
-        "oee": ratio(e.valuable_ns, e.planned_ns, "planned production time"),
-        "availability_nakajima": ratio(operating, e.planned_ns, "planned production time"),
+        "oee": ratio(e.valuable_ns, planned, "planned production time"),
+        "availability_nakajima": ratio(operating, planned, "planned production time"),
         "performance_nakajima": ratio(e.ideal_ns, operating, "operating time"),
         "teep": ratio(e.valuable_ns, e.all_ns, "calendar time"),
         "utilisation": ratio(e.planned_ns, e.all_ns, "calendar time"),

@@ -78,7 +78,13 @@ async def period_results(
     return out
 
 
-def records(results: Sequence[PeriodResult], horizon_ns: int, small_stop_ns: int) -> list[Record]:
+def records(
+    results: Sequence[PeriodResult],
+    horizon_ns: int,
+    small_stop_ns: int,
+    *,
+    exclude_unknown: bool = False,
+) -> list[Record]:
     """``oee`` and ``downtime`` records of shift results (gaps between shifts are left out)."""
     out = []
     for result in results:
@@ -88,7 +94,8 @@ def records(results: Sequence[PeriodResult], horizon_ns: int, small_stop_ns: int
         tags = {"site": result.place.site, "area": result.place.area, "line": result.place.line,
                 "machine": result.machine, "period": "shift", "shift": shift}  # fmt: skip
         final = result.end + small_stop_ns < horizon_ns
-        fields = {**oee_fields(result.elements), "day": day, "final": final}
+        fields = {**oee_fields(result.elements, exclude_unknown=exclude_unknown), "day": day,
+                  "final": final}  # fmt: skip
         out.append(Record(OEE_MEASUREMENT, tags, fields, result.start))
         for reason, ns in sorted(result.elements.downtime_by_reason.items()):
             down_tags = {**tags, "reason": reason}
@@ -97,11 +104,11 @@ def records(results: Sequence[PeriodResult], horizon_ns: int, small_stop_ns: int
     return out
 
 
-def oee_fields(elements: Elements) -> dict[str, FieldValue]:
+def oee_fields(elements: Elements, *, exclude_unknown: bool = False) -> dict[str, FieldValue]:
     """KPIs as fractions of one (absent when there is no value), time elements in seconds,
     and the counts."""
     fields: dict[str, FieldValue] = {}
-    for name, value in kpis(elements).items():
+    for name, value in kpis(elements, exclude_unknown=exclude_unknown).items():
         if value.value is not None:
             fields[name] = float(value.value)
     for name in ("all_ns", "planned_ns", "running_ns", "setup_ns", "breakdown_ns",
@@ -130,7 +137,8 @@ async def run_once(
     """Compute [start_ns, end_ns) and write its records; returns how many were written."""
     results = await period_results(plant, historian, start_ns, end_ns, horizon_ns=horizon_ns,
                                    machines=machines)  # fmt: skip
-    written = records(results, horizon_ns, settings_of(plant).small_stop_ns)
+    written = records(results, horizon_ns, settings_of(plant).small_stop_ns,
+                      exclude_unknown=plant.oee.unknown_time == "excluded")  # fmt: skip
     await historian.write_records(written)
     return len(written)
 

@@ -78,6 +78,8 @@ class OeeSettings(ConfigModel):
     ``smkit collect`` recomputes the last ``lookback`` of shifts every ``every`` (0: never) and
     writes their ``oee`` and ``downtime`` records. ``state_max_hold`` (off by default: most
     sources report changes only) makes a state unknown when no sample confirms it for that long.
+    ``unknown_time`` counts time with no known state as an availability ``loss`` (the cautious
+    default) or leaves it out of planned time (``excluded``).
     """
 
     small_stop_threshold: DurationS = Field(default=120.0, gt=0)
@@ -85,6 +87,7 @@ class OeeSettings(ConfigModel):
     every: DurationS = Field(default=300.0, ge=0)
     lookback: DurationS = Field(default=36 * 3600.0, gt=0)
     state_max_hold: DurationS | None = Field(default=None, gt=0)
+    unknown_time: Literal["loss", "excluded"] = "loss"
 
 
 class Plant(ConfigModel):

@@ -259,3 +259,13 @@ def test_a_state_not_confirmed_within_the_max_hold_becomes_unknown_in_every_wind
     assert compute(data, day[1:], held, T0 + 8 * HOUR) == [second], "the same alone"
     without = compute(data, day, SETTINGS, T0 + 8 * HOUR)
     assert without[0].running_ns == 4 * HOUR, "off by default: a state holds until it changes"
+
+
+def test_unknown_time_is_a_loss_by_default_or_left_out_of_planned_time() -> None:
+    data = machine([(T0 + HOUR, RUNNING, "")])  # nothing known for the first hour
+    [e] = compute(data, [period(T0, T0 + 4 * HOUR)], SETTINGS, T0 + 5 * HOUR)
+    assert e.unknown_ns == HOUR
+    assert kpis(e)["availability"].value == Fraction(3, 4)
+    excluded = kpis(e, exclude_unknown=True)
+    assert excluded["availability"].value == 1 and excluded["availability_nakajima"].value == 1
+    assert kpis(e)["availability_nakajima"].value == Fraction(3, 4)
