@@ -33,6 +33,9 @@ MachineOption = Annotated[
     list[str] | None, typer.Option("--machine", "-m", help="Only this machine (repeatable).")
 ]
 LineOption = Annotated[str | None, typer.Option("--line", help="A line: its machines, summed.")]
+PER_HELP = "Sum per machine, line, area or site (default: machine; line with --line)."
+PerOption = Annotated[str | None, typer.Option("--per", help=PER_HELP)]
+LEVELS = ("machine", "line", "area", "site")
 ByOption = Annotated[str, typer.Option("--by", help="shift, hour, day, week, month or window.")]
 FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json.")]
 BUCKETS = ("shift", "hour", "day", "week", "month", "window")
@@ -86,15 +89,19 @@ def _selection(
 
 
 def _groups(
-    plant_file: Path, span: tuple[str, str | None], machines: list[str] | None, line: str | None,
+    plant_file: Path,
+    span: tuple[str, str | None],
+    what: tuple[list[str] | None, str | None, str | None],
     by: str,
-) -> tuple[Plant, list[Group]]:  # fmt: skip
-    """Load, read and compute: the roll-up asked for."""
-    start, end = span
+) -> tuple[Plant, list[Group]]:
+    """Load, read and compute the roll-up asked for: ``what`` is (machines, line, per)."""
+    (start, end), (machines, line, per) = span, what
     plant = load_plant(plant_file)
     bucket: Bucket = _choice(by, BUCKETS, "--by")  # type: ignore[assignment]
     start_ns, end_ns, now = window(plant, start, end)
     chosen, level = _selection(plant, machines, line)
+    if per is not None:
+        level = _choice(per, LEVELS, "--per")  # type: ignore[assignment]
 
     async def compute() -> list[PeriodResult]:
         historian = open_historian(plant)
@@ -114,12 +121,13 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
     end: ToOption = None,
     machine: MachineOption = None,
     line: LineOption = None,
+    per: PerOption = None,
     by: ByOption = "shift",
     output: FormatOption = "table",
 ) -> None:
-    """A, P, Q and OEE per machine (or line) and shift, hour, day, week or month."""
+    """A, P, Q and OEE per machine, line, area or site and shift, hour, day, week or month."""
     fmt = _choice(output, ("table", "csv", "json"), "--format")
-    plant, groups = _groups(plant_file, (start, end), machine, line, by)
+    plant, groups = _groups(plant_file, (start, end), (machine, line, per), by)
     typer.echo(render_report(groups, fmt, exclude_unknown=plant.oee.unknown_time == "excluded"))
 
 
@@ -166,11 +174,12 @@ def losses(  # noqa: PLR0917 - typer maps each parameter to an option
     end: ToOption = None,
     machine: MachineOption = None,
     line: LineOption = None,
+    per: PerOption = None,
     lang: Annotated[str, typer.Option("--lang", help="Reason labels: en or vi.")] = "en",
 ) -> None:
     """The loss waterfall (six big losses) and the downtime Pareto over the whole window."""
     language = _choice(lang, ("en", "vi"), "--lang")
-    plant, groups = _groups(plant_file, (start, end), machine, line, "window")
+    plant, groups = _groups(plant_file, (start, end), (machine, line, per), "window")
     for group in groups:
         typer.echo(f"{group.entity}: {group.elements.planned_ns / 3600 / NS_PER_S:.2f} h planned")
         typer.echo(render_losses(group, plant, language))  # type: ignore[arg-type]

@@ -93,6 +93,22 @@ def test_a_line_by_day_sums_its_machines_then_divides(
     assert abs(row["performance"] - mean) > 1e-4, "not the mean of the shifts' percentages"
 
 
+def test_the_site_per_day_is_every_machine_summed(
+    simulated_day: tuple[Path, list[ShiftTruth], int],
+) -> None:
+    plant, truths, start = simulated_day
+    done = smkit("oee", "report", "--plant", str(plant), "--from", local(start), "--to",
+                 local(start + 24 * 3600 * 10**9), "--per", "site", "--by", "day",
+                 "--format", "json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert {row["entity"] for row in rows} == {"im-shop"}
+    assert sum(row["total"] for row in rows) == sum(t.total for t in truths)
+    assert sum(row["planned_h"] for row in rows) == pytest.approx(
+        sum(t.planned_ns for t in truths) / 3600e9
+    )
+
+
 def test_losses_show_the_waterfall_and_the_downtime_pareto_in_vietnamese(
     simulated_day: tuple[Path, list[ShiftTruth], int],
 ) -> None:
