@@ -142,12 +142,13 @@ def _attach_reasons(
     """Each state change with the reason in effect at its start, or set first during it."""
     ts = np.array([r.ts for r in reasons], dtype=np.int64)
     codes = ["" if r.value is None or r.quality is Quality.BAD else str(r.value) for r in reasons]
+    starts = np.array([start for start, _ in states], dtype=np.int64)
+    after = np.searchsorted(ts, starts, side="right")  # the first reason set after each start
+    ends = np.append(starts[1:], np.iinfo(np.int64).max)[: len(starts)]
     out = []
-    for number, (start, category) in enumerate(states):
-        end = states[number + 1][0] if number + 1 < len(states) else None
-        at = int(np.searchsorted(ts, start, side="right"))
+    for (start, category), at, end in zip(states, after.tolist(), ends.tolist(), strict=True):
         code = codes[at - 1] if at > 0 else ""
-        if not code and at < len(ts) and (end is None or ts[at] < end):
+        if not code and at < len(ts) and ts[at] < end:
             code = codes[at]
         out.append((start, category, code))
     return out

@@ -61,6 +61,10 @@ class SparkplugReader:
         signals: dict[str, set[str]],
     ) -> None:
         self.routes = [(TopicTemplate(s.topic), s) for s in subscriptions]
+        self._node_routes = [
+            (TopicTemplate("/".join(template.template.split("/")[:4])), subscription)
+            for template, subscription in self.routes
+        ]  # the edge-node part of each template, for node-level messages
         timeout_s = min(s.sparkplug.reorder_timeout for _, s in self.routes)
         self.host = SparkplugHost(round(timeout_s * 1e9))
         self.machine_of = machine_of
@@ -115,9 +119,7 @@ class SparkplugReader:
 
     def _route(self, parts: SparkplugTopic) -> Subscription | None:
         node_topic = f"spBv1.0/{parts.group}/{parts.kind}/{parts.node}"
-        for template, subscription in self.routes:
-            levels = template.template.split("/")
-            prefix = TopicTemplate("/".join(levels[:4]))
+        for prefix, subscription in self._node_routes:
             if prefix.match(node_topic) is not None:
                 return subscription
         return None
