@@ -133,6 +133,20 @@ async def test_every_json_value_is_stored_once_and_every_malformed_payload_is_de
     assert letters[0].reason in listed.stdout
 
 
+async def served_and_stored(
+    simulator: asyncio.subprocess.Process, collector: asyncio.subprocess.Process, folder: Path
+) -> tuple[set[tuple[str, str, int, str]], set[tuple[str, str, int, str]]]:
+    """Once the simulator is done: what it served, and what the historian then holds (the
+    collector is stopped either way)."""
+    served, truth = await finished(simulator, folder)
+    want = served_keys(served)
+    try:
+        return want, await stored_keys(folder, truth, want)
+    finally:
+        collector.terminate()
+        await collector.communicate()
+
+
 async def start_collector(plant_file: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "smkit", "collect", "--plant", str(plant_file),
@@ -153,13 +167,7 @@ async def test_a_collector_killed_mid_stream_loses_nothing_with_a_persistent_ses
     await collector.wait()
     await asyncio.sleep(2.0)  # messages pile up at the broker meanwhile
     collector = await start_collector(plant_file)
-    served, truth = await finished(simulator, tmp_path)
-    want = served_keys(served)
-    try:
-        got = await stored_keys(tmp_path, truth, want)
-    finally:
-        collector.terminate()
-        await collector.communicate()
+    want, got = await served_and_stored(simulator, collector, tmp_path)
     assert want - got == set(), f"{len(want - got)} of {len(want)} values lost"
     assert got == want
 
@@ -178,13 +186,7 @@ async def test_a_broker_restart_mid_stream_loses_nothing(tmp_path: Path, protoco
         await asyncio.to_thread(broker.stop)
         await asyncio.sleep(1.0)
         await asyncio.to_thread(broker.start)
-        served, truth = await finished(simulator, tmp_path)
-        want = served_keys(served)
-        try:
-            got = await stored_keys(tmp_path, truth, want)
-        finally:
-            collector.terminate()
-            await collector.communicate()
+        want, got = await served_and_stored(simulator, collector, tmp_path)
     finally:
         broker.stop()
     assert want - got == set(), f"{len(want - got)} of {len(want)} values lost"
@@ -310,13 +312,7 @@ async def test_the_embedded_amqtt_broker_carries_every_value_over_mqtt_3_1_1(
         await asyncio.sleep(3.0)
         simulator = await simulate(broker.url, tmp_path, "--speed", "max", "--duration", "30m",
                                    "--mqtt-protocol", "3.1.1")  # fmt: skip
-        served, truth = await finished(simulator, tmp_path)
-        want = served_keys(served)
-        try:
-            got = await stored_keys(tmp_path, truth, want)
-        finally:
-            collector.terminate()
-            await collector.communicate()
+        want, got = await served_and_stored(simulator, collector, tmp_path)
     finally:
         broker.stop()
     assert got == want and len(want) > 1000
