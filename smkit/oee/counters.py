@@ -55,20 +55,22 @@ def increments(
     order_changes: Int64s | None = None,
 ) -> Increments:
     """Units made between consecutive samples (sorted by time; equal times keep the last)."""
-    if len(ts) and (ts[1:] < ts[:-1]).any():
+    gaps = np.diff(ts)
+    if (gaps < 0).any():
         raise ValueError("counter samples must be sorted by time")
-    repeated = ts[1:] == ts[:-1]
-    if repeated.any():
-        keep = np.append(~repeated, True)
-        ts, values = ts[keep], values[keep]
+    if (gaps == 0).any():
+        keep = np.append(gaps != 0, True)
+        ts, values, gaps = ts[keep], values[keep], np.diff(ts[keep])
     if counter.kind == "delta":
         gaps = np.diff(ts, prepend=np.iinfo(np.int64).min // 2)
         return _checked(ts, values, np.zeros(len(ts), dtype=bool), gaps, limit)
     if len(ts) < 2:
         return Increments(np.zeros(0, np.int64), np.zeros(0, np.int64))
-    later, earlier, gaps = values[1:], values[:-1], np.diff(ts)
-    step = later - earlier
+    later = values[1:]
+    step = np.diff(values)
     dropped = step < 0
+    if not dropped.any():
+        return _checked(ts[1:], step, dropped, gaps, limit)
     changed_order = _order_change_between(ts, order_changes)
     if counter.rollover_bits:
         wrapped = step + (1 << counter.rollover_bits)

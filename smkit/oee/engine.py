@@ -19,14 +19,16 @@ Sums per class are exact: numpy adds the integer nanoseconds in float64, exact b
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from smkit.oee.counters import Increments
 from smkit.oee.elements import Elements
+from smkit.oee.planned import PlannedIndex, cut
 from smkit.oee.timeline import (
     BREAKDOWN,
     CLASS_NAMES,
@@ -40,16 +42,18 @@ from smkit.oee.timeline import (
     Timeline,
     timeline,
 )
+from smkit.oee.units import Pricing, Running, Tally, segments, split, tally
 from smkit.plant.machine import Reason
 from smkit.plant.schedule import Interval
 
 Int64s = npt.NDArray[np.int64]
 Int32s = npt.NDArray[np.int32]
 _EXACT_LIMIT = 2**53
+_DENSE_KEYS = 1 << 22  # (period, reason) pairs summed in one array up to this many
 _CLASS_FIELD = {RUN: "running_ns", SETUP: "setup_ns", BREAKDOWN: "breakdown_ns",
                 SMALL_STOP: "small_stop_ns", IDLE: "idle_ns", PLANNED_STOP: "planned_stop_ns",
                 UNKNOWN: "unknown_ns"}  # fmt: skip
-_DOWN = (SETUP, BREAKDOWN, SMALL_STOP, IDLE, PLANNED_STOP)
+_IS_DOWN = np.isin(np.arange(8), (SETUP, BREAKDOWN, SMALL_STOP, IDLE, PLANNED_STOP))
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,14 @@ class Period:
     start: int
     end: int
     planned: tuple[Interval, ...]
+
+    def __post_init__(self) -> None:
+        edge = self.start
+        for a, b in self.planned:
+            if not edge <= a <= b <= self.end:
+                raise ValueError(f"period {self.key}: planned intervals must be sorted, "
+                                 f"disjoint and inside [{self.start}, {self.end}]")  # fmt: skip
+            edge = b
 
 
 @dataclass(frozen=True)
@@ -127,163 +139,170 @@ def compute(
 
     The timeline runs from just before the first period (the small-stop threshold earlier, so
     a stop is classed by its whole length) to the horizon, so that a failure's length does not
-    depend on the periods asked for.
+    depend on the periods asked for. Each step gives columns (a value per period); the
+    elements are assembled from them at the end.
     """
     if not periods:
         return []
     clipped = [_clip(period, horizon_ns) for period in periods]
-    out = [Elements(all_ns=max(0, p.end - p.start)) for p in clipped]
-    for element, period in zip(out, clipped, strict=True):
-        element.planned_ns = sum(b - a for a, b in period.planned)
-        if element.all_ns >= _EXACT_LIMIT:
-            raise ValueError(f"period {period.key} is longer than 104 days; split it")
-    begin = min(p.start for p in clipped) - settings.small_stop_ns - 1
+    starts = np.array([p.start for p in clipped], dtype=np.int64)
+    ends = np.array([p.end for p in clipped], dtype=np.int64)
+    if (ends - starts).max() >= _EXACT_LIMIT:
+        raise ValueError("a period is longer than 104 days; split it")
+    begin = int(starts.min()) - settings.small_stop_ns - 1
     line = timeline(data.states, begin, max(begin + 1, horizon_ns), settings.reasons,
                     settings.small_stop_ns, settings.max_hold_ns)  # fmt: skip
-    planned = _PlannedIndex(clipped)
-    _add_time(out, line, planned, clipped)
-    _add_failures(out, line, planned)
-    _add_counts(out, data, line, planned, periods=clipped, startup_ns=settings.startup_ns)
-    if data.unknown_states:
-        for element in out:
-            element.unknown_states = dict(data.unknown_states)
-    return out
+    planned = PlannedIndex([p.planned for p in clipped])
+    columns: Columns = {
+        "all_ns": (ends - starts).tolist(),
+        "planned_ns": [sum(b - a for a, b in p.planned) for p in clipped],
+        "unknown_states": [dict(data.unknown_states) for _ in clipped],
+    }
+    columns |= _time(line, planned, (starts, ends))
+    columns |= _failures(line, planned, len(clipped))
+    columns |= _counts(data, line, planned, (starts, ends), startup_ns=settings.startup_ns)
+    return _assemble(columns, len(clipped))
+
+
+Columns = dict[str, Sequence[Any]]
+_FIELDS = fields(Elements)
+
+
+def _assemble(columns: Columns, count: int) -> list[Elements]:
+    """One Elements per period from the columns (a field without a column keeps its default)."""
+    values = [columns[f.name] if f.name in columns else [f.default] * count for f in _FIELDS]
+    return [Elements(*row) for row in zip(*values, strict=True)]
 
 
 def _clip(period: Period, horizon_ns: int) -> Period:
+    if period.end <= horizon_ns:
+        return period
     planned = tuple((a, min(b, horizon_ns)) for a, b in period.planned if a < min(b, horizon_ns))
     return Period(period.key, period.start, min(period.end, max(period.start, horizon_ns)), planned)
 
 
-class _PlannedIndex:
-    """All planned intervals of all periods, sorted: their bounds and whose they are."""
-
-    def __init__(self, periods: Sequence[Period]) -> None:
-        pieces = sorted((a, b, n) for n, p in enumerate(periods) for a, b in p.planned)
-        self.start = np.array([a for a, _, _ in pieces], dtype=np.int64)
-        self.end = np.array([b for _, b, _ in pieces], dtype=np.int64)
-        self.period = np.array([n for _, _, n in pieces], dtype=np.int64)
-        self.bounds = np.column_stack((self.start, self.end)).ravel()
-
-    def at(self, ts: Int64s, *, closed_end: bool = False) -> Int64s:
-        """The period whose planned time holds each instant, -1 if none.
-
-        Intervals are disjoint, so their bounds interleave: an instant lies inside one when it
-        falls after an odd number of bounds. ``closed_end`` takes intervals as (start, end]
-        (for counts) instead of [start, end).
-        """
-        if len(self.bounds) == 0:
-            return np.full(len(ts), -1, dtype=np.int64)
-        after = np.searchsorted(self.bounds, ts, side="left" if closed_end else "right")
-        inside = (after & 1).astype(bool)
-        return np.where(inside, self.period[np.minimum(after >> 1, len(self.period) - 1)], -1)
-
-
-def _add_time(
-    out: list[Elements], line: Timeline, planned: _PlannedIndex, periods: Sequence[Period]
-) -> None:
-    starts = np.array([p.start for p in periods], dtype=np.int64)
-    ends = np.array([p.end for p in periods], dtype=np.int64)
-    cuts = np.unique(np.concatenate((line.start, [line.end[-1]], planned.start, planned.end,
-                                     starts, ends)))  # fmt: skip
-    cuts = cuts[(cuts >= line.start[0]) & (cuts <= line.end[-1])]
-    left, duration = cuts[:-1], np.diff(cuts)
-    which = np.searchsorted(line.start, left, side="right") - 1
-    kind, reason = line.kind[which], line.reason[which]
-    in_plan = planned.at(left)
-    count = len(out)
+def _time(line: Timeline, planned: PlannedIndex, bounds: tuple[Int64s, Int64s]) -> Columns:
+    """Time per class in planned time, running time outside it, downtime per reason."""
+    pieces = cut(line.start, int(line.end[-1]), planned)
+    kind, reason = line.kind[pieces.source], line.reason[pieces.source]
+    starts, ends = bounds
+    count = len(starts)
     sums = np.bincount(
-        np.where(in_plan >= 0, in_plan * 8 + kind, count * 8), weights=duration,
+        np.where(pieces.period >= 0, pieces.period * 8 + kind, count * 8), weights=pieces.length,
         minlength=count * 8 + 1,
-    )[: count * 8].reshape(count, 8)  # fmt: skip
-    for number, element in enumerate(out):
-        for code, name in _CLASS_FIELD.items():
-            setattr(element, name, int(sums[number, code]))
-    period = np.searchsorted(starts, left, side="right") - 1
-    inside = (period >= 0) & (left < ends[np.maximum(period, 0)])
-    outside_run = inside & (in_plan < 0) & (kind == RUN)
-    extra = np.bincount(period[outside_run], weights=duration[outside_run], minlength=count)
-    for number, element in enumerate(out):
-        element.outside_running_ns = int(extra[number])
-    _add_reasons(out, line, in_plan=in_plan, kind=kind, reason=reason, duration=duration)
+    )[: count * 8].reshape(count, 8).astype(np.int64)  # fmt: skip
+    columns: Columns = {name: sums[:, code].tolist() for code, name in _CLASS_FIELD.items()}
+    running = _running_before(line, ends) - _running_before(line, starts)
+    columns["outside_running_ns"] = (running - sums[:, RUN]).tolist()
+    columns["downtime_by_reason"] = _reasons(
+        line, pieces.period, count, kind=kind, reason=reason, duration=pieces.length
+    )
+    return columns
 
 
-def _add_reasons(
-    out: list[Elements],
+def _running_before(line: Timeline, ts: Int64s) -> Int64s:
+    """Running time of the timeline before each instant (within the timeline)."""
+    running = line.kind == RUN
+    so_far = np.concatenate(([0], np.cumsum(np.where(running, line.end - line.start, 0))))
+    j = np.searchsorted(line.start, ts, side="right") - 1
+    return so_far[j] + np.where(running[j], ts - line.start[j], 0)
+
+
+def _reasons(
     line: Timeline,
-    *,
     in_plan: Int64s,
+    count: int,
+    *,
     kind: npt.NDArray[np.int8],
     reason: Int32s,
     duration: Int64s,
-) -> None:
+) -> list[dict[str, int]]:
     """Downtime per reason ("" for stops without one, named by their class)."""
-    down = (in_plan >= 0) & np.isin(kind, _DOWN)
-    if not down.any():
-        return
+    out: list[dict[str, int]] = [{} for _ in range(count)]
     names = len(line.reason_names)
-    key = (in_plan[down] * 8 + kind[down]) * names + reason[down]
-    keys, inverse = np.unique(key, return_inverse=True)
-    sums = np.bincount(inverse, weights=duration[down])
-    for value, ns in zip(keys.tolist(), sums.tolist(), strict=True):
-        period, rest = divmod(value, 8 * names)
-        kind_code, code = divmod(rest, names)
-        label = line.reason_names[code] or f"({CLASS_NAMES[kind_code]})"
-        bucket = out[period].downtime_by_reason
-        bucket[label] = bucket.get(label, 0) + int(ns)
+    width = names + 8
+    # a named reason is its own key; a stop without one is keyed by its class
+    label = np.where(reason > 0, reason, names + kind.astype(np.int64))
+    down = (in_plan >= 0) & _IS_DOWN[kind]
+    if count * width <= _DENSE_KEYS:
+        key = np.where(down, in_plan * width + label, count * width)
+        sums = np.bincount(key, weights=duration, minlength=count * width + 1)[:-1]
+        keys = np.flatnonzero(sums)
+        sums = sums[keys]
+    else:
+        keys, inverse = np.unique(in_plan[down] * width + label[down], return_inverse=True)
+        sums = np.bincount(inverse, weights=duration[down])
+    for value, ns in zip(keys.tolist(), sums.astype(np.int64).tolist(), strict=True):
+        period, code = divmod(value, width)
+        name = line.reason_names[code] if code < names else f"({CLASS_NAMES[code - names]})"
+        out[period][name] = out[period].get(name, 0) + ns
+    return out
 
 
-def _add_failures(out: list[Elements], line: Timeline, planned: _PlannedIndex) -> None:
+def _failures(line: Timeline, planned: PlannedIndex, count: int) -> Columns:
+    """Failures that begin in each period's planned time, and their whole length."""
     starts, lengths = line.failures()
     where = planned.at(starts)
     counted = where >= 0
-    if not counted.any():
-        return
-    failures = np.bincount(where[counted], minlength=len(out))
-    length = np.bincount(where[counted], weights=lengths[counted], minlength=len(out))
-    for period in np.flatnonzero(failures).tolist():
-        out[period].failures += int(failures[period])
-        out[period].failure_ns += int(length[period])
+    failures = np.bincount(where[counted], minlength=count)
+    length = np.bincount(where[counted], weights=lengths[counted], minlength=count)
+    return {"failures": failures.tolist(), "failure_ns": length.astype(np.int64).tolist()}
 
 
-def _add_counts(
-    out: list[Elements],
+def _counts(
     data: MachineData,
     line: Timeline,
-    planned: _PlannedIndex,
+    planned: PlannedIndex,
+    bounds: tuple[Int64s, Int64s],
     *,
-    periods: Sequence[Period],
     startup_ns: int,
-) -> None:
+) -> Columns:
+    """Units in planned time (total, good, rejects), their ideal times, and the rest."""
     total, good, rejects = _three_counts(data)
     if total is None:
-        return
-    _add_total(out, data, total, planned, periods)
-    bad = rejects if rejects is not None else None
-    if good is not None:
-        _credit(out, data, good, _place(data, good, planned), ("good", "valuable_ns"))
-    if bad is not None:
-        startup = _after(bad.ts, _setup_ends(line), startup_ns)
-        period, product = _place(data, bad, planned)
-        first = (np.where(startup, period, -1), product)
-        later = (np.where(startup, -1, period), product)
-        _credit(out, data, bad, first, ("startup_rejects", "startup_reject_ns"))
-        _credit(out, data, bad, later, ("production_rejects", "production_reject_ns"))
-        for element in out:
-            element.rejects = element.startup_rejects + element.production_rejects
-    for element in out:
-        if good is None:
-            element.good = element.total - element.rejects
-            element.valuable_ns = (
-                element.ideal_ns - element.startup_reject_ns - element.production_reject_ns
-            )
-        if bad is None:
-            element.rejects = element.total - element.good
-            element.production_rejects = element.rejects
-            element.production_reject_ns = element.ideal_ns - element.valuable_ns
-        anomalies = [c for c in (data.total, data.good, data.rejects) if c is not None]
-        element.counter_anomalies = sum(c.anomalies for c in anomalies)
-        element.anomalous_units = sum(c.anomalous_units for c in anomalies)
+        return {}
+    count = len(bounds[0])
+    pieces = segments(planned, data.products)
+    pricing = Pricing(data.products.names, data.catalog, data.default_product)
+    running = Running(total)
+    made = tally(running, pieces, pricing, count)
+    kept = tally(Running(good), pieces, pricing, count) if good is not None else None
+    first, later = Tally.empty(count), None
+    if rejects is not None:
+        startup = _after(rejects.ts, _setup_ends(line), startup_ns)
+        if startup.any():
+            early, rejects = split(rejects, startup)
+            first = tally(Running(early), pieces, pricing, count)
+        later = tally(Running(rejects), pieces, pricing, count)
+    made_n, first_n = np.array(made.count), np.array(first.count)
+    if later is not None:
+        rejects_n = first_n + np.array(later.count)
+    else:
+        rejects_n = made_n - np.array(kept.count) if kept is not None else np.zeros(count, np.int64)
+    good_n = np.array(kept.count) if kept is not None else made_n - rejects_n
+    ideal, early_ideal = made.ideal, first.ideal
+    if kept is not None:
+        valuable = kept.ideal
+    else:
+        late = later.ideal if later is not None else [0] * count
+        valuable = [i - f - x for i, f, x in zip(ideal, early_ideal, late, strict=True)]
+    if later is not None:
+        late = later.ideal
+    else:
+        late = [i - v - f for i, v, f in zip(ideal, valuable, early_ideal, strict=True)]
+    in_period = running.within(np.column_stack(bounds).ravel())[::2]
+    counters = [c for c in (data.total, data.good, data.rejects) if c is not None]
+    return {
+        "total": made.count, "good": good_n.tolist(), "rejects": rejects_n.tolist(),
+        "startup_rejects": first.count, "production_rejects": (rejects_n - first_n).tolist(),
+        "ideal_ns": [pricing.fraction(n) for n in ideal],
+        "valuable_ns": [pricing.fraction(n) for n in valuable],
+        "startup_reject_ns": [pricing.fraction(n) for n in early_ideal],
+        "production_reject_ns": [pricing.fraction(n) for n in late],
+        "outside_count": (in_period - made_n).tolist(), "unpriced_count": made.unpriced,
+        "counter_anomalies": [sum(c.anomalies for c in counters)] * count,
+        "anomalous_units": [sum(c.anomalous_units for c in counters)] * count,
+    }  # fmt: skip
 
 
 def _three_counts(
@@ -297,74 +316,6 @@ def _three_counts(
         order = np.argsort(ts, kind="stable")
         total = Increments(ts[order], units[order])
     return total, good, rejects
-
-
-def _add_total(
-    out: list[Elements],
-    data: MachineData,
-    total: Increments,
-    planned: _PlannedIndex,
-    periods: Sequence[Period],
-) -> None:
-    placed = _place(data, total, planned)
-    _credit(out, data, total, placed, ("total", "ideal_ns"))
-    starts = np.array([p.start for p in periods], dtype=np.int64)
-    ends = np.array([p.end for p in periods], dtype=np.int64)
-    period = np.searchsorted(starts, total.ts, side="left") - 1
-    inside = (period >= 0) & (total.ts <= ends[np.maximum(period, 0)])
-    outside = inside & (placed[0] < 0)
-    extra = np.bincount(period[outside], weights=total.units[outside], minlength=len(out))
-    for number, element in enumerate(out):
-        element.outside_count = int(extra[number])
-
-
-def _place(data: MachineData, counts: Increments, planned: _PlannedIndex) -> tuple[Int64s, Int32s]:
-    """For each increment: the period whose planned time holds it (-1: none), and the product."""
-    return planned.at(counts.ts, closed_end=True), _products_at(data, counts.ts)
-
-
-def _credit(
-    out: list[Elements],
-    data: MachineData,
-    counts: Increments,
-    placed: tuple[Int64s, Int32s],
-    fields: tuple[str, str],
-) -> None:
-    """Add units inside planned time to the count field, and their ideal time to the other."""
-    count_field, ideal_field = fields
-    period, product = placed
-    inside = period >= 0
-    if not inside.any():
-        return
-    width = len(data.products.names) + 1
-    key = period[inside] * width + product[inside] + 1
-    # float64 sums of integer counts are exact below 2**53 units
-    units = np.bincount(key, weights=counts.units[inside], minlength=len(out) * width)
-    for value in np.flatnonzero(units).tolist():
-        number, index = divmod(value, width)
-        element, made = out[number], int(units[value])
-        setattr(element, count_field, getattr(element, count_field) + made)
-        spec = _spec(data, index - 1)
-        if spec is None:
-            if count_field == "total":
-                element.unpriced_count += made
-            continue
-        setattr(element, ideal_field, getattr(element, ideal_field) + made * spec.per_unit_ns)
-
-
-def _products_at(data: MachineData, ts: Int64s) -> Int32s:
-    changes = data.products
-    if len(changes.ts) == 0:
-        return np.full(len(ts), -1, dtype=np.int32)
-    j = np.searchsorted(changes.ts, ts, side="right") - 1
-    return np.where(j >= 0, changes.index[np.maximum(j, 0)], -1).astype(np.int32)
-
-
-def _spec(data: MachineData, index: int) -> ProductSpec | None:
-    name = data.products.names[index] if index >= 0 else data.default_product
-    if name is None and len(data.catalog) == 1:
-        name = next(iter(data.catalog))
-    return data.catalog.get(name) if name is not None else None
 
 
 def _setup_ends(line: Timeline) -> Int64s:
