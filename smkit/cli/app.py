@@ -11,7 +11,17 @@ import sys
 import typer
 
 from smkit import __version__
-from smkit.cli import collect, historian, mqtt, oee, opcua, outbox, simulate, validate
+from smkit.cli import (
+    collect,
+    historian,
+    mqtt,
+    oee,
+    opcua,
+    outbox,
+    readiness,
+    simulate,
+    validate,
+)
 from smkit.errors import ConfigError, SmkitError
 
 EXIT_USER_ERROR = 2
@@ -33,6 +43,7 @@ app.add_typer(simulate.app, name="simulate")
 app.add_typer(opcua.app, name="opcua")
 app.add_typer(mqtt.app, name="mqtt")
 app.add_typer(oee.app, name="oee")
+app.add_typer(readiness.app, name="readiness")
 
 
 @app.command("version")
