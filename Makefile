@@ -1,12 +1,13 @@
 # smkit — the two commands that matter: `make demo` and `make test`.
 # Everything is installed from nothing: a virtualenv in .venv, and (as root, via apt-get) the
-# Debian packages influxdb and mosquitto whose servers the tests start on free loopback ports.
+# Debian packages influxdb and mosquitto whose servers the tests start on free loopback ports, and
+# chromium, in which the tests render the readiness report.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-APT_PACKAGES := influxdb mosquitto
+APT_PACKAGES := influxdb mosquitto chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test bench lint servers clean
@@ -16,9 +17,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-## Install influxd and mosquitto from Debian when they are missing.
+## Install influxd, mosquitto and chromium (readiness reports in a browser) from Debian when missing.
 servers:
-	@if ! command -v influxd >/dev/null || ! [ -x /usr/sbin/mosquitto ]; then \
+	@if ! command -v influxd >/dev/null || ! [ -x /usr/sbin/mosquitto ] || ! command -v chromium >/dev/null; then \
 		echo "installing $(APT_PACKAGES) with apt-get"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \

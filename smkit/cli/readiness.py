@@ -3,18 +3,24 @@ comparisons and portfolios."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from smkit.cli.common import table
+from smkit.cli.common import PlantOption, table
+from smkit.cli.oee import parse_moment
 from smkit.errors import ConfigError
+from smkit.historian import open_historian
+from smkit.plant import load_plant
 from smkit.readiness.assessment import open_assessment
 from smkit.readiness.evidence import EvidenceFile, load_evidence
 from smkit.readiness.framework import bundled_frameworks, load_framework
+from smkit.readiness.live import measure
 from smkit.readiness.portfolio import Scored, benchmark, compare, portfolio
 from smkit.readiness.render_html import render_html
 from smkit.readiness.render_md import render_md
@@ -72,6 +78,33 @@ def init(
     loaded = load_framework(framework)
     out.write_text(template_text(loaded, dt.date.today(), _lang(lang)), encoding="utf-8")
     typer.echo(f"wrote {out} ({len(loaded.framework.criterion_by_id)} criteria to rate)")
+
+
+@app.command("evidence")
+def evidence_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The evidence file to write (JSON).")],
+    plant_file: PlantOption = Path("plant.yaml"),
+    end: Annotated[
+        str | None, typer.Option("--to", help="End of the window (default: now).")
+    ] = None,
+    days: Annotated[float, typer.Option("--days", min=1, help="Length of the window.")] = 30,
+) -> None:
+    """Measure live-data metrics (connectivity, sampling, completeness, OEE) from the historian."""
+    plant = load_plant(plant_file)
+    end_ns = time.time_ns() if end is None else parse_moment(end, plant.site.timezone, "--to")
+
+    async def go() -> EvidenceFile:
+        historian = open_historian(plant)
+        try:
+            return await measure(plant, historian, end_ns, days)
+        finally:
+            await historian.close()
+
+    measured = asyncio.run(go())
+    out.write_text(measured.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    rows = [[name, f"{m.value:g}", m.detail] for name, m in measured.metrics.items()]
+    typer.echo(table(["metric", "value", "how"], rows))
+    typer.echo(f"wrote {out}")
 
 
 @app.command("score")

@@ -1,0 +1,106 @@
+"""Measuring readiness metrics on a plant's own data (the I/O edge of live evidence).
+
+Over a window (30 days to ``end_ns`` by default) it reads each machine's samples and the OEE
+engine's per-shift results and measures what the framework's automatic criteria ask about:
+how many machines send data and over which protocol, how often, how complete the state data is
+in planned time, how many machines have an OEE value, how much downtime carries a reason, and
+how long the KPI history is. Every metric says how it was measured (``detail``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import statistics
+from collections.abc import Sequence
+
+from smkit.historian.protocol import Historian
+from smkit.oee.elements import NS_PER_S, Elements, kpis, total
+from smkit.oee.rollup import PeriodResult
+from smkit.oee.runner import period_results, planned_machines
+from smkit.plant.model import Plant
+from smkit.readiness.evidence import EvidenceFile, LiveMetric
+
+DAY_NS = 86_400 * NS_PER_S
+STANDARD = {"opcua": "OPC UA", "mqtt": "MQTT"}
+
+
+async def measure(
+    plant: Plant, historian: Historian, end_ns: int, window_days: float = 30
+) -> EvidenceFile:
+    """Every metric of :data:`~smkit.readiness.evidence.METRICS` over the window."""
+    start_ns = end_ns - round(window_days * DAY_NS)
+    moment = dt.datetime.fromtimestamp(end_ns / NS_PER_S, dt.UTC)
+    source = f"{plant.historian.kind} historian of {plant.site.name}, {window_days:g} days"
+    found = await _connectivity(plant, historian, start_ns, end_ns)
+    results = await period_results(plant, historian, start_ns, end_ns, horizon_ns=end_ns,
+                                   machines=planned_machines(plant))  # fmt: skip
+    found |= _oee_metrics(results, len(list(plant.machines())))
+    metrics = {name: LiveMetric(value=value, time=moment, source=source, detail=detail)
+               for name, (value, detail) in found.items()}  # fmt: skip
+    return EvidenceFile(plant=plant.site.name, generated=moment, window_days=window_days,
+                        metrics=metrics)  # fmt: skip
+
+
+async def _connectivity(
+    plant: Plant, historian: Historian, start_ns: int, end_ns: int
+) -> dict[str, tuple[float, str]]:
+    """Machines with data, over a standard protocol, and how often they report."""
+    machines = [m for _, m in plant.machines()]
+    kinds = {s.id: s.kind for s in plant.sources}
+    with_data, standard, intervals = [], [], []
+    for machine in machines:
+        samples = await historian.read_series([machine.id], start_ns, end_ns)
+        times = sorted({s.ts for s in samples if s.ts >= start_ns})
+        if not times:
+            continue
+        with_data.append(machine.id)
+        if kinds.get(machine.source or "") in STANDARD:
+            standard.append(machine.id)
+        if len(times) > 1:
+            intervals.append(statistics.median(b - a for a, b in itertools.pairwise(times)))
+    count = len(machines)
+    out = {
+        "machines_connected_share": (len(with_data) / (count or 1),
+                                     f"{len(with_data)} of {count} machines"),
+        "machines_standard_protocol_share": (len(standard) / (count or 1),
+                                             f"{len(standard)} of {count} machines over OPC UA "
+                                             "or MQTT"),
+    }  # fmt: skip
+    if intervals:
+        median = statistics.median(intervals) / NS_PER_S
+        out["median_sample_interval_s"] = (median, f"median of {len(intervals)} machines")
+    return out
+
+
+def _oee_metrics(results: Sequence[PeriodResult], machines: int) -> dict[str, tuple[float, str]]:
+    """Completeness, automatic OEE, reason-coded downtime and history, from shift results."""
+    per_machine: dict[str, list[PeriodResult]] = {}
+    for result in results:
+        per_machine.setdefault(result.machine, []).append(result)
+    summed = total(r.elements for r in results)
+    out: dict[str, tuple[float, str]] = {}
+    if summed.planned_ns:
+        known = summed.planned_ns - summed.unknown_ns
+        out["data_completeness"] = (known / summed.planned_ns,
+                                    f"{known / 3600e9:.1f} of {summed.planned_ns / 3600e9:.1f} "
+                                    "planned hours with a known state")  # fmt: skip
+    with_oee = [m for m, rs in per_machine.items() if _has_oee(total(r.elements for r in rs))]
+    out["machines_with_oee_share"] = (len(with_oee) / (machines or 1),
+                                      f"{len(with_oee)} of {machines} machines")  # fmt: skip
+    down = summed.downtime_by_reason
+    all_down = sum(down.values())
+    if all_down:
+        coded = sum(ns for reason, ns in down.items() if not reason.startswith("("))
+        out["reason_coded_downtime_share"] = (coded / all_down,
+                                              f"{coded / 60e9:.0f} of {all_down / 60e9:.0f} "
+                                              "minutes of downtime")  # fmt: skip
+    days = sorted({r.key[1] for r in results if _has_oee(r.elements)})
+    if days:
+        first, last = dt.date.fromisoformat(days[0]), dt.date.fromisoformat(days[-1])
+        out["kpi_history_days"] = ((last - first).days + 1, f"{days[0]} to {days[-1]}")
+    return out
+
+
+def _has_oee(elements: Elements) -> bool:
+    return kpis(elements)["oee"].value is not None
