@@ -38,6 +38,7 @@ bench: $(STAMP) servers
 	$(PY) benchmarks/opcua_ingest.py --items 5000
 	$(PY) benchmarks/mqtt_ingest.py
 	$(PY) benchmarks/oee_engine.py
+	$(PY) benchmarks/readiness_portfolio.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check smkit tests benchmarks

@@ -9,7 +9,9 @@ machines:
   Mosquitto when it is installed, else an embedded amqtt broker.
 
 Once everything is in the historian it prints ``smkit oee report`` next to the simulator's
-ground truth, and the loss waterfall and downtime Pareto of one machine.
+ground truth, and the loss waterfall and downtime Pareto of one machine. It ends with the
+readiness report (vi and en) of the example assessment of the moulding shop's enterprise, with
+evidence measured on the data just collected.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from smkit.cli.common import table
 from smkit.localservers import free_port, local_broker
 from smkit.simulators.catalog import SCENARIOS
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "plant.yaml"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLE = EXAMPLES / "plant.yaml"
+ASSESSMENT = EXAMPLES / "readiness" / "an-phat-plastics-2026.yaml"
 KPIS = ("availability", "performance", "quality", "oee")
 
 
@@ -159,8 +163,11 @@ def opcua_factory(folder: Path) -> None:
     compare(plant, truth)
 
 
-def mqtt_factory(folder: Path) -> None:
-    """The moulding shop: a broker, the MQTT publisher and a collector, then OEE."""
+def mqtt_factory(folder: Path) -> tuple[Path, Path]:
+    """The moulding shop: a broker, the MQTT publisher and a collector, then OEE.
+
+    Returns its plant.yaml and truth.json.
+    """
     broker = local_broker(folder / "broker")
     broker.start()
     print(f"\nMQTT broker: {broker.name} at {broker.url} (MQTT {broker.protocol})")
@@ -179,6 +186,24 @@ def mqtt_factory(folder: Path) -> None:
     finally:
         broker.stop()
     compare(plant, truth)
+    return plant, truth
+
+
+def readiness(folder: Path, plant: Path, truth_file: Path) -> None:
+    """The example assessment of the moulding shop's enterprise, with evidence from its data.
+
+    The window is the day the demo collected (a real audit measures the last 30 days).
+    """
+    end = json.loads(truth_file.read_text())["end"]
+    out = folder / "readiness"
+    out.mkdir(exist_ok=True)
+    evidence = out / "evidence.json"
+    run("readiness", "evidence", "--plant", str(plant), "--to", _utc(end), "--days", "1",
+        "--out", str(evidence))  # fmt: skip
+    run("readiness", "score", str(ASSESSMENT), "--evidence", str(evidence))
+    for lang in ("vi", "en"):
+        run("readiness", "report", str(ASSESSMENT), "--evidence", str(evidence), "--lang", lang,
+            "--format", "html", "-o", str(out / f"an-phat-{lang}.html"))  # fmt: skip
 
 
 def main(folder: Path = Path("demo-data")) -> None:
@@ -192,9 +217,11 @@ def main(folder: Path = Path("demo-data")) -> None:
     run("validate", str(example))
     run("simulate", "list")
     opcua_factory(folder)
-    mqtt_factory(folder)
+    readiness(folder, *mqtt_factory(folder))
     print(
-        f"\nEverything is in {folder}/: each factory's plant.yaml, historian.db and truth.json."
+        f"\nEverything is in {folder}/: each factory's plant.yaml, historian.db and truth.json;"
+        f"\nthe readiness reports of the moulding shop's enterprise are {folder}/readiness/"
+        "an-phat-vi.html and an-phat-en.html (open them in a browser, print them to PDF)."
         "\nNext: edit demo-data/plant.yaml for your machines, `smkit validate` it, and"
         " `smkit collect --plant demo-data/plant.yaml`; `smkit oee report` then reads your data."
     )

@@ -102,7 +102,7 @@ def evidence_command(
 
     measured = asyncio.run(go())
     out.write_text(measured.model_dump_json(indent=1) + "\n", encoding="utf-8")
-    rows = [[name, f"{m.value:g}", m.detail] for name, m in measured.metrics.items()]
+    rows = [[name, f"{m.value:g}", m.detail.en] for name, m in measured.metrics.items()]
     typer.echo(table(["metric", "value", "how"], rows))
     typer.echo(f"wrote {out}")
 
@@ -132,6 +132,11 @@ def score_command(
     typer.echo(table(["dimension", "band", "target", "gap", "progress", "blocking"], rows_out))
     typer.echo(f"overall {float(scored.overall):.2f} / 5, lowest band {scored.minimum}, "
                f"{len(scored.conflicts)} conflicts with live data")  # fmt: skip
+    for conflict in scored.conflicts:
+        said = "counted as not met" if conflict.kind == "contradicts" else "review the rating"
+        typer.echo(f"  {conflict.criterion}: rated {conflict.rating or 'unrated'}, live "
+                   f"{conflict.check.metric} = {conflict.check.value:g} ({conflict.check.rule}): "
+                   f"{said}")  # fmt: skip
 
 
 @app.command("report")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from smkit.plant.base import ConfigModel, Identifier
+from smkit.plant.base import ConfigModel, Identifier, LocalText
 from smkit.plant.yamlfile import read_text, validate_yaml
 
 METRICS = {
@@ -33,7 +33,7 @@ class LiveMetric(ConfigModel):
     value: float
     time: dt.datetime
     source: str
-    detail: str = ""
+    detail: LocalText
 
 
 class EvidenceFile(ConfigModel):

@@ -18,10 +18,12 @@ from smkit.historian.protocol import Historian
 from smkit.oee.elements import NS_PER_S, Elements, kpis, total
 from smkit.oee.rollup import PeriodResult
 from smkit.oee.runner import period_results, planned_machines
+from smkit.plant.base import LocalText
 from smkit.plant.model import Plant
 from smkit.readiness.evidence import EvidenceFile, LiveMetric
 
 DAY_NS = 86_400 * NS_PER_S
+Found = tuple[float, tuple[str, str]]  # a value, and how it was measured in vi and en
 STANDARD = {"opcua": "OPC UA", "mqtt": "MQTT"}
 
 
@@ -31,20 +33,21 @@ async def measure(
     """Every metric of :data:`~smkit.readiness.evidence.METRICS` over the window."""
     start_ns = end_ns - round(window_days * DAY_NS)
     moment = dt.datetime.fromtimestamp(end_ns / NS_PER_S, dt.UTC)
-    source = f"{plant.historian.kind} historian of {plant.site.name}, {window_days:g} days"
+    source = f"{plant.historian.kind}: {plant.site.name}"
     found = await _connectivity(plant, historian, start_ns, end_ns)
     results = await period_results(plant, historian, start_ns, end_ns, horizon_ns=end_ns,
                                    machines=planned_machines(plant))  # fmt: skip
     found |= _oee_metrics(results, len(list(plant.machines())))
-    metrics = {name: LiveMetric(value=value, time=moment, source=source, detail=detail)
-               for name, (value, detail) in found.items()}  # fmt: skip
+    metrics = {name: LiveMetric(value=value, time=moment, source=source,
+                                detail=LocalText(vi=vi, en=en))
+               for name, (value, (vi, en)) in found.items()}  # fmt: skip
     return EvidenceFile(plant=plant.site.name, generated=moment, window_days=window_days,
                         metrics=metrics)  # fmt: skip
 
 
 async def _connectivity(
     plant: Plant, historian: Historian, start_ns: int, end_ns: int
-) -> dict[str, tuple[float, str]]:
+) -> dict[str, Found]:
     """Machines with data, over a standard protocol, and how often they report."""
     machines = [m for _, m in plant.machines()]
     kinds = {s.id: s.kind for s in plant.sources}
@@ -60,45 +63,57 @@ async def _connectivity(
         if len(times) > 1:
             intervals.append(statistics.median(b - a for a, b in itertools.pairwise(times)))
     count = len(machines)
-    out = {
+    out: dict[str, Found] = {
         "machines_connected_share": (len(with_data) / (count or 1),
-                                     f"{len(with_data)} of {count} machines"),
+                                     (f"{len(with_data)}/{count} máy có dữ liệu",
+                                      f"{len(with_data)} of {count} machines with data")),
         "machines_standard_protocol_share": (len(standard) / (count or 1),
-                                             f"{len(standard)} of {count} machines over OPC UA "
-                                             "or MQTT"),
+                                             (f"{len(standard)}/{count} máy qua OPC UA hoặc MQTT",
+                                              f"{len(standard)} of {count} machines over OPC UA "
+                                              "or MQTT")),
     }  # fmt: skip
     if intervals:
         median = statistics.median(intervals) / NS_PER_S
-        out["median_sample_interval_s"] = (median, f"median of {len(intervals)} machines")
+        n = len(intervals)
+        out["median_sample_interval_s"] = (
+            median,
+            (f"trung vị của {n} máy", f"median of {n} machines"),
+        )
     return out
 
 
-def _oee_metrics(results: Sequence[PeriodResult], machines: int) -> dict[str, tuple[float, str]]:
+def _oee_metrics(results: Sequence[PeriodResult], machines: int) -> dict[str, Found]:
     """Completeness, automatic OEE, reason-coded downtime and history, from shift results."""
     per_machine: dict[str, list[PeriodResult]] = {}
     for result in results:
         per_machine.setdefault(result.machine, []).append(result)
     summed = total(r.elements for r in results)
-    out: dict[str, tuple[float, str]] = {}
+    out: dict[str, Found] = {}
     if summed.planned_ns:
-        known = summed.planned_ns - summed.unknown_ns
-        out["data_completeness"] = (known / summed.planned_ns,
-                                    f"{known / 3600e9:.1f} of {summed.planned_ns / 3600e9:.1f} "
-                                    "planned hours with a known state")  # fmt: skip
+        known, planned = summed.planned_ns - summed.unknown_ns, summed.planned_ns
+        hours = f"{known / 3600e9:.1f}/{planned / 3600e9:.1f}"
+        out["data_completeness"] = (known / planned,
+                                    (f"{hours} giờ kế hoạch có trạng thái máy",
+                                     f"{hours} planned hours with a known state"))  # fmt: skip
     with_oee = [m for m, rs in per_machine.items() if _has_oee(total(r.elements for r in rs))]
-    out["machines_with_oee_share"] = (len(with_oee) / (machines or 1),
-                                      f"{len(with_oee)} of {machines} machines")  # fmt: skip
+    n = len(with_oee)
+    how = (f"{n}/{machines} máy có OEE", f"{n} of {machines} machines with OEE")
+    out["machines_with_oee_share"] = (n / (machines or 1), how)
     down = summed.downtime_by_reason
     all_down = sum(down.values())
     if all_down:
         coded = sum(ns for reason, ns in down.items() if not reason.startswith("("))
-        out["reason_coded_downtime_share"] = (coded / all_down,
-                                              f"{coded / 60e9:.0f} of {all_down / 60e9:.0f} "
-                                              "minutes of downtime")  # fmt: skip
+        minutes = f"{coded / 60e9:.0f}/{all_down / 60e9:.0f}"
+        how = (
+            f"{minutes} phút dừng có mã nguyên nhân",
+            f"{minutes} minutes of downtime with a reason",
+        )
+        out["reason_coded_downtime_share"] = (coded / all_down, how)
     days = sorted({r.key[1] for r in results if _has_oee(r.elements)})
     if days:
         first, last = dt.date.fromisoformat(days[0]), dt.date.fromisoformat(days[-1])
-        out["kpi_history_days"] = ((last - first).days + 1, f"{days[0]} to {days[-1]}")
+        span = f"{days[0]} → {days[-1]}"
+        out["kpi_history_days"] = ((last - first).days + 1, (span, span))
     return out
 
 

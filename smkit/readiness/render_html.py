@@ -221,10 +221,12 @@ def _metrics(data: Data, lang: Lang) -> str:
     if not data["live_metrics"]:
         body = f"<p>{_e(text('no_live_data', lang))}</p>"
     else:
-        rows = [[_e(m["id"]), f"{m['value']:g}", _e(m["time"]), _e(m["source"]), _e(m["detail"])]
+        rows = [[f"{_e(m['label'])}<div class='muted'>{_e(m['id'])}</div>", _e(m["shown"]),
+                 _e(m["detail"]), _e(m["time"][:16].replace("T", " ")), _e(m["source"])]
                 for m in data["live_metrics"]]  # fmt: skip
-        headers = [text(k, lang) for k in ("metric", "value", "measured", "source")]
-        body = _table([*headers, ""], rows, {1})
+        headers = [text(k, lang) for k in ("metric", "value", "how", "measured", "source")]
+        window = text("window", lang).format(days=f"{data['live_window_days']:g}")
+        body = f"<p class='muted'>{_e(window)}</p>" + _table(headers, rows, {1})
     return f'<section id="live-data"><h2>{_e(text("live_data", lang))}</h2>{body}</section>'
 
 

@@ -117,9 +117,11 @@ def _checklists(data: Data, lang: Lang) -> list[str]:
 def _metrics(data: Data, lang: Lang) -> list[str]:
     if not data["live_metrics"]:
         return [text("no_live_data", lang), ""]
-    rows = [[m["id"], f"{m['value']:g}", m["time"], m["source"]] for m in data["live_metrics"]]
-    headers = [text("metric", lang), text("value", lang), text("measured", lang)]
-    return [*_table([*headers, text("source", lang)], rows), ""]
+    rows = [[f"{m['label']} (`{m['id']}`)", m["shown"], m["detail"], m["time"], m["source"]]
+            for m in data["live_metrics"]]  # fmt: skip
+    headers = [text(k, lang) for k in ("metric", "value", "how", "measured", "source")]
+    window = text("window", lang).format(days=f"{data['live_window_days']:g}")
+    return [window, "", *_table(headers, rows), ""]
 
 
 def _conflicts(data: Data, lang: Lang) -> list[str]:

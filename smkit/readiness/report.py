@@ -11,7 +11,7 @@ from smkit.readiness.evidence import EvidenceFile
 from smkit.readiness.framework import Framework, LoadedFramework
 from smkit.readiness.roadmap import Step
 from smkit.readiness.scoring import CriterionResult, DimensionResult, Score
-from smkit.readiness.texts import Lang, text
+from smkit.readiness.texts import TEXTS, Lang, text
 
 Data = dict[str, Any]
 
@@ -41,7 +41,8 @@ def report_data(  # noqa: PLR0917 - the report's inputs, each needed
                        for _, _, d in framework.dimensions()],
         "roadmap": [_step(framework, step, lang) for step in steps],
         "checklists": _checklists(framework, scored, lang),
-        "live_metrics": _metrics(evidence),
+        "live_metrics": _metrics(evidence, lang),
+        "live_window_days": evidence.window_days if evidence else None,
         "conflicts": [_conflict(framework, c, lang) for c in scored.conflicts],
     }  # fmt: skip
 
@@ -129,12 +130,21 @@ def _checklists(framework: Framework, scored: Score, lang: Lang) -> list[Data]:
     return out
 
 
-def _metrics(evidence: EvidenceFile | None) -> list[Data]:
+def _metrics(evidence: EvidenceFile | None, lang: Lang) -> list[Data]:
     if evidence is None:
         return []
-    return [{"id": name, "value": metric.value, "time": metric.time.isoformat(),
-             "source": metric.source, "detail": metric.detail}
+    return [{"id": name, "label": text(f"metric_{name}", lang) if f"metric_{name}" in TEXTS
+             else name, "value": metric.value, "shown": _shown(name, metric.value),
+             "time": metric.time.isoformat(), "source": metric.source,
+             "detail": _t(metric.detail, lang)}
             for name, metric in sorted(evidence.metrics.items())]  # fmt: skip
+
+
+def _shown(name: str, value: float) -> str:
+    """Shares as percentages, the rest as plain numbers."""
+    if name.endswith("_share") or name == "data_completeness":
+        return f"{value * 100:.1f} %"
+    return f"{value:g}"
 
 
 def _conflict(framework: Framework, conflict: Any, lang: Lang) -> Data:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from smkit.readiness.assessment import open_assessment
+from smkit.readiness.evidence import METRICS, EvidenceFile
 from smkit.readiness.render_html import render_html
 from smkit.readiness.report import report_data
 from smkit.readiness.roadmap import roadmap
@@ -20,6 +21,7 @@ from smkit.readiness.scoring import score
 from smkit.readiness.texts import TEXTS
 from tests.readiness.test_cli import ADVANCED, SMALL
 from tests.readiness.test_framework import texts_of
+from tests.readiness.tiny import evidence
 
 SECTIONS = ("summary", "radar", "pillars", "dimensions", "gaps", "roadmap", "checklist",
             "evidence", "live-data", "conflicts")  # fmt: skip
@@ -41,11 +43,14 @@ def run_chromium(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
-def html_report(path: Path, lang: str) -> str:
+LIVE = evidence(**dict.fromkeys(METRICS, 0.5))
+
+
+def html_report(path: Path, lang: str, live: EvidenceFile | None = None) -> str:
     loaded, audit = open_assessment(path)
-    scored = score(loaded.framework, audit)
+    scored = score(loaded.framework, audit, live)
     steps = roadmap(loaded.framework, audit, scored)
-    return render_html(report_data(loaded, audit, scored, steps, None, lang))  # type: ignore[arg-type]
+    return render_html(report_data(loaded, audit, scored, steps, live, lang))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -53,7 +58,7 @@ def test_chromium_lays_out_every_section_and_the_radar_and_prints_it(
     tmp_path: Path, lang: str
 ) -> None:
     page = tmp_path / f"report-{lang}.html"
-    page.write_text(html_report(SMALL, lang), encoding="utf-8")
+    page.write_text(html_report(SMALL, lang, LIVE), encoding="utf-8")
     dom = run_chromium("--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr
     for section in SECTIONS:
@@ -76,11 +81,13 @@ def test_the_vietnamese_report_has_no_english_left_from_the_framework_or_the_rep
     loaded, _ = open_assessment(ADVANCED)
     english = {t.en for _, t in texts_of(loaded.framework) if t.en != t.vi}
     english |= {w["en"] for w in TEXTS.values() if w["en"] != w["vi"]}
-    page = html_report(ADVANCED, "vi")
+    english |= {d.en for d in (m.detail for m in LIVE.metrics.values()) if d.en != d.vi}
+    page = html_report(ADVANCED, "vi", LIVE)
+    assert "Tỷ lệ máy có dữ liệu" in page and "kiểm thử" in page  # the live section is there
     visible = re.sub(r"<style>.*?</style>|<[^>]+>", "\n", page, flags=re.S)
     lines = {line.strip() for line in visible.splitlines()}
     leftovers = sorted(e for e in english if e in lines or (len(e) > 12 and e in visible))
     assert leftovers == []
     assert len(english) > 400
-    english_page = html_report(ADVANCED, "en")
+    english_page = html_report(ADVANCED, "en", LIVE)
     assert any(e in english_page for e in english)  # the check can fail: English reports have it

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from smkit.plant.base import LocalText
 from smkit.readiness.assessment import Assessment, parse_assessment
 from smkit.readiness.evidence import EvidenceFile, LiveMetric
 from smkit.readiness.framework import LoadedFramework, parse_framework
@@ -79,5 +80,9 @@ def met(*ids: str) -> dict[str, Any]:
 
 def evidence(**values: float) -> EvidenceFile:
     moment = dt.datetime(2026, 11, 19, 12, 0, tzinfo=dt.UTC)
-    metrics = {k: LiveMetric(value=v, time=moment, source="test") for k, v in values.items()}
+    how = LocalText(vi="kiểm thử", en="test")
+    metrics = {
+        k: LiveMetric(value=v, time=moment, source="sqlite: Xưởng A", detail=how)
+        for k, v in values.items()
+    }
     return EvidenceFile(plant="p", generated=moment, window_days=30, metrics=metrics)
