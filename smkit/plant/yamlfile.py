@@ -42,7 +42,18 @@ def validate_yaml(
     text: str, name: str, model: type[M], what: str, context: dict[str, Any] | None = None
 ) -> Document[M]:
     """Parse ``text`` and validate it as ``model``; ``what`` names the keys a file must have."""
-    node, data = _parse_yaml(text, name)
+    return validate_parsed(parse_yaml(text, name), name, model, what, context)
+
+
+def validate_parsed(
+    parsed: tuple[yaml.Node | None, Any],
+    name: str,
+    model: type[M],
+    what: str,
+    context: dict[str, Any] | None = None,
+) -> Document[M]:
+    """Validate what :func:`parse_yaml` gave as ``model`` (a file parsed once, checked later)."""
+    node, data = parsed
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: the file must be a mapping with at least {what}")
     try:
@@ -52,8 +63,11 @@ def validate_yaml(
         raise ConfigError(format_problems(name, problems, node)) from None
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses a key written twice in a mapping (YAML would keep the last)."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A safe loader that refuses a key written twice in a mapping (YAML would keep the last).
+
+    It parses with libyaml when PyYAML has it (ten times faster), else in Python.
+    """
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -64,10 +78,11 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                     None, None, f"key {key!r} is written twice in this mapping", key_node.start_mark
                 )
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
-def _parse_yaml(text: str, name: str) -> tuple[yaml.Node | None, Any]:
+def parse_yaml(text: str, name: str) -> tuple[yaml.Node | None, Any]:
     """The node tree (for positions in messages) and the data built from it, parsed once."""
     loader: _UniqueKeyLoader | None = None
     try:

@@ -12,13 +12,14 @@ import datetime as dt
 from collections.abc import Mapping
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import BeforeValidator, ConfigDict, Field
 
 from smkit.plant.base import ConfigModel, Identifier
 from smkit.plant.checks import Problem
-from smkit.plant.yamlfile import read_text, validate_yaml
+from smkit.plant.yamlfile import parse_yaml, read_text, validate_parsed
 from smkit.readiness.framework import (
     BANDS,
     EvidenceKind,
@@ -100,9 +101,13 @@ def load_assessment(path: str | Path, framework: LoadedFramework) -> Assessment:
     return parse_assessment(read_text(Path(path)), str(path), framework)
 
 
-def parse_assessment(text: str, name: str, framework: LoadedFramework) -> Assessment:
-    """Validate assessment YAML (or JSON) text against its framework."""
-    document = validate_yaml(text, name, Assessment, "'framework', 'facility' and 'ratings'")
+def parse_assessment(
+    text: str | tuple[yaml.Node | None, Any], name: str, framework: LoadedFramework
+) -> Assessment:
+    """Validate assessment YAML (or JSON) text, or the file as parsed, against its framework."""
+    parsed = parse_yaml(text, name) if isinstance(text, str) else text
+    what = "'framework', 'facility' and 'ratings'"
+    document = validate_parsed(parsed, name, Assessment, what)
     problems = assessment_problems(document.model, framework)
     if problems:
         raise document.error(problems)
@@ -200,12 +205,11 @@ def open_assessment(
     path: str | Path, framework: str | Path | None = None
 ) -> tuple[LoadedFramework, Assessment]:
     """An assessment file and its framework (the one it names, unless ``framework`` is given)."""
-    text = read_text(Path(path))
+    parsed = parse_yaml(read_text(Path(path)), str(path))
     if framework is None:
-        named = validate_yaml(text, str(path), _Named, "'framework'").model
-        framework = named.framework.id
+        framework = validate_parsed(parsed, str(path), _Named, "'framework'").model.framework.id
     loaded = load_framework(framework)
-    return loaded, parse_assessment(text, str(path), loaded)
+    return loaded, parse_assessment(parsed, str(path), loaded)
 
 
 class _Named(ConfigModel):

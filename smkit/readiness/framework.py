@@ -10,6 +10,7 @@ assessor's rating, never replaces it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from functools import cached_property
@@ -231,8 +232,13 @@ def load_framework(name_or_path: str | Path) -> LoadedFramework:
         known = ", ".join(sorted(shipped))
         raise ConfigError(f"{name_or_path}: no such framework file or bundled framework "
                           f"(bundled: {known})")  # fmt: skip
-    text = read_text(path)
-    return parse_framework(text, str(path))
+    return _load(path.resolve(), path.stat().st_mtime_ns, path.stat().st_size, str(path))
+
+
+@functools.lru_cache(maxsize=16)
+def _load(resolved: Path, mtime_ns: int, size: int, name: str) -> LoadedFramework:
+    """A framework file, parsed once per version of the file (a portfolio reads it once)."""
+    return parse_framework(read_text(resolved), name)
 
 
 def parse_framework(text: str, name: str) -> LoadedFramework:

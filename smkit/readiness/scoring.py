@@ -28,6 +28,7 @@ from smkit.readiness.evidence import EvidenceFile
 from smkit.readiness.framework import Band, Criterion, Dimension, Framework
 
 VALUE: dict[str, Fraction] = {"met": Fraction(1), "partly": Fraction(1, 2), "not": Fraction(0)}
+RANK = {"na": 2, "met": 2, "partly": 1, "not": 0}  # an excused criterion counts as met
 Source = Literal["assessor", "live", "unrated", "na", "na_over_cap"]
 
 
@@ -251,20 +252,18 @@ def _live(criterion: Criterion, date: dt.date, evidence: EvidenceFile | None) ->
 
 def _band(framework: Framework, dimension: Dimension, results: list[CriterionResult]) -> int:
     rule = framework.band_rule
+    lowest = {band.band: RANK["met"] for band in dimension.bands}  # worst required rating
+    for result in results:
+        if result.required:
+            lowest[result.band] = min(lowest[result.band], RANK[result.effective])
     achieved = 0
     for band in dimension.bands[1:]:
-        required = [r for r in results if r.band == band.band and r.required]
-        if not all(_at_least(r.effective, rule.this_band) for r in required):
+        if lowest[band.band] < RANK[rule.this_band]:
             break
-        lower = [r for r in results if r.band < band.band and r.required]
-        if not all(_at_least(r.effective, rule.lower_bands) for r in lower):
+        if any(lowest[b] < RANK[rule.lower_bands] for b in range(1, band.band)):
             break
         achieved = band.band
     return achieved
-
-
-def _at_least(effective: Rating, level: str) -> bool:
-    return effective == "na" or VALUE[effective] >= VALUE[level]
 
 
 def _progress(following: list[CriterionResult]) -> Fraction:
