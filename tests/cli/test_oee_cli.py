@@ -12,13 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from smkit.connectors.common.sample import Sample
 from smkit.historian.sqlite import SqliteHistorian
-from smkit.simulators.catalog import SCENARIOS, find_scenario
-from smkit.simulators.run import simulate
-from smkit.simulators.signals import signal_values
+from smkit.simulators.catalog import SCENARIOS
 from smkit.simulators.truth import ShiftTruth, ground_truth
 from tests.cli.test_cli import smkit
+from tests.simulated_plant import stored_simulation
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -26,23 +24,9 @@ ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 @pytest.fixture(scope="module")
 def simulated_day(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[ShiftTruth], int]:
     """A day of the moulding shop in a SQLite historian, its plant.yaml and its truth."""
-    folder = tmp_path_factory.mktemp("oee-cli")
-    loaded = find_scenario("injection-moulding")
-    log = simulate(loaded, 2, 24 * 3600)
-    plant = yaml.safe_load((SCENARIOS / "injection-moulding" / "plant.yaml").read_text())
-    plant.update(historian={"kind": "sqlite", "path": "historian.db"},
-                 outbox={"path": "outbox.db"}, oee={"small_stop_threshold": "2m"})  # fmt: skip
-    (folder / "plant.yaml").write_text(yaml.safe_dump(plant, allow_unicode=True))
-    samples = [Sample(v.machine, v.signal, v.ts, v.value)
-               for v in signal_values(loaded.scenario, loaded.plant, log)]  # fmt: skip
-
-    async def store() -> None:
-        historian = SqliteHistorian(folder / "historian.db")
-        await historian.write_samples(samples)
-        await historian.close()
-
-    asyncio.run(store())
-    return folder / "plant.yaml", ground_truth(log), log.start
+    plant, _, log = stored_simulation(tmp_path_factory.mktemp("oee-cli"), "injection-moulding", 2,
+                                      24, oee={"small_stop_threshold": "2m"})  # fmt: skip
+    return plant, ground_truth(log), log.start
 
 
 def local(ns: int) -> str:

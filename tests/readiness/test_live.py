@@ -3,47 +3,26 @@ what it does to the small example's score and report."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import statistics
 from pathlib import Path
 
 import pytest
-import yaml
 
 from smkit.connectors.common.sample import Sample
-from smkit.historian.sqlite import SqliteHistorian
-from smkit.simulators.catalog import SCENARIOS, find_scenario
-from smkit.simulators.run import simulate
-from smkit.simulators.signals import signal_values
-from smkit.simulators.truth import ground_truth
 from tests.cli.test_cli import smkit
 from tests.cli.test_oee_cli import local
 from tests.readiness.test_cli import SMALL
+from tests.simulated_plant import stored_simulation
 
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Sample], int]:
-    """A day of the three presses in a historian, its plant.yaml, its samples, its end."""
-    folder = tmp_path_factory.mktemp("live")
-    loaded = find_scenario("injection-moulding")
-    log = simulate(loaded, 5, 24 * 3600)
-    plant = yaml.safe_load((SCENARIOS / "injection-moulding" / "plant.yaml").read_text())
-    plant.update(historian={"kind": "sqlite", "path": "historian.db"},
-                 outbox={"path": "outbox.db"})  # fmt: skip
-    (folder / "plant.yaml").write_text(yaml.safe_dump(plant, allow_unicode=True))
-    samples = [Sample(v.machine, v.signal, v.ts, v.value)
-               for v in signal_values(loaded.scenario, loaded.plant, log)]  # fmt: skip
-
-    async def store() -> None:
-        historian = SqliteHistorian(folder / "historian.db")
-        await historian.write_samples(samples)
-        await historian.close()
-
-    asyncio.run(store())
-    assert ground_truth(log)
-    return folder / "plant.yaml", samples, log.start + 24 * 3600 * 10**9
+    """A day of the moulding shop in a historian: its plant.yaml, its samples, its end."""
+    plant, samples, log = stored_simulation(tmp_path_factory.mktemp("live"), "injection-moulding",
+                                            5, 24)  # fmt: skip
+    return plant, samples, log.start + 24 * 3600 * 10**9
 
 
 def test_metrics_are_measured_from_the_historian(shop: tuple[Path, list[Sample], int]) -> None:
