@@ -121,6 +121,12 @@ def assessment_problems(assessment: Assessment, loaded: LoadedFramework) -> list
     if problems:
         return problems
     problems += _rating_problems(assessment, framework)
+    sector = assessment.facility.sector
+    if framework.sectors and sector not in framework.sectors:
+        message = _unknown("sector", sector, framework.sectors)
+        problems.append(
+            (("facility", "sector"), f"{message} (known: {', '.join(framework.sectors)})")
+        )
     for dimension, band in assessment.targets.items():
         if dimension not in framework.dimension_by_id:
             known = framework.dimension_by_id

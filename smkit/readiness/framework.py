@@ -1,6 +1,7 @@
 """A readiness framework as data: building blocks, pillars, dimensions, bands 0-5, criteria,
 checklists and prioritisation data, every user-facing text in Vietnamese and English.
 
+``sectors`` names the sectors an assessment may give (checklist items may apply to some only).
 A band counts for a dimension when its required criteria and those of every lower band are
 met (``band_rule`` says how well "met" must be: ``met`` or at least ``partly``). Band 0 is the
 floor every facility stands on: it has no criteria. Criteria may name an automatic metric (from
@@ -175,6 +176,7 @@ class Framework(ConfigModel):
     band_names: dict[int, LocalText]
     band_rule: BandRule = Field(default_factory=BandRule)
     not_applicable: NotApplicable = Field(default_factory=NotApplicable)
+    sectors: dict[Identifier, LocalText] = Field(default_factory=dict)
     building_blocks: list[BuildingBlock] = Field(min_length=1)
     checklists: list[Checklist] = Field(default_factory=list)
     prioritisation: Prioritisation
@@ -309,6 +311,10 @@ def _reference_problems(framework: Framework, dimension_ids: set[str]) -> list[P
                       f"no dimension {other!r} (known: {known})")
                      for i, item in enumerate(checklist.items) for other in item.supports
                      if other not in dimension_ids]  # fmt: skip
+        problems += [(("checklists", c, "items", i, "sectors"), f"no sector {sector!r} in "
+                      f"'sectors' (known: {', '.join(framework.sectors)})")
+                     for i, item in enumerate(checklist.items) for sector in item.sectors
+                     if framework.sectors and sector not in framework.sectors]  # fmt: skip
     return problems + _relevance_problems(framework.prioritisation, dimension_ids)
 
 

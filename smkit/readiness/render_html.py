@@ -105,8 +105,8 @@ def _header(data: Data, lang: Lang) -> str:
     return (
         f"<header><h1>{_e(text('report_title', lang))}</h1>"
         f"<p><strong>{_e(facility['name'])}</strong>, {_e(facility.get('province') or '')}</p>"
-        f"<p>{_e(text('sector', lang))}: {_e(facility['sector'])} · {_e(text('size', lang))}: "
-        f"{_e(facility['size'])} · {_e(text('sme', lang))}: {_e(sme)}</p>"
+        f"<p>{_e(text('sector', lang))}: {_e(facility['sector_name'])} · {_e(text('size', lang))}: "
+        f"{_e(facility['size_name'])} · {_e(text('sme', lang))}: {_e(sme)}</p>"
         f"<p>{_e(text('assessor', lang))}: {_e(data['assessor'])} · {_e(text('date', lang))}: "
         f"{_e(data['date'])} · {_e(text('framework', lang))}: {_e(data['framework']['name'])} "
         f"{_e(data['framework']['version'])}</p></header>"

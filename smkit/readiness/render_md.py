@@ -17,7 +17,7 @@ def render_md(data: Data) -> str:
     lines = [
         f"# {t('report_title')}: {facility['name']}",
         "",
-        f"- {t('sector')}: {facility['sector']}; {t('size')}: {facility['size']}; "
+        f"- {t('sector')}: {facility['sector_name']}; {t('size')}: {facility['size_name']}; "
         f"{t('sme')}: {t('answer_yes') if facility['sme'] else t('answer_no')}",
         f"- {t('assessor')}: {data['assessor']}; {t('date')}: {data['date']}",
         f"- {t('framework')}: {data['framework']['name']} {data['framework']['version']} "

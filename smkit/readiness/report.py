@@ -30,7 +30,11 @@ def report_data(  # noqa: PLR0917 - the report's inputs, each needed
         "lang": lang,
         "framework": {"id": framework.id, "version": framework.version, "sha256": loaded.sha256,
                       "name": _t(framework.name, lang)},
-        "facility": assessment.facility.model_dump(mode="json"),
+        "facility": {**assessment.facility.model_dump(mode="json"),
+                     "sector_name": _t(framework.sectors[assessment.facility.sector], lang)
+                     if assessment.facility.sector in framework.sectors
+                     else assessment.facility.sector,
+                     "size_name": text(f"size_{assessment.facility.size}", lang)},
         "assessor": assessment.assessor,
         "date": assessment.date.isoformat(),
         "overall": round(float(scored.overall), 2),

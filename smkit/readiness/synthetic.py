@@ -17,7 +17,6 @@ from smkit.readiness.assessment import (
 )
 from smkit.readiness.framework import LoadedFramework
 
-SECTORS = ("plastics", "electronics", "food", "textiles", "precision_parts", "furniture")
 SIZES = ("micro", "small", "medium", "large")
 
 
@@ -49,7 +48,7 @@ def synthetic_assessment(loaded: LoadedFramework, seed: int) -> Assessment:
         framework=FrameworkRef(id=framework.id, version=framework.version, sha256=loaded.sha256),
         facility=Facility(
             name=f"Enterprise {seed:04d}",
-            sector=rng.choice(SECTORS),
+            sector=rng.choice(list(framework.sectors) or ["general_manufacturing"]),
             size=size,
             sme=size != "large",
         ),

@@ -30,7 +30,7 @@ def template_text(loaded: LoadedFramework, today: dt.date, lang: Lang = "vi") ->
         f"sha256: {loaded.sha256}}}",
         "facility:",
         '  name: ""',
-        "  sector: general_manufacturing",
+        f"  sector: general_manufacturing   # {', '.join(framework.sectors)}",
         "  size: small            # micro | small | medium | large",
         "  sme: true",
         '  province: ""',

@@ -95,6 +95,8 @@ BAD = [
     ("targets", {"leadership": 7}, "targets.leadership: band 7 is out of range (0 to 5)"),
     ("ratings", {"sg.2.1": {"rating": "na"}}, "ratings.sg.2.1.rating: N/A needs a reason"),
     ("checklist", {"tpm": "certified"}, "checklist.tpm: state 'certified' is not allowed for tpm"),
+    ("facility", {"sector": "plastic"},
+     "facility.sector: the framework has no sector 'plastic'; did you mean 'plastics'?"),
     ("ratings", {"sg.1.1": {"rating": "good"}},
      "ratings.sg.1.1.rating: must be one of 'met', 'partly', 'not' or 'na'; got 'good'"),
 ]  # fmt: skip
