@@ -16,12 +16,14 @@ from smkit.cli.common import PlantOption, table
 from smkit.cli.oee import parse_moment
 from smkit.errors import ConfigError
 from smkit.historian import open_historian
+from smkit.historian.protocol import Record
 from smkit.plant import load_plant
 from smkit.readiness.assessment import open_assessment
 from smkit.readiness.evidence import EvidenceFile, load_evidence
 from smkit.readiness.framework import bundled_frameworks, load_framework
 from smkit.readiness.live import measure
 from smkit.readiness.portfolio import Scored, benchmark, compare, portfolio
+from smkit.readiness.records import readiness_records
 from smkit.readiness.render_html import render_html
 from smkit.readiness.render_md import render_md
 from smkit.readiness.report import report_data
@@ -113,9 +115,16 @@ def score_command(
     evidence: EvidenceOption = None,
     framework: FrameworkOption = None,
     output: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    write: Annotated[
+        Path | None,
+        typer.Option("--write", help="Write `readiness` records to this plant's historian."),
+    ] = None,
 ) -> None:
     """Band per dimension, pillar and block aggregates, overall index, gaps and conflicts."""
-    scored = _scored(assessment, framework, evidence).score
+    result = _scored(assessment, framework, evidence)
+    scored = result.score
+    if write is not None:
+        _write(write, readiness_records(result.assessment, scored))
     if output == "json":
         rows = {
             d: {"band": r.band, "target": r.target, "gap": r.gap, "progress": float(r.progress)}
@@ -137,6 +146,20 @@ def score_command(
         typer.echo(f"  {conflict.criterion}: rated {conflict.rating or 'unrated'}, live "
                    f"{conflict.check.metric} = {conflict.check.value:g} ({conflict.check.rule}): "
                    f"{said}")  # fmt: skip
+
+
+def _write(plant_file: Path, records: list[Record]) -> None:
+    plant = load_plant(plant_file)
+
+    async def go() -> None:
+        historian = open_historian(plant)
+        try:
+            await historian.write_records(records)
+        finally:
+            await historian.close()
+
+    asyncio.run(go())
+    typer.echo(f"wrote {len(records)} readiness records to the historian of {plant_file}", err=True)
 
 
 @app.command("report")
