@@ -20,7 +20,6 @@ import datetime as dt
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ from typing import Any
 import yaml
 
 from smkit.cli.common import table
-from smkit.localservers import free_port, local_broker
+from smkit.localservers import free_port, listening, local_broker
 from smkit.simulators.catalog import SCENARIOS
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -128,14 +127,6 @@ def compare(plant: Path, truth_file: Path) -> None:
     run("oee", "losses", "--plant", str(plant), *span, "--machine", machine)
 
 
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def _utc(ns: int) -> str:
     return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).isoformat()
 
@@ -157,7 +148,7 @@ def opcua_factory(folder: Path) -> None:
                       "480", "--duration", "8h", "--start-after", "15s", "--linger", "3s",
                       "--truth", str(truth), "--pki-dir", str(folder / "pki"))  # fmt: skip
     port = int(endpoint.rsplit(":", 1)[1])
-    while not _listening(port):  # the server's clock waits 15 s for the collector
+    while not listening(port):  # the server's clock waits 15 s for the collector
         time.sleep(0.2)
     finish(start_collector(plant), plant, simulator)
     compare(plant, truth)

@@ -53,7 +53,7 @@ log_dest file {root}/mosquitto.log
 """
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
     """Whether something accepts TCP connections on 127.0.0.1:``port``."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1.0):
@@ -250,7 +250,7 @@ class LocalMosquitto(_LocalServer):
             subprocess.run([tool, "-b", str(path), user, password], check=True)
 
     def _ready(self) -> bool:
-        return _listening(self.port)
+        return listening(self.port)
 
 
 _AMQTT_CONFIG = """\
@@ -282,7 +282,7 @@ class LocalAmqtt(_LocalServer):
                 "-c", str(config)]  # fmt: skip
 
     def _ready(self) -> bool:
-        return _listening(self.port)
+        return listening(self.port)
 
 
 def local_broker(root: Path) -> LocalMosquitto | LocalAmqtt:

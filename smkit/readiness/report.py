@@ -10,7 +10,7 @@ from smkit.readiness.assessment import Assessment
 from smkit.readiness.evidence import EvidenceFile
 from smkit.readiness.framework import Framework, LoadedFramework
 from smkit.readiness.roadmap import Step
-from smkit.readiness.scoring import CriterionResult, DimensionResult, Score
+from smkit.readiness.scoring import Conflict, CriterionResult, DimensionResult, Score
 from smkit.readiness.texts import TEXTS, Lang, text
 
 Data = dict[str, Any]
@@ -151,7 +151,7 @@ def _shown(name: str, value: float) -> str:
     return f"{value:g}"
 
 
-def _conflict(framework: Framework, conflict: Any, lang: Lang) -> Data:
+def _conflict(framework: Framework, conflict: Conflict, lang: Lang) -> Data:
     return {
         **_criterion_text(framework, conflict.criterion, lang),
         "dimension": _t(framework.dimension_by_id[conflict.dimension].name, lang),

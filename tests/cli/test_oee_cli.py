@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,6 +30,15 @@ def simulated_day(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
     return plant, ground_truth(log), log.start
 
 
+def day_report(plant: Path, start: int, *options: str) -> list[dict[str, Any]]:
+    """``smkit oee report --format json`` over the simulated day, with ``options``."""
+    done = smkit("oee", "report", "--plant", str(plant), "--from", local(start), "--to",
+                 local(start + 24 * 3600 * 10**9), *options, "--format", "json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows: list[dict[str, Any]] = json.loads(done.stdout)
+    return rows
+
+
 def local(ns: int) -> str:
     return dt.datetime.fromtimestamp(ns / 1e9, ZONE).replace(tzinfo=None).isoformat()
 
@@ -37,10 +47,7 @@ def test_report_by_shift_gives_each_press_and_shift_as_the_truth_has_it(
     simulated_day: tuple[Path, list[ShiftTruth], int],
 ) -> None:
     plant, truths, start = simulated_day
-    done = smkit("oee", "report", "--plant", str(plant), "--from", local(start), "--to",
-                 local(start + 24 * 3600 * 10**9), "--format", "json")  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    rows = {(r["entity"], r["period"]): r for r in json.loads(done.stdout)}
+    rows = {(r["entity"], r["period"]): r for r in day_report(plant, start)}
     for truth in truths:
         row = rows[(truth.machine, f"{truth.day} {truth.shift}")]
         expected = truth.kpis()
@@ -61,11 +68,7 @@ def test_a_line_by_day_sums_its_machines_then_divides(
     simulated_day: tuple[Path, list[ShiftTruth], int],
 ) -> None:
     plant, truths, start = simulated_day
-    done = smkit("oee", "report", "--plant", str(plant), "--from", local(start), "--to",
-                 local(start + 24 * 3600 * 10**9), "--line", "presses", "--by", "window",
-                 "--format", "json")  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    [row] = json.loads(done.stdout)
+    [row] = day_report(plant, start, "--line", "presses", "--by", "window")
     valuable = sum((t.valuable_ns for t in truths), Fraction(0))
     planned = sum(t.planned_ns for t in truths)
     assert row["entity"] == "moulding/presses"
@@ -81,11 +84,7 @@ def test_the_site_per_day_is_every_machine_summed(
     simulated_day: tuple[Path, list[ShiftTruth], int],
 ) -> None:
     plant, truths, start = simulated_day
-    done = smkit("oee", "report", "--plant", str(plant), "--from", local(start), "--to",
-                 local(start + 24 * 3600 * 10**9), "--per", "site", "--by", "day",
-                 "--format", "json")  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    rows = json.loads(done.stdout)
+    rows = day_report(plant, start, "--per", "site", "--by", "day")
     assert {row["entity"] for row in rows} == {"im-shop"}
     assert sum(row["total"] for row in rows) == sum(t.total for t in truths)
     assert sum(row["planned_h"] for row in rows) == pytest.approx(
