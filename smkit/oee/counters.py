@@ -13,11 +13,13 @@ or clipped. Without a limit, a wrap is assumed when the wrapped increase is unde
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from smkit.oee.kernels import time_order
 from smkit.plant.machine import Counter
 
 Int64s = npt.NDArray[np.int64]
@@ -55,22 +57,19 @@ def increments(
     order_changes: Int64s | None = None,
 ) -> Increments:
     """Units made between consecutive samples (sorted by time; equal times keep the last)."""
-    gaps = np.diff(ts)
-    if (gaps < 0).any():
-        raise ValueError("counter samples must be sorted by time")
-    if (gaps == 0).any():
-        keep = np.append(gaps != 0, True)
-        ts, values, gaps = ts[keep], values[keep], np.diff(ts[keep])
+    ts, values = _last_of_each_time(ts, values)
     if counter.kind == "delta":
-        gaps = np.diff(ts, prepend=np.iinfo(np.int64).min // 2)
-        return _checked(ts, values, np.zeros(len(ts), dtype=bool), gaps, limit)
+        return _checked(ts, values, None, lambda: _gaps(ts, first=np.iinfo(np.int64).max), limit)
     if len(ts) < 2:
         return Increments(np.zeros(0, np.int64), np.zeros(0, np.int64))
     later = values[1:]
     step = np.diff(values)
     dropped = step < 0
     if not dropped.any():
-        return _checked(ts[1:], step, dropped, gaps, limit)
+        if limit is None:  # every step is an increase, none to check
+            return Increments(ts[1:], step)
+        return _checked(ts[1:], step, None, lambda: np.diff(ts), limit)
+    gaps = np.diff(ts)
     changed_order = _order_change_between(ts, order_changes)
     if counter.rollover_bits:
         wrapped = step + (1 << counter.rollover_bits)
@@ -82,29 +81,44 @@ def increments(
         dropped &= ~rolled
     step = np.where(dropped, later, step)
     expected = changed_order if counter.resets_on_order_change else np.zeros_like(dropped)
-    return _checked(ts[1:], step, dropped & ~expected, gaps, limit)
+    return _checked(ts[1:], step, dropped & ~expected, lambda: gaps, limit)
+
+
+def _last_of_each_time(ts: Int64s, values: Int64s) -> tuple[Int64s, Int64s]:
+    """Samples sorted by time, equal times keeping the last."""
+    order = time_order(ts)
+    if order < 0:
+        raise ValueError("counter samples must be sorted by time")
+    if order > 0:
+        return ts, values
+    keep = np.append(ts[1:] != ts[:-1], True)
+    return ts[keep], values[keep]
+
+
+def _gaps(ts: Int64s, *, first: int) -> Int64s:
+    """Time since the previous sample (``first`` for the first one)."""
+    return np.diff(ts, prepend=ts[:1] - first) if len(ts) else ts
 
 
 def _checked(
     ts: Int64s,
     units: Int64s,
-    unexpected: npt.NDArray[np.bool_],
-    gaps: Int64s,
+    unexpected: npt.NDArray[np.bool_] | None,
+    gaps: Callable[[], Int64s],
     limit: Plausible | None,
 ) -> Increments:
-    """Negative and implausible increases are left out; unexpected resets are counted."""
+    """Negative and implausible increases are left out; unexpected resets are counted.
+
+    The gaps between samples are computed only when a limit needs them.
+    """
     bad = units < 0
     if limit is not None:
-        bad |= ~limit.allows(units, gaps)
+        bad |= ~limit.allows(units, gaps())
     if not bad.any():
-        return Increments(ts, units, int(unexpected.sum()), 0)
+        return Increments(ts, units, 0 if unexpected is None else int(unexpected.sum()), 0)
     good = ~bad
-    return Increments(
-        ts[good],
-        units[good],
-        int(bad.sum() + (unexpected & good).sum()),
-        int(np.abs(units[bad]).sum()),
-    )
+    resets = 0 if unexpected is None else int((unexpected & good).sum())
+    return Increments(ts[good], units[good], int(bad.sum()) + resets, int(np.abs(units[bad]).sum()))
 
 
 def _order_change_between(ts: Int64s, order_changes: Int64s | None) -> npt.NDArray[np.bool_]:

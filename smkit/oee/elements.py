@@ -1,8 +1,9 @@
 """The time model of a machine (or a group of machines) over a period, and the KPIs it gives.
 
 Every KPI derives from sums: time elements in integer nanoseconds, ideal times as exact
-fractions of a nanosecond (an ideal cycle making 16 parts gives each a sixteenth), counts as
-integers. Roll-ups add elements and divide afterwards; a percentage is never averaged.
+rationals (an ideal cycle making 16 parts gives each a sixteenth of it; a whole number of
+nanoseconds is kept as an ``int``, the rest as a ``Fraction``), counts as integers. Roll-ups
+add elements and divide afterwards; a percentage is never averaged.
 
 Inside planned production time (planned busy time, PBT, in ISO 22400) every nanosecond falls in
 exactly one element::
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field, fields
 from fractions import Fraction
 
 NS_PER_S = 1_000_000_000
-ZERO = Fraction(0)
+Exact = int | Fraction
 
 TIME_FIELDS = ("all_ns", "planned_ns", "running_ns", "setup_ns", "breakdown_ns",
                "small_stop_ns", "idle_ns", "planned_stop_ns", "unknown_ns",
@@ -56,10 +57,10 @@ class Elements:
     planned_stop_ns: int = 0
     unknown_ns: int = 0
     outside_running_ns: int = 0
-    ideal_ns: Fraction = ZERO
-    valuable_ns: Fraction = ZERO
-    startup_reject_ns: Fraction = ZERO
-    production_reject_ns: Fraction = ZERO
+    ideal_ns: Exact = 0
+    valuable_ns: Exact = 0
+    startup_reject_ns: Exact = 0
+    production_reject_ns: Exact = 0
     total: int = 0
     good: int = 0
     rejects: int = 0
@@ -83,7 +84,7 @@ class Elements:
         return summed
 
     @property
-    def reduced_speed_ns(self) -> Fraction:
+    def reduced_speed_ns(self) -> Exact:
         """Running time beyond the ideal time of everything made (negative above 100 %)."""
         return self.running_ns - self.ideal_ns
 
@@ -96,9 +97,9 @@ class Elements:
             "idling": Fraction(self.idle_ns),
             "planned_stops": Fraction(self.planned_stop_ns),
             "unknown": Fraction(self.unknown_ns),
-            "reduced_speed": self.reduced_speed_ns,
-            "startup_rejects": self.startup_reject_ns,
-            "production_rejects": self.production_reject_ns,
+            "reduced_speed": Fraction(self.reduced_speed_ns),
+            "startup_rejects": Fraction(self.startup_reject_ns),
+            "production_rejects": Fraction(self.production_reject_ns),
         }
 
 
@@ -131,7 +132,7 @@ class Ratio:
         return float("nan") if self.value is None else float(self.value)
 
 
-def ratio(numerator: Fraction | int, denominator: Fraction | int, what: str) -> Ratio:
+def ratio(numerator: Exact, denominator: Exact, what: str) -> Ratio:
     """``numerator / denominator``, or no value when ``what`` (the denominator) is zero."""
     if denominator == 0:
         return Ratio(None, f"no {what}")

@@ -12,8 +12,9 @@ For each period (a shift occurrence, an hour, any window) with its planned produ
   product in production at that moment; outside it they are reported as ``outside_count``.
   Rejects within ``startup_ns`` after a setup are start-up rejects.
 
-Sums per class are exact: numpy adds the integer nanoseconds in float64, exact below 2**53 ns
-(104 days) per period, which :func:`compute` checks.
+Time per class and per reason is summed in int64 by compiled loops (``kernels``); planned time
+and failure lengths are summed by numpy in float64, exact below 2**53 ns (104 days) per period,
+which :func:`compute` checks.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ import numpy.typing as npt
 
 from smkit.oee.counters import Increments
 from smkit.oee.elements import Elements
-from smkit.oee.planned import PlannedIndex, cut
+from smkit.oee.kernels import planned_sums
+from smkit.oee.planned import PlannedIndex
 from smkit.oee.timeline import (
     BREAKDOWN,
     CLASS_NAMES,
@@ -49,7 +51,6 @@ from smkit.plant.schedule import Interval
 Int64s = npt.NDArray[np.int64]
 Int32s = npt.NDArray[np.int32]
 _EXACT_LIMIT = 2**53
-_DENSE_KEYS = 1 << 22  # (period, reason) pairs summed in one array up to this many
 _CLASS_FIELD = {RUN: "running_ns", SETUP: "setup_ns", BREAKDOWN: "breakdown_ns",
                 SMALL_STOP: "small_stop_ns", IDLE: "idle_ns", PLANNED_STOP: "planned_stop_ns",
                 UNKNOWN: "unknown_ns"}  # fmt: skip
@@ -144,18 +145,24 @@ def compute(
     """
     if not periods:
         return []
-    clipped = [_clip(period, horizon_ns) for period in periods]
+    clipped = [p if p.end <= horizon_ns else _clip(p, horizon_ns) for p in periods]
     starts = np.array([p.start for p in clipped], dtype=np.int64)
     ends = np.array([p.end for p in clipped], dtype=np.int64)
     if (ends - starts).max() >= _EXACT_LIMIT:
         raise ValueError("a period is longer than 104 days; split it")
+    if (starts[1:] < ends[:-1]).any():
+        raise ValueError("periods must be in time order and must not overlap")
     begin = int(starts.min()) - settings.small_stop_ns - 1
     line = timeline(data.states, begin, max(begin + 1, horizon_ns), settings.reasons,
                     settings.small_stop_ns, settings.max_hold_ns)  # fmt: skip
     planned = PlannedIndex([p.planned for p in clipped])
     columns: Columns = {
         "all_ns": (ends - starts).tolist(),
-        "planned_ns": [sum(b - a for a, b in p.planned) for p in clipped],
+        "planned_ns": np.bincount(
+            planned.period, weights=planned.end - planned.start, minlength=len(clipped)
+        )
+        .astype(np.int64)
+        .tolist(),
         "unknown_states": [dict(data.unknown_states) for _ in clipped],
     }
     columns |= _time(line, planned, (starts, ends))
@@ -175,68 +182,53 @@ def _assemble(columns: Columns, count: int) -> list[Elements]:
 
 
 def _clip(period: Period, horizon_ns: int) -> Period:
-    if period.end <= horizon_ns:
-        return period
     planned = tuple((a, min(b, horizon_ns)) for a, b in period.planned if a < min(b, horizon_ns))
     return Period(period.key, period.start, min(period.end, max(period.start, horizon_ns)), planned)
 
 
 def _time(line: Timeline, planned: PlannedIndex, bounds: tuple[Int64s, Int64s]) -> Columns:
     """Time per class in planned time, running time outside it, downtime per reason."""
-    pieces = cut(line.start, int(line.end[-1]), planned)
-    kind, reason = line.kind[pieces.source], line.reason[pieces.source]
     starts, ends = bounds
     count = len(starts)
-    sums = np.bincount(
-        np.where(pieces.period >= 0, pieces.period * 8 + kind, count * 8), weights=pieces.length,
-        minlength=count * 8 + 1,
-    )[: count * 8].reshape(count, 8).astype(np.int64)  # fmt: skip
+    label_names, labels = _labels(line)
+    sums, period, label, ns = planned_sums(
+        line.start, int(line.end[-1]), line.kind, labels,
+        (planned.start, planned.end, planned.period), (count, 8, len(label_names)), _IS_DOWN,
+    )  # fmt: skip
     columns: Columns = {name: sums[:, code].tolist() for code, name in _CLASS_FIELD.items()}
-    running = _running_before(line, ends) - _running_before(line, starts)
-    columns["outside_running_ns"] = (running - sums[:, RUN]).tolist()
-    columns["downtime_by_reason"] = _reasons(
-        line, pieces.period, count, kind=kind, reason=reason, duration=pieces.length
-    )
+    columns["outside_running_ns"] = (_running_within(line, starts, ends) - sums[:, RUN]).tolist()
+    by_reason: list[dict[str, int]] = [{} for _ in range(count)]
+    names = [label_names[i] for i in label.tolist()]
+    current, sums_of_period = -1, by_reason[0] if count else {}
+    for owner, name, time in zip(period.tolist(), names, ns.tolist(), strict=True):
+        if owner != current:
+            current, sums_of_period = owner, by_reason[owner]
+        sums_of_period[name] = sums_of_period.get(name, 0) + time
+    columns["downtime_by_reason"] = by_reason
     return columns
 
 
-def _running_before(line: Timeline, ts: Int64s) -> Int64s:
-    """Running time of the timeline before each instant (within the timeline)."""
+def _labels(line: Timeline) -> tuple[list[str], Int64s]:
+    """Downtime labels: a stop's reason, or "(class)" for a stop without one; their names and
+    each interval's label (names are unique, so each (period, label) sum is one entry)."""
+    names = list(line.reason_names)
+    for name in CLASS_NAMES:
+        if f"({name})" not in names:
+            names.append(f"({name})")
+    by_class = np.array([names.index(f"({name})") for name in CLASS_NAMES], dtype=np.int64)
+    return names, np.where(line.reason > 0, line.reason, by_class[line.kind])
+
+
+def _running_within(line: Timeline, starts: Int64s, ends: Int64s) -> Int64s:
+    """Running time of the timeline in each ``[starts[i], ends[i])`` (within the timeline)."""
     running = line.kind == RUN
     so_far = np.concatenate(([0], np.cumsum(np.where(running, line.end - line.start, 0))))
-    j = np.searchsorted(line.start, ts, side="right") - 1
-    return so_far[j] + np.where(running[j], ts - line.start[j], 0)
 
+    def before(ts: Int64s) -> Int64s:
+        j = np.searchsorted(line.start, ts, side="right") - 1
+        return so_far[j] + np.where(running[j], ts - line.start[j], 0)
 
-def _reasons(
-    line: Timeline,
-    in_plan: Int64s,
-    count: int,
-    *,
-    kind: npt.NDArray[np.int8],
-    reason: Int32s,
-    duration: Int64s,
-) -> list[dict[str, int]]:
-    """Downtime per reason ("" for stops without one, named by their class)."""
-    out: list[dict[str, int]] = [{} for _ in range(count)]
-    names = len(line.reason_names)
-    width = names + 8
-    # a named reason is its own key; a stop without one is keyed by its class
-    label = np.where(reason > 0, reason, names + kind.astype(np.int64))
-    down = (in_plan >= 0) & _IS_DOWN[kind]
-    if count * width <= _DENSE_KEYS:
-        key = np.where(down, in_plan * width + label, count * width)
-        sums = np.bincount(key, weights=duration, minlength=count * width + 1)[:-1]
-        keys = np.flatnonzero(sums)
-        sums = sums[keys]
-    else:
-        keys, inverse = np.unique(in_plan[down] * width + label[down], return_inverse=True)
-        sums = np.bincount(inverse, weights=duration[down])
-    for value, ns in zip(keys.tolist(), sums.astype(np.int64).tolist(), strict=True):
-        period, code = divmod(value, width)
-        name = line.reason_names[code] if code < names else f"({CLASS_NAMES[code - names]})"
-        out[period][name] = out[period].get(name, 0) + ns
-    return out
+    return before(ends) - before(starts)
 
 
 def _failures(line: Timeline, planned: PlannedIndex, count: int) -> Columns:
@@ -274,32 +266,29 @@ def _counts(
             early, rejects = split(rejects, startup)
             first = tally(Running(early), pieces, pricing, count)
         later = tally(Running(rejects), pieces, pricing, count)
-    made_n, first_n = np.array(made.count), np.array(first.count)
+    first_n = first.count
     if later is not None:
-        rejects_n = first_n + np.array(later.count)
+        rejects_n = first_n + later.count
     else:
-        rejects_n = made_n - np.array(kept.count) if kept is not None else np.zeros(count, np.int64)
-    good_n = np.array(kept.count) if kept is not None else made_n - rejects_n
+        rejects_n = made.count - kept.count if kept is not None else np.zeros(count, np.int64)
+    good_n = kept.count if kept is not None else made.count - rejects_n
     ideal, early_ideal = made.ideal, first.ideal
     if kept is not None:
         valuable = kept.ideal
     else:
-        late = later.ideal if later is not None else [0] * count
-        valuable = [i - f - x for i, f, x in zip(ideal, early_ideal, late, strict=True)]
-    if later is not None:
-        late = later.ideal
-    else:
-        late = [i - v - f for i, v, f in zip(ideal, valuable, early_ideal, strict=True)]
+        valuable = ideal - early_ideal - (later.ideal if later is not None else 0)
+    late = later.ideal if later is not None else ideal - valuable - early_ideal
     in_period = running.within(np.column_stack(bounds).ravel())[::2]
     counters = [c for c in (data.total, data.good, data.rejects) if c is not None]
     return {
-        "total": made.count, "good": good_n.tolist(), "rejects": rejects_n.tolist(),
-        "startup_rejects": first.count, "production_rejects": (rejects_n - first_n).tolist(),
-        "ideal_ns": [pricing.fraction(n) for n in ideal],
-        "valuable_ns": [pricing.fraction(n) for n in valuable],
-        "startup_reject_ns": [pricing.fraction(n) for n in early_ideal],
-        "production_reject_ns": [pricing.fraction(n) for n in late],
-        "outside_count": (in_period - made_n).tolist(), "unpriced_count": made.unpriced,
+        "total": made.count.tolist(), "good": good_n.tolist(), "rejects": rejects_n.tolist(),
+        "startup_rejects": first_n.tolist(), "production_rejects": (rejects_n - first_n).tolist(),
+        "ideal_ns": pricing.exact(ideal),
+        "valuable_ns": pricing.exact(valuable),
+        "startup_reject_ns": pricing.exact(early_ideal),
+        "production_reject_ns": pricing.exact(late),
+        "outside_count": (in_period - made.count).tolist(),
+        "unpriced_count": made.unpriced.tolist(),
         "counter_anomalies": [sum(c.anomalies for c in counters)] * count,
         "anomalous_units": [sum(c.anomalous_units for c in counters)] * count,
     }  # fmt: skip

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from smkit.oee.kernels import class_stops, runs_of, states_in_window
 from smkit.plant.machine import Reason, StateCategory
 
 RUN, SETUP, BREAKDOWN, STOP, SMALL_STOP, IDLE, PLANNED_STOP, UNKNOWN = range(8)
@@ -87,7 +88,7 @@ class Timeline:
 
     def failures(self) -> tuple[Int64s, Int64s]:
         """Start and whole length of each failure (runs of breakdown intervals)."""
-        starts, ends = _runs(self.start, self.end, self.kind == BREAKDOWN)
+        starts, ends = runs_of(self.start, self.end, self.kind, BREAKDOWN)
         return starts, ends - starts
 
 
@@ -104,23 +105,15 @@ def timeline(  # noqa: PLR0917 - the timeline's inputs, each needed
     With ``max_hold_ns``, a state not confirmed by a new sample within that time becomes
     unknown (for sources that report their state periodically: silence means no data).
     """
-    ts, category, reason = _last_of_each_time(changes)
+    ts, category, reason = changes.ts, changes.category, changes.reason
     if max_hold_ns is not None:
-        ts, category, reason = _expire(ts, category, reason, max_hold_ns, end)
-    ts, category, reason = _merge_repeats(ts, category, reason)
-    before = int(np.searchsorted(ts, begin, side="right")) - 1
-    first = int(np.searchsorted(ts, begin, side="right"))
-    last = int(np.searchsorted(ts, end, side="left"))
-    unknown = CATEGORY_CODE[StateCategory.UNKNOWN]
-    starts = np.concatenate(([begin], ts[first:last])).astype(np.int64)
-    categories = np.concatenate(([category[before] if before >= 0 else unknown],
-                                 category[first:last])).astype(np.int8)  # fmt: skip
-    codes = np.concatenate(([reason[before] if before >= 0 else 0], reason[first:last]))
-    ends = np.concatenate((starts[1:], [end])).astype(np.int64)
+        ts, category, reason = _expire(*_last_of_each_time(changes), max_hold_ns, end)
     table = _class_table(changes.reason_names, reasons)
-    kinds = table[categories, codes.astype(np.int32)]
-    _split_stops(starts, ends, kinds, small_stop_ns)
-    return Timeline(starts, ends, kinds, codes.astype(np.int32), changes.reason_names)
+    unknown = CATEGORY_CODE[StateCategory.UNKNOWN]
+    starts, kinds, codes = states_in_window((ts, category, reason), (begin, end), table, unknown)
+    ends = np.append(starts[1:], end)
+    class_stops(starts, ends, kinds, (STOP, SMALL_STOP, IDLE), small_stop_ns)
+    return Timeline(starts, ends, kinds, codes, changes.reason_names)
 
 
 def _last_of_each_time(changes: StateChanges) -> tuple[Int64s, Int8s, Int32s]:
@@ -130,16 +123,6 @@ def _last_of_each_time(changes: StateChanges) -> tuple[Int64s, Int8s, Int32s]:
         return ts, category, reason
     keep = np.append(ts[1:] != ts[:-1], True)
     return ts[keep], category[keep], reason[keep]
-
-
-def _merge_repeats(ts: Int64s, category: Int8s, reason: Int32s) -> tuple[Int64s, Int8s, Int32s]:
-    """A repeated identical state merges into the first."""
-    if len(ts) == 0:
-        return ts, category, reason
-    changed = np.concatenate(
-        ([True], (category[1:] != category[:-1]) | (reason[1:] != reason[:-1]))
-    )
-    return ts[changed], category[changed], reason[changed]
 
 
 def _expire(
@@ -177,22 +160,3 @@ def _classify(category: StateCategory, code: str, reasons: Mapping[str, Reason])
     if known.is_failure:
         return BREAKDOWN
     return _BY_REASON.get(known.category, STOP)
-
-
-def _split_stops(starts: Int64s, ends: Int64s, kinds: Int8s, small_stop_ns: int) -> None:
-    """Stops merged with their neighbours: small when the whole stop is at most the threshold."""
-    is_stop = kinds == STOP
-    if not is_stop.any():
-        return
-    run_starts, run_ends = _runs(starts, ends, is_stop)
-    small = (run_ends - run_starts) <= small_stop_ns
-    run_of = np.searchsorted(run_starts, starts[is_stop], side="right") - 1
-    kinds[is_stop] = np.where(small[run_of], SMALL_STOP, IDLE)
-
-
-def _runs(starts: Int64s, ends: Int64s, member: npt.NDArray[np.bool_]) -> tuple[Int64s, Int64s]:
-    """Start and end of each run of consecutive intervals with ``member`` set."""
-    edges = np.diff(np.concatenate(([0], member.astype(np.int8), [0])))
-    first = np.flatnonzero(edges == 1)
-    last = np.flatnonzero(edges == -1) - 1
-    return starts[first], ends[last]

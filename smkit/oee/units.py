@@ -16,12 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from smkit.oee.counters import Increments
+from smkit.oee.elements import Exact
+from smkit.oee.kernels import sums_between
 from smkit.oee.planned import PlannedIndex
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 Int64s = npt.NDArray[np.int64]
 Int32s = npt.NDArray[np.int32]
-_ZERO = Fraction(0)
+_INT64_SAFE = 2**62
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,7 @@ class Running:
 
     def within(self, points: Int64s) -> Int64s:
         """Units credited in each ``(points[i], points[i+1]]`` (``points`` sorted)."""
-        index = np.searchsorted(self.ts, points, side="right")
-        sums = np.zeros(len(index), dtype=np.int64)
-        # reduceat sums from each index to the next, the last one to the end; it takes no
-        # index past the end, and gives the single element, not zero, for an empty range
-        usable = int(np.searchsorted(index, len(self.units)))
-        if usable:
-            sums[:usable] = np.add.reduceat(self.units, index[:usable])
-        return np.where(index[1:] > index[:-1], sums[:-1], 0)
+        return sums_between(self.ts, self.units, points)
 
 
 class Pricing:
@@ -93,48 +88,68 @@ class Pricing:
         specs = [catalog.get(name) for name in names]
         specs.append(catalog.get(default_product) if default_product is not None else None)
         self.denominator = lcm(*(spec.units for spec in specs if spec is not None))
-        # index -1 (no product known) takes the last entry: the default product
-        self.numerator = [
-            None if spec is None else spec.cycle_ns * (self.denominator // spec.units)
+        # index -1 (no product known) takes the last entry: the default product; -1 is no price
+        numerators = [
+            -1 if spec is None else spec.cycle_ns * (self.denominator // spec.units)
             for spec in specs
         ]
+        self.highest = max(numerators)
+        self.prices = np.array(numerators, np.int64 if self.fits(1) else object)
 
-    def fraction(self, numerator: int) -> Fraction:
-        """An ideal time summed as a numerator, exactly."""
-        return Fraction(numerator, self.denominator) if numerator else _ZERO
+    def fits(self, units: int) -> bool:
+        """Whether the ideal time of ``units`` units can be summed in int64 without overflow."""
+        return units * self.highest < _INT64_SAFE
+
+    def exact(self, numerators: npt.NDArray[Any]) -> list[Exact]:
+        """Ideal times summed as numerators: whole nanoseconds as ints, the rest as Fractions
+        (making a Fraction costs a microsecond; a year of shifts has thousands of sums)."""
+        values: list[Exact] = (numerators // self.denominator).tolist()
+        if self.denominator == 1:
+            return values
+        for i in np.flatnonzero(numerators % self.denominator).tolist():
+            values[i] = Fraction(int(numerators[i]), self.denominator)
+        return values
 
 
 @dataclass
 class Tally:
-    """Per period: units in planned time, their ideal time (a numerator of ``Pricing``), and
-    the units made while no ideal cycle time was known."""
+    """Per period: units in planned time, their ideal time (numerators of ``Pricing``; Python
+    integers where int64 could overflow), and the units made while no ideal time was known."""
 
-    count: list[int]
-    ideal: list[int]
-    unpriced: list[int]
+    count: Int64s
+    ideal: npt.NDArray[Any]
+    unpriced: Int64s
 
     @classmethod
     def empty(cls, periods: int) -> Tally:
         """Nothing credited."""
-        return cls([0] * periods, [0] * periods, [0] * periods)
+        return cls(*(np.zeros(periods, np.int64) for _ in range(3)))
 
 
 def tally(counts: Running, cut: Segments, pricing: Pricing, periods: int) -> Tally:
-    """Units of ``counts`` per period, and what they were worth in ideal time."""
+    """Units of ``counts`` per period, and what they were worth in ideal time.
+
+    Segments are in time order and periods disjoint, so each period's segments are
+    consecutive and one ``reduceat`` per column sums them.
+    """
     out = Tally.empty(periods)
     if len(counts.ts) == 0 or len(cut.points) < 2:
         return out
     made = counts.within(cut.points)
     keep = (cut.period >= 0) & (made != 0)
-    for period, product, units in zip(
-        cut.period[keep].tolist(), cut.product[keep].tolist(), made[keep].tolist(), strict=True
-    ):
-        out.count[period] += units
-        price = pricing.numerator[product]
-        if price is None:
-            out.unpriced[period] += units
-        else:
-            out.ideal[period] += units * price
+    period, units = cut.period[keep], made[keep]
+    if len(period) == 0:
+        return out
+    price = pricing.prices[cut.product[keep]]
+    priced = price >= 0
+    worth = np.where(priced, price, 0)
+    if not pricing.fits(int(np.abs(units).sum())):
+        units, out.ideal = units.astype(object), out.ideal.astype(object)
+    first = np.flatnonzero(np.diff(period, prepend=-1))
+    owners = period[first]
+    out.count[owners] = np.add.reduceat(units, first)
+    out.unpriced[owners] = np.add.reduceat(np.where(priced, 0, units), first)
+    out.ideal[owners] = np.add.reduceat(units * worth, first)
     return out
 
 
