@@ -1,4 +1,5 @@
-"""``smkit oee``: OEE reports, loss waterfalls and downtime Pareto, and writing KPI records."""
+"""``smkit oee``: OEE reports, loss waterfalls and downtime Pareto, writing KPI records, and
+recording late quality findings."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from zoneinfo import ZoneInfo
 import typer
 
 from smkit.cli.common import PlantOption, table
+from smkit.connectors.common.sample import Sample
 from smkit.errors import ConfigError
 from smkit.historian import open_historian
 from smkit.oee.elements import NS_PER_S, flags, kpis
 from smkit.oee.rollup import Bucket, Group, Level, PeriodResult, roll_up
 from smkit.oee.runner import period_results, run_once
 from smkit.plant import load_plant
+from smkit.plant.machine import SignalRole
 from smkit.plant.model import Plant
 
 app = typer.Typer(help="Compute OEE from the historian: reports, losses, KPI records.",
@@ -158,7 +161,7 @@ def _report_row(group: Group, exclude_unknown: bool) -> dict[str, Any]:
         row[name] = None if value.value is None else float(value.value)
         if value.reason is not None:
             row[f"{name}_missing"] = value.reason
-    row.update(total=e.total, good=e.good, rejects=e.rejects, failures=e.failures,
+    row.update(total=e.total, good=e.good, rejects=e.rejects, rework=e.rework, failures=e.failures,
                flags=flags(e))  # fmt: skip
     return row
 
@@ -226,3 +229,54 @@ def run(
             await historian.close()
 
     typer.echo(f"{asyncio.run(go())} records written")
+
+
+AtOption = Annotated[str, typer.Option("--at", help="When the units were made (counted), site "
+                                       "local time: 2026-11-24T09:00.")]  # fmt: skip
+
+
+@app.command("finding")
+def finding(
+    machine: Annotated[str, typer.Option("--machine", "-m", help="The machine that made them.")],
+    at: AtOption,
+    plant_file: PlantOption = Path("plant.yaml"),
+    scrap: Annotated[int, typer.Option("--scrap", help="Units found to be scrap.")] = 0,
+    rework: Annotated[int, typer.Option("--rework", help="Units found to need rework.")] = 0,
+) -> None:
+    """Record a late quality finding: units made at --at found to be scrap or to need rework.
+
+    It is written as a sample of the machine's late_scrap or late_rework signal at that time; a
+    second finding at the same time replaces the first (write it again to correct it).
+    """
+    plant = load_plant(plant_file)
+    ts = parse_moment(at, plant.site.timezone, "--at")
+    if scrap < 0 or rework < 0 or not scrap + rework:
+        raise ConfigError("give --scrap and/or --rework as a number of units above zero")
+    samples = [
+        Sample(machine, _finding_signal(plant, machine, role), ts, units)
+        for role, units in ((SignalRole.LATE_SCRAP, scrap), (SignalRole.LATE_REWORK, rework))
+        if units
+    ]
+
+    async def write() -> None:
+        historian = open_historian(plant)
+        try:
+            await historian.write_samples(samples)
+        finally:
+            await historian.close()
+
+    asyncio.run(write())
+    typer.echo(f"{machine}: " + ", ".join(f"{s.value} units {s.signal}" for s in samples)
+               + f" at {at}")  # fmt: skip
+
+
+def _finding_signal(plant: Plant, machine: str, role: SignalRole) -> str:
+    machines = {m.id: m for _, m in plant.machines()}
+    if machine not in machines:
+        raise ConfigError(f"--machine {machine!r}: no such machine (known: {', '.join(machines)})")
+    name = next((s.name for s in machines[machine].signals if s.role is role), None)
+    if name is None:
+        example = f"{{name: qa_{role.value.removeprefix('late_')}, role: {role.value}}}"
+        raise ConfigError(f"machine {machine!r} has no {role.value} signal; add one to its "
+                          f"signals in plant.yaml, for example: - {example}")  # fmt: skip
+    return name

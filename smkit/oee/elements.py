@@ -12,7 +12,7 @@ exactly one element::
 
 and running time splits by the ideal time of what was made::
 
-    running = valuable + startup_rejects + production_rejects + reduced_speed
+    running = valuable + startup_rejects + production_rejects + rework + reduced_speed
 
 so the losses and the valuable time add up to the planned time exactly (``reduced_speed`` is
 negative when the machine ran faster than its ideal cycle time: performance above 100 %).
@@ -30,10 +30,11 @@ Exact = int | Fraction
 TIME_FIELDS = ("all_ns", "planned_ns", "running_ns", "setup_ns", "breakdown_ns",
                "small_stop_ns", "idle_ns", "planned_stop_ns", "unknown_ns",
                "outside_running_ns")  # fmt: skip
-IDEAL_FIELDS = ("ideal_ns", "valuable_ns", "startup_reject_ns", "production_reject_ns")
-COUNT_FIELDS = ("total", "good", "rejects", "startup_rejects", "production_rejects",
+IDEAL_FIELDS = ("ideal_ns", "valuable_ns", "startup_reject_ns", "production_reject_ns",
+                "rework_ns")  # fmt: skip
+COUNT_FIELDS = ("total", "good", "rejects", "startup_rejects", "production_rejects", "rework",
                 "failures", "failure_ns", "outside_count", "unpriced_count",
-                "counter_anomalies", "anomalous_units")  # fmt: skip
+                "unapplied_adjustment", "counter_anomalies", "anomalous_units")  # fmt: skip
 
 
 @dataclass
@@ -44,7 +45,10 @@ class Elements:
     inside it. ``outside_running_ns`` and ``outside_count`` are running time and units made
     outside planned time: reported, not part of A, P, Q. ``unpriced_count`` counts units made
     while no ideal cycle time was known (they are in Q, not in P). ``failure_ns`` is the whole
-    length of the failures that began in the period (for MTTR).
+    length of the failures that began in the period (for MTTR). ``rework`` counts units that
+    failed their first inspection but can be reworked: neither good nor rejects (scrap).
+    ``unapplied_adjustment`` counts units of late quality findings stamped outside planned
+    time (not applied).
     """
 
     all_ns: int = 0
@@ -61,15 +65,18 @@ class Elements:
     valuable_ns: Exact = 0
     startup_reject_ns: Exact = 0
     production_reject_ns: Exact = 0
+    rework_ns: Exact = 0
     total: int = 0
     good: int = 0
     rejects: int = 0
     startup_rejects: int = 0
     production_rejects: int = 0
+    rework: int = 0
     failures: int = 0
     failure_ns: int = 0
     outside_count: int = 0
     unpriced_count: int = 0
+    unapplied_adjustment: int = 0
     counter_anomalies: int = 0
     anomalous_units: int = 0
     downtime_by_reason: dict[str, int] = field(default_factory=dict)
@@ -100,6 +107,7 @@ class Elements:
             "reduced_speed": Fraction(self.reduced_speed_ns),
             "startup_rejects": Fraction(self.startup_reject_ns),
             "production_rejects": Fraction(self.production_reject_ns),
+            "rework": Fraction(self.rework_ns),
         }
 
 
@@ -160,6 +168,7 @@ def kpis(e: Elements, *, exclude_unknown: bool = False) -> dict[str, Ratio]:
         "teep": ratio(e.valuable_ns, e.all_ns, "calendar time"),
         "utilisation": ratio(e.planned_ns, e.all_ns, "calendar time"),
         "scrap_ratio": ratio(e.rejects, e.total, "units counted"),
+        "rework_ratio": ratio(e.rework, e.total, "units counted"),
         "first_pass_yield": ratio(e.good, e.total, "units counted"),
         "mttr_s": ratio(e.failure_ns, e.failures * NS_PER_S, "failure"),
         "mttf_s": ratio(e.running_ns, e.failures * NS_PER_S, "failure"),
@@ -188,6 +197,16 @@ def flags(e: Elements) -> list[str]:
         )
     if e.unpriced_count:
         found.append(f"{e.unpriced_count} units made with no ideal cycle time known")
+    if e.good < 0:
+        found.append(
+            f"good count {e.good} is below zero: late scrap or rework findings exceed the good "
+            "units made (findings stamped at the wrong time?)"
+        )
+    if e.unapplied_adjustment:
+        found.append(
+            f"{e.unapplied_adjustment} units of late scrap or rework stamped outside planned "
+            "production time, not applied"
+        )
     if e.outside_count:
         found.append(f"{e.outside_count} units made outside planned production time")
     if e.unknown_states:

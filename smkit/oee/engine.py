@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from smkit.oee.counters import Increments
+from smkit.oee.counting import Adjustments, count_columns
 from smkit.oee.elements import Elements
 from smkit.oee.kernels import planned_sums
 from smkit.oee.planned import PlannedIndex
@@ -44,7 +45,6 @@ from smkit.oee.timeline import (
     Timeline,
     timeline,
 )
-from smkit.oee.units import Pricing, Running, Tally, segments, split, tally
 from smkit.plant.machine import Reason
 from smkit.plant.schedule import Interval
 
@@ -117,6 +117,8 @@ class MachineData:
     total: Increments | None = None
     good: Increments | None = None
     rejects: Increments | None = None
+    rework: Increments | None = None
+    adjustments: Adjustments = field(default_factory=Adjustments.none)
     products: ProductChanges = ProductChanges(np.zeros(0, np.int64), np.zeros(0, np.int32), ())
     catalog: Mapping[str, ProductSpec] = field(default_factory=dict)
     default_product: str | None = None
@@ -167,7 +169,7 @@ def compute(
     }
     columns |= _time(line, planned, (starts, ends))
     columns |= _failures(line, planned, len(clipped))
-    columns |= _counts(data, line, planned, (starts, ends), startup_ns=settings.startup_ns)
+    columns |= count_columns(data, line, planned, (starts, ends), settings.startup_ns)
     return _assemble(columns, len(clipped))
 
 
@@ -239,83 +241,3 @@ def _failures(line: Timeline, planned: PlannedIndex, count: int) -> Columns:
     failures = np.bincount(where[counted], minlength=count)
     length = np.bincount(where[counted], weights=lengths[counted], minlength=count)
     return {"failures": failures.tolist(), "failure_ns": length.astype(np.int64).tolist()}
-
-
-def _counts(
-    data: MachineData,
-    line: Timeline,
-    planned: PlannedIndex,
-    bounds: tuple[Int64s, Int64s],
-    *,
-    startup_ns: int,
-) -> Columns:
-    """Units in planned time (total, good, rejects), their ideal times, and the rest."""
-    total, good, rejects = _three_counts(data)
-    if total is None:
-        return {}
-    count = len(bounds[0])
-    pieces = segments(planned, data.products)
-    pricing = Pricing(data.products.names, data.catalog, data.default_product)
-    running = Running(total)
-    made = tally(running, pieces, pricing, count)
-    kept = tally(Running(good), pieces, pricing, count) if good is not None else None
-    first, later = Tally.empty(count), None
-    if rejects is not None:
-        startup = _after(rejects.ts, _setup_ends(line), startup_ns)
-        if startup.any():
-            early, rejects = split(rejects, startup)
-            first = tally(Running(early), pieces, pricing, count)
-        later = tally(Running(rejects), pieces, pricing, count)
-    first_n = first.count
-    if later is not None:
-        rejects_n = first_n + later.count
-    else:
-        rejects_n = made.count - kept.count if kept is not None else np.zeros(count, np.int64)
-    good_n = kept.count if kept is not None else made.count - rejects_n
-    ideal, early_ideal = made.ideal, first.ideal
-    if kept is not None:
-        valuable = kept.ideal
-    else:
-        valuable = ideal - early_ideal - (later.ideal if later is not None else 0)
-    late = later.ideal if later is not None else ideal - valuable - early_ideal
-    in_period = running.within(np.column_stack(bounds).ravel())[::2]
-    counters = [c for c in (data.total, data.good, data.rejects) if c is not None]
-    return {
-        "total": made.count.tolist(), "good": good_n.tolist(), "rejects": rejects_n.tolist(),
-        "startup_rejects": first_n.tolist(), "production_rejects": (rejects_n - first_n).tolist(),
-        "ideal_ns": pricing.exact(ideal),
-        "valuable_ns": pricing.exact(valuable),
-        "startup_reject_ns": pricing.exact(early_ideal),
-        "production_reject_ns": pricing.exact(late),
-        "outside_count": (in_period - made.count).tolist(),
-        "unpriced_count": made.unpriced.tolist(),
-        "counter_anomalies": [sum(c.anomalies for c in counters)] * count,
-        "anomalous_units": [sum(c.anomalous_units for c in counters)] * count,
-    }  # fmt: skip
-
-
-def _three_counts(
-    data: MachineData,
-) -> tuple[Increments | None, Increments | None, Increments | None]:
-    """Total, good and rejects, the missing one derived from the other two when it can be."""
-    total, good, rejects = data.total, data.good, data.rejects
-    if total is None and good is not None and rejects is not None:
-        ts = np.concatenate((good.ts, rejects.ts))
-        units = np.concatenate((good.units, rejects.units))
-        order = np.argsort(ts, kind="stable")
-        total = Increments(ts[order], units[order])
-    return total, good, rejects
-
-
-def _setup_ends(line: Timeline) -> Int64s:
-    is_setup = line.kind == SETUP
-    edges = np.diff(np.concatenate(([0], is_setup.astype(np.int8), [0])))
-    return line.end[np.flatnonzero(edges == -1) - 1]
-
-
-def _after(ts: Int64s, moments: Int64s, within_ns: int) -> npt.NDArray[np.bool_]:
-    """Whether each time lies within ``within_ns`` after one of ``moments`` (sorted)."""
-    if len(moments) == 0 or within_ns <= 0:
-        return np.zeros(len(ts), dtype=bool)
-    j = np.searchsorted(moments, ts, side="right") - 1
-    return (j >= 0) & (ts - moments[np.maximum(j, 0)] <= within_ns)

@@ -5,14 +5,18 @@
   unknown state; values the map does not list are counted so the report can name them.
 * Reason: the stop reason of a state interval is the reason signal's value in effect when the
   interval begins, or else the first one set during it (an operator entering it late).
-* Counters: count_total, count_good and count_reject become increments (``counters``); a jump
-  beyond what the fastest product allows is an anomaly.
+* Counters: count_total, count_good, count_reject and count_rework become increments
+  (``counters``); a jump beyond what the fastest product allows is an anomaly.
+* Late quality findings: each sample of a late_scrap or late_rework signal, stamped with the time
+  the units were made, is a number of them found to be scrap or to need rework (``counting``).
+  A value that is not a whole number above zero is left out and counted as an anomaly.
 * Product: the product signal says which product each unit is; without one, the machine's
   default (or only) product.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter as Tally
 from collections.abc import Mapping, Sequence
 
@@ -21,9 +25,11 @@ import numpy.typing as npt
 
 from smkit.connectors.common.sample import Quality, Sample, Value
 from smkit.oee.counters import Increments, Plausible, increments
+from smkit.oee.counting import Adjustments
 from smkit.oee.engine import MachineData, ProductChanges, ProductSpec
 from smkit.oee.timeline import StateChanges
 from smkit.plant.machine import (
+    COUNT_ROLES,
     Counter,
     FlagsStateMap,
     Machine,
@@ -54,16 +60,15 @@ def machine_data(
     changes, unknown = _states(machine, state_map, series)
     limit = _limit(catalog)
     orders = _change_times(machine, series)
-    counts = {
-        role: _counter(machine, role, series, limit, orders)
-        for role in (SignalRole.COUNT_TOTAL, SignalRole.COUNT_GOOD, SignalRole.COUNT_REJECT)
-    }
+    counts = {role: _counter(machine, role, series, limit, orders) for role in COUNT_ROLES}
     return MachineData(
         machine.id,
         changes,
         total=counts[SignalRole.COUNT_TOTAL],
         good=counts[SignalRole.COUNT_GOOD],
         rejects=counts[SignalRole.COUNT_REJECT],
+        rework=counts[SignalRole.COUNT_REWORK],
+        adjustments=_late_findings(machine, series),
         products=products,
         catalog=catalog,
         default_product=machine.default_product,
@@ -152,6 +157,35 @@ def _attach_reasons(
             code = codes[at]
         out.append((start, category, code))
     return out
+
+
+def _late_findings(machine: Machine, series: Series) -> Adjustments:
+    found: list[tuple[int, int, bool]] = []
+    invalid = 0
+    for role in (SignalRole.LATE_SCRAP, SignalRole.LATE_REWORK):
+        name = _signal(machine, role)
+        for sample in series.get(name, []) if name else []:
+            units = _whole(sample.value) if sample.quality is not Quality.BAD else None
+            if units is None:
+                invalid += 1
+            else:
+                found.append((sample.ts, units, role is SignalRole.LATE_REWORK))
+    found.sort()
+    return Adjustments(
+        np.array([ts for ts, _, _ in found], dtype=np.int64),
+        np.array([units for _, units, _ in found], dtype=np.int64),
+        np.array([rework for _, _, rework in found], dtype=np.bool_),
+        invalid,
+    )
+
+
+def _whole(value: Value) -> int | None:
+    """A whole number of units above zero, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value) or value <= 0 or value != int(value):
+        return None
+    return int(value)
 
 
 def _products(machine: Machine, series: Series) -> ProductChanges:

@@ -1,11 +1,13 @@
 """The engine's hot loops, compiled with numba.
 
-Each is a plain loop over a machine's state intervals (a year of a machine is some 175,000 of
-them). numpy can express them too, but only as a dozen passes over the arrays, each allocating
-a temporary; the loops make one pass, allocate only their results, and are about ten times
-faster (``benchmarks/oee_engine.py``). They are compiled on first use, not at import, because
-importing numba takes about half a second that commands computing no OEE should not pay; the
-compiled code is cached on disk (``cache=True``), so a later process only loads it.
+Each is a plain loop over a machine's state intervals or counter samples (a year of a machine
+is some 175,000 state changes and 525,000 samples per counter). numpy can express them too, but
+only as several passes over the arrays, each allocating a temporary; the loops make one pass and
+allocate only their results (``benchmarks/oee_engine.py`` measures the whole engine).
+
+They are compiled on first use, not at import, because importing numba takes about half a
+second that commands computing no OEE should not pay; the compiled code is cached on disk
+(``cache=True``), so a later process only loads it.
 
 The loop bodies stay plain Python with integer arithmetic: exact, and readable as the
 definition of what they compute. ``tests/oee/test_kernels.py`` checks them against simpler
@@ -73,19 +75,6 @@ def planned_sums(  # noqa: PLR0917 - the timeline and the planned index, each ne
     )
 
 
-def prepare() -> None:
-    """Compile (or load from the disk cache) every loop now, for the types the engine uses,
-    rather than on the first machine computed."""
-    ts, none = np.zeros(2, np.int64), np.zeros(0, np.int64)
-    kinds = np.zeros(2, np.int8)
-    states_in_window((ts, kinds, np.zeros(2, np.int32)), (0, 1), np.zeros((1, 1), np.int8), 0)
-    class_stops(ts, ts, kinds, (0, 1, 2), 0)
-    planned_sums(ts, 0, kinds, ts, (none, none, none), (0, 1, 1), np.zeros(1, np.bool_))
-    sums_between(ts, ts, ts)
-    runs_of(ts, ts, kinds, 0)
-    time_order(ts)
-
-
 def sums_between(ts: Int64s, units: Int64s, points: Int64s) -> Int64s:
     """Units credited in each ``(points[i], points[i+1]]``: ``units[k]`` at ``ts[k]``, both
     sorted by time, as are ``points``."""
@@ -101,6 +90,19 @@ def time_order(ts: Int64s) -> int:
     """1 when ``ts`` increases strictly, 0 when it repeats a time but never decreases, -1 when
     it decreases somewhere."""
     return int(_compiled(_time_order)(ts))
+
+
+def prepare() -> None:
+    """Compile (or load from the disk cache) every loop now, for the types the engine uses,
+    rather than on the first machine computed."""
+    ts, none = np.zeros(2, np.int64), np.zeros(0, np.int64)
+    kinds = np.zeros(2, np.int8)
+    states_in_window((ts, kinds, np.zeros(2, np.int32)), (0, 1), np.zeros((1, 1), np.int8), 0)
+    class_stops(ts, ts, kinds, (0, 1, 2), 0)
+    planned_sums(ts, 0, kinds, ts, (none, none, none), (0, 1, 1), np.zeros(1, np.bool_))
+    sums_between(ts, ts, ts)
+    runs_of(ts, ts, kinds, 0)
+    time_order(ts)
 
 
 @cache

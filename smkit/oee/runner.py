@@ -21,7 +21,7 @@ from fractions import Fraction
 
 from smkit.errors import SmkitError
 from smkit.historian.protocol import FieldValue, Historian, Record
-from smkit.oee.elements import NS_PER_S, Elements, kpis
+from smkit.oee.elements import IDEAL_FIELDS, NS_PER_S, Elements, kpis
 from smkit.oee.engine import Settings, compute
 from smkit.oee.inputs import machine_data
 from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
@@ -115,12 +115,13 @@ def oee_fields(elements: Elements, *, exclude_unknown: bool = False) -> dict[str
                  "small_stop_ns", "idle_ns", "planned_stop_ns", "unknown_ns",
                  "outside_running_ns", "failure_ns"):  # fmt: skip
         fields[name.removesuffix("_ns") + "_s"] = getattr(elements, name) / NS_PER_S
-    for name in ("ideal_ns", "valuable_ns", "startup_reject_ns", "production_reject_ns"):
+    for name in IDEAL_FIELDS:
         fields[name.removesuffix("_ns") + "_s"] = float(
             Fraction(getattr(elements, name)) / NS_PER_S
         )
-    for name in ("total", "good", "rejects", "startup_rejects", "production_rejects",
-                 "failures", "outside_count", "unpriced_count", "counter_anomalies"):  # fmt: skip
+    for name in ("total", "good", "rejects", "startup_rejects", "production_rejects", "rework",
+                 "failures", "outside_count", "unpriced_count", "unapplied_adjustment",
+                 "counter_anomalies"):  # fmt: skip
         fields[name] = getattr(elements, name)
     return fields
 

@@ -16,6 +16,7 @@ from smkit.connectors.opcua.addressing import parse_address
 from smkit.plant.calendar import MINUTES_PER_DAY, Calendar, Weekday, minute_of_day
 from smkit.plant.machine import (
     COUNT_ROLES,
+    LATE_FINDING_ROLES,
     SINGLE_ROLES,
     FlagsStateMap,
     Machine,
@@ -191,7 +192,8 @@ def _signal_problems(loc: Loc, machine: Machine) -> list[Problem]:
                     f"only count signals ({', '.join(sorted(COUNT_ROLES))}) take counter options",
                 )
             )
-        if signal.role in COUNT_ROLES and signal.value_type not in ("int", "float"):
+        counts_units = signal.role in COUNT_ROLES | LATE_FINDING_ROLES
+        if counts_units and signal.value_type not in ("int", "float"):
             problems.append(
                 (
                     (*here, "type"),

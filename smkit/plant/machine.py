@@ -32,16 +32,30 @@ class SignalRole(StrEnum):
     COUNT_TOTAL = "count_total"
     COUNT_GOOD = "count_good"
     COUNT_REJECT = "count_reject"
+    COUNT_REWORK = "count_rework"
+    LATE_SCRAP = "late_scrap"
+    LATE_REWORK = "late_rework"
     PRODUCT = "product"
     ORDER = "order"
     CYCLE_TIME = "cycle_time"
     PROCESS = "process"
 
 
-COUNT_ROLES = frozenset({SignalRole.COUNT_TOTAL, SignalRole.COUNT_GOOD, SignalRole.COUNT_REJECT})
-SINGLE_ROLES = frozenset(
-    {SignalRole.REASON, SignalRole.PRODUCT, SignalRole.ORDER, SignalRole.CYCLE_TIME, *COUNT_ROLES}
+COUNT_ROLES = frozenset(
+    {
+        SignalRole.COUNT_TOTAL,
+        SignalRole.COUNT_GOOD,
+        SignalRole.COUNT_REJECT,
+        SignalRole.COUNT_REWORK,
+    }
 )
+LATE_FINDING_ROLES = frozenset({SignalRole.LATE_SCRAP, SignalRole.LATE_REWORK})
+"""Quality findings reported late: each sample, at the time the units were made, says how many
+of them were found to be scrap (or to need rework)."""
+SINGLE_ROLES = frozenset(
+    {SignalRole.REASON, SignalRole.PRODUCT, SignalRole.ORDER, SignalRole.CYCLE_TIME, *COUNT_ROLES,
+     *LATE_FINDING_ROLES}
+)  # fmt: skip
 """Roles a machine may give to at most one signal."""
 
 SignalType = Literal["float", "int", "bool", "str"]
@@ -51,6 +65,9 @@ DEFAULT_TYPE: dict[SignalRole, SignalType] = {
     SignalRole.COUNT_TOTAL: "int",
     SignalRole.COUNT_GOOD: "int",
     SignalRole.COUNT_REJECT: "int",
+    SignalRole.COUNT_REWORK: "int",
+    SignalRole.LATE_SCRAP: "int",
+    SignalRole.LATE_REWORK: "int",
     SignalRole.PRODUCT: "str",
     SignalRole.ORDER: "str",
     SignalRole.CYCLE_TIME: "float",

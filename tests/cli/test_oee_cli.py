@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import shutil
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -160,3 +161,34 @@ def test_a_machine_without_a_calendar_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "has no calendar: set calendar: on its line" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_late_finding_recorded_from_the_command_line_moves_units_of_its_shift_to_scrap(
+    simulated_day: tuple[Path, list[ShiftTruth], int], tmp_path: Path
+) -> None:
+    plant, _, start = simulated_day
+    shutil.copy(plant.parent / "historian.db", tmp_path / "historian.db")
+    document = yaml.safe_load(plant.read_text())
+    [press] = [m for a in document["site"]["areas"] for line in a["lines"]
+               for m in line["machines"] if m["id"] == "press-01"]  # fmt: skip
+    press["signals"] = [*press["signals"], {"name": "qa_scrap", "role": "late_scrap"}]
+    copy = tmp_path / "plant.yaml"
+    copy.write_text(yaml.safe_dump(document, allow_unicode=True))
+    before = day_report(copy, start, "--machine", "press-01")
+    day = before[0]["period"].split()[0]
+    done = smkit("oee", "finding", "--plant", str(copy), "--machine", "press-01",
+                 "--at", f"{day}T08:00", "--scrap", "40")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    after = day_report(copy, start, "--machine", "press-01")
+    for old, new in zip(before, after, strict=True):
+        moved = 40 if old["period"] == f"{day} 1" else 0
+        assert (new["total"], new["good"], new["rejects"]) == (
+            old["total"],
+            old["good"] - moved,
+            old["rejects"] + moved,
+        )
+    assert any(row["period"] == f"{day} 1" for row in before)
+    refused = smkit("oee", "finding", "--plant", str(copy), "--machine", "press-02",
+                    "--at", f"{day}T08:00", "--rework", "3")  # fmt: skip
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "machine 'press-02' has no late_rework signal" in refused.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from smkit.oee.counters import Increments, increments
+from smkit.oee.counting import Adjustments
 from smkit.oee.engine import MachineData, Period, ProductChanges, ProductSpec, Settings
 from smkit.oee.timeline import StateChanges
 from smkit.plant.machine import Counter, Reason, StateCategory
@@ -43,6 +44,8 @@ def machine(
     total: Increments | None = None,
     rejects: Increments | None = None,
     good: Increments | None = None,
+    rework: Increments | None = None,
+    adjustments: Adjustments | None = None,
     products: list[tuple[int, str | None]] | None = None,
     catalog: dict[str, ProductSpec] | None = None,
 ) -> MachineData:
@@ -52,6 +55,8 @@ def machine(
         total=total,
         rejects=rejects,
         good=good,
+        rework=rework,
+        adjustments=adjustments or Adjustments.none(),
         products=ProductChanges.of(products or []),
         catalog=catalog or {"p1": ProductSpec(1 * S)},
     )

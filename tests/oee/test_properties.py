@@ -6,11 +6,13 @@ from __future__ import annotations
 import random
 from fractions import Fraction
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smkit.connectors.common.sample import Sample
-from smkit.oee.elements import Elements, kpis, total
+from smkit.oee.counting import Adjustments
+from smkit.oee.elements import Elements, flags, kpis, total
 from smkit.oee.engine import Period, compute
 from smkit.oee.inputs import machine_data
 from smkit.plant import parse_plant
@@ -45,12 +47,21 @@ def shifts(days: range) -> list[Period]:
 
 
 def build(raw: list[tuple[int, StateCategory, str]], made: list[int]) -> object:
+    """A machine making 16 units at each of ``made``, one in three scrap, one in five to
+    rework, and a late finding at every third count (scrap or rework, 1 to 3 units)."""
     states = [(T0 + s * S, category, reason) for s, category, reason in raw]
     points = sorted(T0 + s * S for s in made)
     cumulative_points = [(ts, n * 16) for n, ts in enumerate(points)]
     rejects = [(ts, n // 3) for n, ts in enumerate(points)]
+    rework = [(ts, n // 5) for n, ts in enumerate(points)]
+    found = [(ts, n % 3 + 1, n % 2 == 1) for n, ts in enumerate(points) if n % 3 == 2]
+    findings = Adjustments(np.array([ts for ts, _, _ in found], dtype=np.int64),
+                           np.array([units for _, units, _ in found], dtype=np.int64),
+                           np.array([kind for _, _, kind in found], dtype=np.bool_))  # fmt: skip
     return machine(states, total=cumulative(*cumulative_points) if points else None,
-                   rejects=cumulative(*rejects) if points else None)  # fmt: skip
+                   rejects=cumulative(*rejects) if points else None,
+                   rework=cumulative(*rework) if points else None,
+                   adjustments=findings)  # fmt: skip
 
 
 @settings(max_examples=150, deadline=None)
@@ -67,6 +78,9 @@ def test_time_elements_fill_planned_time_and_kpis_stay_in_bounds(
         k = kpis(e)
         for name in ("availability", "quality", "utilisation"):
             value = k[name].value
+            if name == "quality" and e.good < 0:  # findings beyond the good units: flagged
+                assert any("below zero" in flag for flag in flags(e))
+                continue
             assert value is None or 0 <= value <= 1, name
         if k["oee"].value is not None and k["performance"].value is not None:
             assert k["oee"].value == k["availability"].value * k["performance"].value * (
