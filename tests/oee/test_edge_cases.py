@@ -18,7 +18,7 @@ from smkit.oee.runner import settings_of
 from smkit.plant import parse_plant
 from smkit.plant.machine import Counter, StateCategory
 from smkit.plant.schedule import to_utc_ns
-from tests.oee.helpers import MIN, SETTINGS, T0, S, cumulative, machine, period
+from tests.oee.helpers import CHANGE, FAULT, MIN, SETTINGS, T0, S, cumulative, machine, period
 
 RUNNING, IDLE = StateCategory.RUNNING, StateCategory.IDLE
 HOUR = 60 * MIN
@@ -269,3 +269,46 @@ def test_unknown_time_is_a_loss_by_default_or_left_out_of_planned_time() -> None
     excluded = kpis(e, exclude_unknown=True)
     assert excluded["availability"].value == 1 and excluded["availability_nakajima"].value == 1
     assert kpis(e)["availability_nakajima"].value == Fraction(3, 4)
+
+
+def test_a_failure_whose_reason_changes_midway_is_one_failure_of_its_whole_length() -> None:
+    other = FAULT.model_copy(update={"code": "F2"})
+    settings = Settings(reasons={"F1": FAULT, "F2": other}, small_stop_ns=2 * MIN)
+    data = machine([(T0, RUNNING, ""), (T0 + HOUR, StateCategory.UNPLANNED_DOWN, "F1"),
+                    (T0 + HOUR + 10 * MIN, StateCategory.UNPLANNED_DOWN, "F2"),
+                    (T0 + HOUR + 30 * MIN, RUNNING, "")])  # fmt: skip
+    [e] = compute(data, [period(T0, T0 + 4 * HOUR)], settings, T0 + 5 * HOUR)
+    assert (e.failures, e.failure_ns, e.breakdown_ns) == (1, 30 * MIN, 30 * MIN)
+    assert e.downtime_by_reason == {"F1": 10 * MIN, "F2": 20 * MIN}
+    assert kpis(e)["mtbf_s"].value == Fraction(4 * 3600)
+
+
+def test_a_changeover_reason_is_setup_or_a_stop_as_the_reason_catalog_says() -> None:
+    """The same stop under two catalogs: a setup (an availability loss in both conventions), or
+    a plain stop (idling: an ISO availability loss, a Nakajima performance loss)."""
+    data = machine([(T0, RUNNING, ""), (T0 + HOUR, IDLE, "C1"), (T0 + 2 * HOUR, RUNNING, "")])
+    as_stop = CHANGE.model_copy(update={"category": StateCategory.IDLE})
+    window = [period(T0, T0 + 4 * HOUR)]
+    [setup] = compute(data, window, SETTINGS, T0 + 5 * HOUR)
+    [idle] = compute(data, window, Settings(reasons={"C1": as_stop}), T0 + 5 * HOUR)
+    assert (setup.setup_ns, setup.idle_ns, idle.setup_ns, idle.idle_ns) == (HOUR, 0, 0, HOUR)
+    for e in (setup, idle):
+        assert kpis(e)["availability"].value == Fraction(3, 4)
+    assert kpis(setup)["availability_nakajima"].value == Fraction(3, 4)
+    assert kpis(idle)["availability_nakajima"].value == 1
+
+
+def test_not_scheduled_inside_planned_time_is_a_stop_and_outside_it_counts_nothing() -> None:
+    data = machine([(T0, StateCategory.NOT_SCHEDULED, ""), (T0 + HOUR, RUNNING, "")])
+    planned_later = period(T0, T0 + 2 * HOUR, (T0, T0 + 30 * MIN))
+    [e] = compute(data, [planned_later], SETTINGS, T0 + 3 * HOUR)
+    assert e.planned_ns == 90 * MIN and e.idle_ns == 30 * MIN and e.running_ns == HOUR
+
+
+def test_a_delta_reject_counter_beside_a_cumulative_total_counts_each_unit_once() -> None:
+    rejects = increments(np.array([T0 + 10 * MIN, T0 + 20 * MIN], dtype=np.int64),
+                         np.array([3, 2], dtype=np.int64), Counter(kind="delta"))  # fmt: skip
+    data = machine([(T0, RUNNING, "")], total=cumulative((T0, 0), (T0 + HOUR, 100)),
+                   rejects=rejects)  # fmt: skip
+    [e] = compute(data, [period(T0, T0 + HOUR)], SETTINGS, T0 + 2 * HOUR)
+    assert (e.total, e.good, e.rejects) == (100, 95, 5)

@@ -345,3 +345,11 @@ def test_opcua_addresses_are_checked_where_they_are_written() -> None:
     assert "address: malformed NodeId 'ns=2;i=State' (ns= takes a namespace index" in found[0]
     assert "signals[1].address: a signal read over OPC UA needs an address" in found[1]
     assert "signals[2].address: not an OPC UA address: 'Temperature'" in found[2]
+
+
+def test_an_ideal_cycle_time_of_zero_is_refused_at_its_place() -> None:
+    text = MINIMAL.replace("ideal_cycle_time_s: 30", "ideal_cycle_time_s: 0")
+    assert problems(text) == [
+        "plant.yaml:10:35: site.areas[0].lines[0].machines[0].products[0].ideal_cycle_time_s: "
+        "must be > 0, got 0"
+    ]
