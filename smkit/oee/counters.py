@@ -14,7 +14,7 @@ or clipped. Without a limit, a wrap is assumed when the wrapped increase is unde
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -26,14 +26,29 @@ Int64s = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 
 
+def _none() -> Int64s:
+    return np.zeros(0, np.int64)
+
+
 @dataclass(frozen=True)
 class Increments:
-    """Units credited at each time, and the increases set aside as implausible."""
+    """Units credited at each time; and when anomalies happened (implausible increases, set
+    aside, and unexpected resets) with the units each set aside."""
 
     ts: Int64s
     units: Int64s
-    anomalies: int = 0
-    anomalous_units: int = 0
+    anomaly_ts: Int64s = field(default_factory=_none)
+    anomaly_units: Int64s = field(default_factory=_none)
+
+    @property
+    def anomalies(self) -> int:
+        """How many anomalies."""
+        return len(self.anomaly_ts)
+
+    @property
+    def anomalous_units(self) -> int:
+        """The units set aside as implausible."""
+        return int(self.anomaly_units.sum())
 
 
 @dataclass(frozen=True)
@@ -61,7 +76,7 @@ def increments(
     if counter.kind == "delta":
         return _checked(ts, values, None, lambda: _gaps(ts, first=np.iinfo(np.int64).max), limit)
     if len(ts) < 2:
-        return Increments(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        return Increments(_none(), _none())
     later = values[1:]
     step = np.diff(values)
     dropped = step < 0
@@ -114,11 +129,12 @@ def _checked(
     bad = units < 0
     if limit is not None:
         bad |= ~limit.allows(units, gaps())
-    if not bad.any():
-        return Increments(ts, units, 0 if unexpected is None else int(unexpected.sum()), 0)
+    flagged = bad if unexpected is None else bad | unexpected
+    if not flagged.any():
+        return Increments(ts, units)
     good = ~bad
-    resets = 0 if unexpected is None else int((unexpected & good).sum())
-    return Increments(ts[good], units[good], int(bad.sum()) + resets, int(np.abs(units[bad]).sum()))
+    set_aside = np.where(bad, np.abs(units), 0)
+    return Increments(ts[good], units[good], ts[flagged], set_aside[flagged])
 
 
 def _order_change_between(ts: Int64s, order_changes: Int64s | None) -> npt.NDArray[np.bool_]:

@@ -18,7 +18,7 @@ time changes no KPI and is reported as ``unapplied_adjustment``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,13 +40,13 @@ Columns = dict[str, Sequence[Any]]
 @dataclass(frozen=True)
 class Adjustments:
     """Late quality findings: at ``ts`` (when the units were made), ``units`` found to be scrap,
-    or to need rework where ``rework`` is set; ``invalid`` findings were left out (not a whole
-    number of units above zero) and are reported as counter anomalies."""
+    or to need rework where ``rework`` is set; findings at ``invalid_ts`` were left out (not a
+    whole number of units above zero) and are reported as counter anomalies."""
 
     ts: Int64s
     units: Int64s
     rework: Bools
-    invalid: int = 0
+    invalid_ts: Int64s = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @classmethod
     def none(cls) -> Adjustments:
@@ -91,7 +91,9 @@ def count_columns(
         _adjust(counted, data, (planned, bounds), pricing)
     in_period = Running(total).within(np.column_stack(bounds).ravel())[::2]
     counters = [c for c in (data.total, data.good, data.rejects, data.rework) if c is not None]
-    anomalies = sum(c.anomalies for c in counters) + data.adjustments.invalid
+    invalid = data.adjustments.invalid_ts
+    anomaly_ts = np.concatenate([*(c.anomaly_ts for c in counters), invalid])
+    anomaly_units = np.concatenate([*(c.anomaly_units for c in counters), np.zeros_like(invalid)])
     rejects = counted.startup + counted.production
     return {
         "total": counted.total.tolist(), "good": counted.good.tolist(),
@@ -104,8 +106,8 @@ def count_columns(
         "outside_count": (in_period - made.count).tolist(),
         "unpriced_count": made.unpriced.tolist(),
         "unapplied_adjustment": counted.unapplied.tolist(),
-        "counter_anomalies": [anomalies] * periods,
-        "anomalous_units": [sum(c.anomalous_units for c in counters)] * periods,
+        "counter_anomalies": _in_periods(anomaly_ts, np.ones_like(anomaly_ts), bounds),
+        "anomalous_units": _in_periods(anomaly_ts, anomaly_units, bounds),
     }  # fmt: skip
 
 
@@ -204,6 +206,16 @@ def _adjust(
         else:
             counted.production[period] += units
             counted.production_ideal[period] += units * price
+
+
+def _in_periods(ts: Int64s, weights: Int64s, bounds: tuple[Int64s, Int64s]) -> list[int]:
+    """``weights`` summed per period, each at its time in the period's ``(start, end]``."""
+    starts, ends = bounds
+    owner = np.searchsorted(starts, ts, side="left") - 1
+    inside = (owner >= 0) & (ts <= ends[np.maximum(owner, 0)])
+    sums = np.zeros(len(starts), np.int64)
+    np.add.at(sums, owner[inside], weights[inside])
+    return sums.tolist()
 
 
 def _total(data: MachineData) -> Increments | None:

@@ -161,13 +161,13 @@ def _attach_reasons(
 
 def _late_findings(machine: Machine, series: Series) -> Adjustments:
     found: list[tuple[int, int, bool]] = []
-    invalid = 0
+    invalid: list[int] = []
     for role in (SignalRole.LATE_SCRAP, SignalRole.LATE_REWORK):
         name = _signal(machine, role)
         for sample in series.get(name, []) if name else []:
             units = _whole(sample.value) if sample.quality is not Quality.BAD else None
             if units is None:
-                invalid += 1
+                invalid.append(sample.ts)
             else:
                 found.append((sample.ts, units, role is SignalRole.LATE_REWORK))
     found.sort()
@@ -175,7 +175,7 @@ def _late_findings(machine: Machine, series: Series) -> Adjustments:
         np.array([ts for ts, _, _ in found], dtype=np.int64),
         np.array([units for _, units, _ in found], dtype=np.int64),
         np.array([rework for _, _, rework in found], dtype=np.bool_),
-        invalid,
+        np.array(sorted(invalid), dtype=np.int64),
     )
 
 
