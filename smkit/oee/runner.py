@@ -2,7 +2,8 @@
 
 For each machine the window's samples are read (with each series' last sample before it, and
 ``LOOKAHEAD_NS`` after it so a failure's whole length is known), turned into engine input
-(``inputs``), cut into periods from the calendar (``periods``) and computed (``engine``).
+(``inputs``), cut into periods from the calendar (``periods``) and computed (``engine``) in a
+worker thread, so that inside ``smkit collect`` the event loop goes on collecting meanwhile.
 
 Records (``oee`` per machine and shift, ``downtime`` per machine, shift and reason) are keyed by
 their tags and the shift's start, so writing them again replaces them: a shift in progress is
@@ -19,13 +20,15 @@ import time
 from collections.abc import Sequence
 from fractions import Fraction
 
+from smkit.connectors.common.sample import Sample
 from smkit.errors import SmkitError
 from smkit.historian.protocol import FieldValue, Historian, Record
 from smkit.oee.elements import IDEAL_FIELDS, NS_PER_S, Elements, kpis
-from smkit.oee.engine import Settings, compute
+from smkit.oee.engine import Period, Settings, compute
 from smkit.oee.inputs import machine_data
 from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
 from smkit.oee.rollup import PeriodResult
+from smkit.plant.machine import Machine, StateMap
 from smkit.plant.model import Plant
 
 log = logging.getLogger("smkit.oee")
@@ -69,13 +72,27 @@ async def period_results(
         read_to = min(end_ns + LOOKAHEAD_NS, max(horizon_ns, start_ns + 1))
         samples = await historian.read_series([machine.id], read_from, read_to)
         state_map = plant.state_maps.get(machine.state_map) if machine.state_map else None
-        data = machine_data(machine, state_map, samples)
-        for period, elements in zip(
-            periods, compute(data, periods, settings, horizon_ns), strict=True
-        ):
+        # the first computation in a process also loads or compiles the engine's loops
+        computed = await asyncio.to_thread(
+            _elements, machine, state_map, samples, periods=periods, settings=settings,
+            horizon_ns=horizon_ns,
+        )  # fmt: skip
+        for period, elements in zip(periods, computed, strict=True):
             out.append(PeriodResult(machine.id, place, period.key, period.start, period.end,
                                     elements))  # fmt: skip
     return out
+
+
+def _elements(
+    machine: Machine,
+    state_map: StateMap | None,
+    samples: Sequence[Sample],
+    *,
+    periods: Sequence[Period],
+    settings: Settings,
+    horizon_ns: int,
+) -> list[Elements]:
+    return compute(machine_data(machine, state_map, samples), periods, settings, horizon_ns)
 
 
 def records(
