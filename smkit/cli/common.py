@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
+
+from smkit.historian import Historian, open_historian
+from smkit.plant.model import Plant
+
+T = TypeVar("T")
 
 PlantOption = Annotated[
     Path, typer.Option("--plant", "-p", help="The plant.yaml to use.", show_default=True)
@@ -30,3 +37,16 @@ def table(headers: list[str], rows: list[list[str]], empty: str = "") -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def with_historian(plant: Plant, use: Callable[[Historian], Awaitable[T]]) -> T:
+    """``use`` the plant's historian, closed afterwards: for the synchronous commands."""
+
+    async def go() -> T:
+        historian = open_historian(plant)
+        try:
+            return await use(historian)
+        finally:
+            await historian.close()
+
+    return asyncio.run(go())

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from smkit.cli.common import PlantOption, local_time, table
+from smkit.cli.common import PlantOption, local_time, table, with_historian
 from smkit.errors import HistorianError
-from smkit.historian import open_historian
 from smkit.plant import load_plant
 
 app = typer.Typer(help="Check the historian and read from it.", no_args_is_help=True)
@@ -20,18 +18,10 @@ app = typer.Typer(help="Check the historian and read from it.", no_args_is_help=
 def ping(plant_file: PlantOption = Path("plant.yaml")) -> None:
     """Check that the plant's historian answers; print its backend and version."""
     plant = load_plant(plant_file)
-
-    async def check() -> None:
-        historian = open_historian(plant)
-        try:
-            health = await historian.health()
-        finally:
-            await historian.close()
-        if not health.ok:
-            raise HistorianError(f"{health.backend} historian is not available: {health.detail}")
-        typer.echo(f"{health.backend} {health.version}: OK ({health.detail})")
-
-    asyncio.run(check())
+    health = with_historian(plant, lambda historian: historian.health())
+    if not health.ok:
+        raise HistorianError(f"{health.backend} historian is not available: {health.detail}")
+    typer.echo(f"{health.backend} {health.version}: OK ({health.detail})")
 
 
 @app.command("latest")
@@ -43,25 +33,15 @@ def latest(
 ) -> None:
     """Print the newest value of every signal, in the site's local time."""
     plant = load_plant(plant_file)
-
-    async def read() -> None:
-        historian = open_historian(plant)
-        try:
-            samples = await historian.latest(machine or None)
-        finally:
-            await historian.close()
-        rows = [
-            [
-                s.machine_id,
-                s.signal,
-                local_time(s.ts, plant.site.timezone),
-                repr(s.value),
-                s.quality.name.lower(),
-            ]
-            for s in samples
+    samples = with_historian(plant, lambda historian: historian.latest(machine or None))
+    rows = [
+        [
+            s.machine_id,
+            s.signal,
+            local_time(s.ts, plant.site.timezone),
+            repr(s.value),
+            s.quality.name.lower(),
         ]
-        typer.echo(
-            table(["machine", "signal", "time", "value", "quality"], rows, empty="no data yet")
-        )
-
-    asyncio.run(read())
+        for s in samples
+    ]
+    typer.echo(table(["machine", "signal", "time", "value", "quality"], rows, empty="no data yet"))

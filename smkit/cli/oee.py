@@ -3,7 +3,6 @@ recording late quality findings."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime as dt
 import io
@@ -15,12 +14,11 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from smkit.cli.common import PlantOption, table
+from smkit.cli.common import PlantOption, table, with_historian
 from smkit.connectors.common.sample import Sample
 from smkit.errors import ConfigError
-from smkit.historian import open_historian
 from smkit.oee.elements import NS_PER_S, flags, kpis
-from smkit.oee.rollup import Bucket, Group, Level, PeriodResult, roll_up
+from smkit.oee.rollup import Bucket, Group, Level, roll_up
 from smkit.oee.runner import period_results, run_once
 from smkit.plant import load_plant
 from smkit.plant.machine import SignalRole
@@ -106,15 +104,10 @@ def _groups(
     if per is not None:
         level = _choice(per, LEVELS, "--per")  # type: ignore[assignment]
 
-    async def compute() -> list[PeriodResult]:
-        historian = open_historian(plant)
-        try:
-            return await period_results(plant, historian, start_ns, end_ns, horizon_ns=now,
-                                        machines=chosen, hourly=bucket == "hour")  # fmt: skip
-        finally:
-            await historian.close()
-
-    return plant, roll_up(asyncio.run(compute()), level, bucket)
+    results = with_historian(plant, lambda historian: period_results(
+        plant, historian, start_ns, end_ns, horizon_ns=now, machines=chosen,
+        hourly=bucket == "hour"))  # fmt: skip
+    return plant, roll_up(results, level, bucket)
 
 
 @app.command("report")
@@ -221,14 +214,10 @@ def run(
     plant = load_plant(plant_file)
     start_ns, end_ns, now = window(plant, start, end)
 
-    async def go() -> int:
-        historian = open_historian(plant)
-        try:
-            return await run_once(plant, historian, start_ns, end_ns, horizon_ns=now)
-        finally:
-            await historian.close()
-
-    typer.echo(f"{asyncio.run(go())} records written")
+    written = with_historian(
+        plant, lambda historian: run_once(plant, historian, start_ns, end_ns, horizon_ns=now)
+    )
+    typer.echo(f"{written} records written")
 
 
 AtOption = Annotated[str, typer.Option("--at", help="When the units were made (counted), site "
@@ -258,14 +247,7 @@ def finding(
         if units
     ]
 
-    async def write() -> None:
-        historian = open_historian(plant)
-        try:
-            await historian.write_samples(samples)
-        finally:
-            await historian.close()
-
-    asyncio.run(write())
+    with_historian(plant, lambda historian: historian.write_samples(samples))
     typer.echo(f"{machine}: " + ", ".join(f"{s.value} units {s.signal}" for s in samples)
                + f" at {at}")  # fmt: skip
 

@@ -3,7 +3,6 @@ comparisons and portfolios."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import time
@@ -12,10 +11,9 @@ from typing import Annotated
 
 import typer
 
-from smkit.cli.common import PlantOption, table
+from smkit.cli.common import PlantOption, table, with_historian
 from smkit.cli.oee import parse_moment
 from smkit.errors import ConfigError
-from smkit.historian import open_historian
 from smkit.historian.protocol import Record
 from smkit.plant import load_plant
 from smkit.readiness.assessment import open_assessment
@@ -95,14 +93,7 @@ def evidence_command(
     plant = load_plant(plant_file)
     end_ns = time.time_ns() if end is None else parse_moment(end, plant.site.timezone, "--to")
 
-    async def go() -> EvidenceFile:
-        historian = open_historian(plant)
-        try:
-            return await measure(plant, historian, end_ns, days)
-        finally:
-            await historian.close()
-
-    measured = asyncio.run(go())
+    measured = with_historian(plant, lambda historian: measure(plant, historian, end_ns, days))
     out.write_text(measured.model_dump_json(indent=1) + "\n", encoding="utf-8")
     rows = [[name, f"{m.value:g}", m.detail.en] for name, m in measured.metrics.items()]
     typer.echo(table(["metric", "value", "how"], rows))
@@ -151,14 +142,7 @@ def score_command(
 def _write(plant_file: Path, records: list[Record]) -> None:
     plant = load_plant(plant_file)
 
-    async def go() -> None:
-        historian = open_historian(plant)
-        try:
-            await historian.write_records(records)
-        finally:
-            await historian.close()
-
-    asyncio.run(go())
+    with_historian(plant, lambda historian: historian.write_records(records))
     typer.echo(f"wrote {len(records)} readiness records to the historian of {plant_file}", err=True)
 
 
