@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from smkit.connectors.common.sample import Quality, Sample, Value
+from smkit.connectors.common.sample import QUALITIES, Quality, Sample, Value
 from smkit.errors import HistorianError
 from smkit.historian.escape import QUALITY_SUFFIX, STATUS_SUFFIX, quote_ident, quote_string
 from smkit.historian.influx_http import DatabaseNotFound, InfluxHttp, Series
@@ -275,7 +275,7 @@ def _samples_from_last(
 def _build_samples(found: Mapping[SampleKey, list[Any]]) -> list[Sample]:
     samples = []
     for (machine, signal, ts), (value, quality, status) in found.items():
-        grade = Quality(quality) if quality is not None else Quality.GOOD
+        grade = QUALITIES[int(quality)] if quality is not None else Quality.GOOD
         kept: Value = None if grade == Quality.BAD else value
         samples.append(Sample(machine, signal, ts, kept, grade, status))
     return samples

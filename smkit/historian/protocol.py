@@ -9,6 +9,7 @@ Identity rules (shared by both backends, so replays after a crash write nothing 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -92,9 +93,12 @@ class Historian(Protocol):
         ...
 
 
+_SAMPLE_ORDER = operator.itemgetter(0, 1, 2)  # machine_id, signal, ts: C-speed on millions
+
+
 def sort_samples(samples: list[Sample]) -> list[Sample]:
     """Sort by (machine, signal, ts): the order every read returns."""
-    samples.sort(key=lambda s: (s.machine_id, s.signal, s.ts))
+    samples.sort(key=_SAMPLE_ORDER)
     return samples
 
 

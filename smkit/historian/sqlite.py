@@ -19,7 +19,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from smkit.connectors.common.sample import Quality, Sample, Value, storable
+from smkit.connectors.common.sample import QUALITIES, Sample, Value, storable
 from smkit.errors import HistorianError, HistorianUnavailable, WriteRejected
 from smkit.historian.batch import as_sample, rows
 from smkit.historian.escape import check_name, check_record
@@ -246,7 +246,7 @@ def _row_to_sample(row: tuple[Any, ...]) -> Sample:
     machine, signal, ts, value, kind, quality, status = row
     if kind == "bool" and value is not None:
         value = bool(value)
-    return Sample(machine, signal, ts, value, Quality(quality), status)
+    return Sample(machine, signal, ts, value, QUALITIES[quality], status)
 
 
 def _record_row(record: Record) -> tuple[str, str, int, str]:

@@ -19,6 +19,11 @@ class Quality(IntEnum):
     BAD = 2
 
 
+QUALITIES: tuple[Quality, ...] = tuple(Quality)
+"""``QUALITIES[code]`` is ``Quality(code)`` without the enum's lookup, which costs more than the
+rest of turning a stored row into a sample (reads of a day hold millions)."""
+
+
 class Sample(NamedTuple):
     """One value of one signal of one machine at one instant.
 
