@@ -30,6 +30,7 @@ from smkit.oee.engine import MachineData, ProductChanges, ProductSpec
 from smkit.oee.timeline import StateChanges
 from smkit.plant.machine import (
     COUNT_ROLES,
+    LATE_FINDING_ROLES,
     Counter,
     FlagsStateMap,
     Machine,
@@ -74,6 +75,21 @@ def machine_data(
         default_product=machine.default_product,
         unknown_states=unknown,
     )
+
+
+ROLES_READ = frozenset(
+    {SignalRole.STATE, SignalRole.REASON, SignalRole.PRODUCT, SignalRole.ORDER, *COUNT_ROLES,
+     *LATE_FINDING_ROLES}
+)  # fmt: skip
+
+
+def signals_read(machine: Machine, state_map: StateMap | None) -> list[str]:
+    """The signals :func:`machine_data` reads, so a reader can leave out the process values
+    (temperatures, pressures...), which are most of a machine's samples."""
+    names = {s.name for s in machine.signals if s.role in ROLES_READ}
+    if isinstance(state_map, FlagsStateMap):
+        names |= {rule.signal for rule in state_map.rules}
+    return sorted(names)
 
 
 def _signal(machine: Machine, role: SignalRole) -> str | None:

@@ -25,7 +25,7 @@ from smkit.errors import SmkitError
 from smkit.historian.protocol import FieldValue, Historian, Record
 from smkit.oee.elements import IDEAL_FIELDS, NS_PER_S, Elements, kpis
 from smkit.oee.engine import Period, Settings, compute
-from smkit.oee.inputs import machine_data
+from smkit.oee.inputs import machine_data, signals_read
 from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
 from smkit.oee.rollup import PeriodResult
 from smkit.plant.machine import Machine, StateMap
@@ -70,8 +70,10 @@ async def period_results(
             periods = hour_periods(periods, plant.site.timezone)
         read_from = start_ns - settings.small_stop_ns - 1
         read_to = min(end_ns + LOOKAHEAD_NS, max(horizon_ns, start_ns + 1))
-        samples = await historian.read_series([machine.id], read_from, read_to)
         state_map = plant.state_maps.get(machine.state_map) if machine.state_map else None
+        samples = await historian.read_series(
+            [machine.id], read_from, read_to, signals_read(machine, state_map)
+        )
         # the first computation in a process also loads or compiles the engine's loops
         computed = await asyncio.to_thread(
             _elements, machine, state_map, samples, periods=periods, settings=settings,
