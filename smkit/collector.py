@@ -4,7 +4,9 @@ Connectors write only to the outbox (durable before a notification is let go); t
 drains the outbox into the historian and survives its outages. On stop, connectors hand over
 what they hold, the forwarder delivers what it can within ``flush_s``, and whatever is left
 stays in the outbox for the next start. Health is written to ``<outbox>.health.json`` every
-``HEALTH_EVERY_S`` seconds, which ``smkit status`` reads.
+``HEALTH_EVERY_S`` seconds, which ``smkit status`` reads. OEE records are recomputed on the
+plant's schedule (``oee.every``) in the same process, in a worker thread; the engine is made
+ready before the sources connect.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from smkit.historian.deadmessages import DeadMessages
 from smkit.historian.factory import open_historian
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox
-from smkit.oee.runner import schedule
+from smkit.oee.runner import prepare, schedule
 from smkit.plant.model import Plant
 from smkit.plant.opcua import OpcUaSource
 
@@ -83,6 +85,7 @@ class Collector:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set, then hand over and flush (see the module docstring)."""
+        await prepare(self.plant)
         reporter = asyncio.create_task(self._report(stop))
         try:
             await asyncio.gather(
