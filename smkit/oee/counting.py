@@ -182,20 +182,19 @@ def _adjust(
     pricing: Pricing,
 ) -> None:
     """Move late findings from good to scrap or rework, in the period of the units' time."""
-    planned, (starts, ends) = where
+    planned, bounds = where
     found = data.adjustments
     in_plan = planned.at(found.ts, closed_end=True)
-    window = np.searchsorted(starts, found.ts, side="left") - 1  # in (start, end]
+    outside = in_plan < 0
+    counted.unapplied = np.array(_in_periods(found.ts[outside], found.units[outside], bounds))
     product = products_at(data.products, found.ts)
     for name in ("valuable", "production_ideal", "rework_ideal"):  # exact, whatever the size
         setattr(counted, name, getattr(counted, name).astype(object))
-    for period, own, ts, units, rework, item in zip(
-        in_plan.tolist(), window.tolist(), found.ts.tolist(), found.units.tolist(),
-        found.rework.tolist(), product.tolist(), strict=True,
+    for period, units, rework, item in zip(
+        in_plan.tolist(), found.units.tolist(), found.rework.tolist(), product.tolist(),
+        strict=True,
     ):  # fmt: skip
         if period < 0:
-            if own >= 0 and ts <= ends[own]:
-                counted.unapplied[own] += units
             continue
         price = max(int(pricing.prices[item]), 0)  # -1: no ideal time known
         counted.good[period] -= units
