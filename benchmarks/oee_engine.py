@@ -36,6 +36,7 @@ from smkit.oee import kernels
 from smkit.oee.counters import increments
 from smkit.oee.elements import Elements
 from smkit.oee.engine import MachineData, Period, ProductChanges, ProductSpec, Settings, compute
+from smkit.oee.inputs import plausible_limit
 from smkit.oee.timeline import CATEGORY_CODE, StateChanges
 from smkit.plant.machine import Counter, Reason, StateCategory
 
@@ -106,11 +107,14 @@ def generate(seed: int, days: int) -> RawMachine:
 
 
 def smkit_machine(raw: RawMachine, periods: Sequence[Period], horizon: int) -> list[Elements]:
-    """What smkit does with one machine: counters to increments, then the engine."""
+    """What smkit does with one machine (as its runner does): counters to increments, checked
+    against the speed the catalog allows and the product changes, then the engine."""
+    limit, changes = plausible_limit(CATALOG), raw.products.ts
     data = MachineData(
         "m", raw.states,
-        total=increments(raw.minutes, raw.made, Counter()),
-        rejects=increments(raw.minutes, raw.rejected, Counter()),
+        total=increments(raw.minutes, raw.made, Counter(), limit=limit, order_changes=changes),
+        rejects=increments(raw.minutes, raw.rejected, Counter(), limit=limit,
+                           order_changes=changes),
         products=raw.products, catalog=CATALOG,
     )  # fmt: skip
     return compute(data, periods, SETTINGS, horizon)

@@ -9,21 +9,26 @@ Flux's ``increase()`` does). A reset at an order change is expected; a drop at a
 a reset too, but is reported as an anomaly. An increase beyond what the machine could make in
 the gap (:class:`Plausible`) is an anomaly left out of the counts: reported, never silently kept
 or clipped. Without a limit, a wrap is assumed when the wrapped increase is under half the range.
+A 64-bit counter is taken never to wrap (its values are stored as signed 64-bit integers).
+
+The units are kept as a running total, so the units between any two instants are one
+difference (a year of a machine is half a million samples; a report asks for thousands of
+sums). A cumulative counter that only rose, within the limit, is its own running total: its
+samples are used as they are, not copied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from smkit.oee.kernels import time_order
+from smkit.oee.kernels import counter_increments, upto
 from smkit.plant.machine import Counter
 
 Int64s = npt.NDArray[np.int64]
-Floats = npt.NDArray[np.float64]
+_WRAPS_BELOW = 63  # a range of 2**63 or more does not fit in int64: such counters never wrap
 
 
 def _none() -> Int64s:
@@ -32,13 +37,25 @@ def _none() -> Int64s:
 
 @dataclass(frozen=True)
 class Increments:
-    """Units credited at each time; and when anomalies happened (implausible increases, set
-    aside, and unexpected resets) with the units each set aside."""
+    """Units credited over time: ``running[k] - base`` units up to and including ``ts[k]``;
+    and when anomalies happened (implausible increases, set aside, and unexpected resets) with
+    the units each set aside."""
 
     ts: Int64s
-    units: Int64s
+    running: Int64s
+    base: int = 0
     anomaly_ts: Int64s = field(default_factory=_none)
     anomaly_units: Int64s = field(default_factory=_none)
+
+    @classmethod
+    def of(cls, ts: Int64s, units: Int64s) -> Increments:
+        """``units[k]`` credited at ``ts[k]`` (sorted by time)."""
+        return cls(ts, np.cumsum(units, dtype=np.int64))
+
+    @property
+    def units(self) -> Int64s:
+        """The units credited at each time."""
+        return np.diff(self.running, prepend=self.base)
 
     @property
     def anomalies(self) -> int:
@@ -50,6 +67,14 @@ class Increments:
         """The units set aside as implausible."""
         return int(self.anomaly_units.sum())
 
+    def within(self, points: Int64s) -> Int64s:
+        """Units credited in each ``(points[i], points[i+1]]`` (``points`` sorted)."""
+        if len(self.ts) == 0:
+            return np.zeros(max(len(points) - 1, 0), np.int64)
+        counted = upto(self.ts, points)  # samples at or before each point
+        so_far = np.where(counted > 0, self.running[np.maximum(counted - 1, 0)], self.base)
+        return np.diff(so_far)
+
 
 @dataclass(frozen=True)
 class Plausible:
@@ -57,10 +82,6 @@ class Plausible:
 
     units_per_ns: float
     burst: int = 1
-
-    def allows(self, units: Int64s, gap: Int64s) -> npt.NDArray[np.bool_]:
-        """Whether each increase fits in its gap."""
-        return np.asarray(units <= np.ceil(gap * self.units_per_ns) + self.burst, dtype=bool)
 
 
 def increments(
@@ -72,75 +93,16 @@ def increments(
     order_changes: Int64s | None = None,
 ) -> Increments:
     """Units made between consecutive samples (sorted by time; equal times keep the last)."""
-    ts, values = _last_of_each_time(ts, values)
-    if counter.kind == "delta":
-        return _checked(ts, values, None, lambda: _gaps(ts, first=np.iinfo(np.int64).max), limit)
-    if len(ts) < 2:
-        return Increments(_none(), _none())
-    later = values[1:]
-    step = np.diff(values)
-    dropped = step < 0
-    if not dropped.any():
-        if limit is None:  # every step is an increase, none to check
-            return Increments(ts[1:], step)
-        return _checked(ts[1:], step, None, lambda: np.diff(ts), limit)
-    gaps = np.diff(ts)
-    changed_order = _order_change_between(ts, order_changes)
-    if counter.rollover_bits:
-        wrapped = step + (1 << counter.rollover_bits)
-        fits = (
-            limit.allows(wrapped, gaps) if limit else wrapped < (1 << (counter.rollover_bits - 1))
-        )
-        rolled = dropped & fits & ~changed_order
-        step = np.where(rolled, wrapped, step)
-        dropped &= ~rolled
-    step = np.where(dropped, later, step)
-    expected = changed_order if counter.resets_on_order_change else np.zeros_like(dropped)
-    return _checked(ts[1:], step, dropped & ~expected, lambda: gaps, limit)
-
-
-def _last_of_each_time(ts: Int64s, values: Int64s) -> tuple[Int64s, Int64s]:
-    """Samples sorted by time, equal times keeping the last."""
-    order = time_order(ts)
-    if order < 0:
+    bits = counter.rollover_bits
+    in_order, credited_ts, running, base, anomaly_ts, anomaly_units = counter_increments(
+        np.asarray(ts, np.int64),
+        np.asarray(values, np.int64),
+        counter.kind == "delta",
+        1 << bits if bits and bits < _WRAPS_BELOW else 0,
+        (limit.units_per_ns, limit.burst) if limit else (-1.0, 0),
+        _none() if order_changes is None else np.asarray(order_changes, np.int64),
+        counter.resets_on_order_change,
+    )
+    if not in_order:
         raise ValueError("counter samples must be sorted by time")
-    if order > 0:
-        return ts, values
-    keep = np.append(ts[1:] != ts[:-1], True)
-    return ts[keep], values[keep]
-
-
-def _gaps(ts: Int64s, *, first: int) -> Int64s:
-    """Time since the previous sample (``first`` for the first one)."""
-    return np.diff(ts, prepend=ts[:1] - first) if len(ts) else ts
-
-
-def _checked(
-    ts: Int64s,
-    units: Int64s,
-    unexpected: npt.NDArray[np.bool_] | None,
-    gaps: Callable[[], Int64s],
-    limit: Plausible | None,
-) -> Increments:
-    """Negative and implausible increases are left out; unexpected resets are counted.
-
-    The gaps between samples are computed only when a limit needs them.
-    """
-    bad = units < 0
-    if limit is not None:
-        bad |= ~limit.allows(units, gaps())
-    flagged = bad if unexpected is None else bad | unexpected
-    if not flagged.any():
-        return Increments(ts, units)
-    good = ~bad
-    set_aside = np.where(bad, np.abs(units), 0)
-    return Increments(ts[good], units[good], ts[flagged], set_aside[flagged])
-
-
-def _order_change_between(ts: Int64s, order_changes: Int64s | None) -> npt.NDArray[np.bool_]:
-    """For each pair of consecutive samples: did an order (product) change in (t0, t1]?"""
-    if order_changes is None or len(order_changes) == 0:
-        return np.zeros(max(0, len(ts) - 1), dtype=bool)
-    before = np.searchsorted(order_changes, ts[:-1], side="right")
-    upto = np.searchsorted(order_changes, ts[1:], side="right")
-    return np.asarray(upto > before)
+    return Increments(credited_ts, running, base, anomaly_ts, anomaly_units)

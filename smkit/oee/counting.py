@@ -27,7 +27,7 @@ import numpy.typing as npt
 from smkit.oee.counters import Increments
 from smkit.oee.planned import PlannedIndex
 from smkit.oee.timeline import SETUP, Timeline
-from smkit.oee.units import Pricing, Running, Segments, Tally, products_at, segments, split, tally
+from smkit.oee.units import Pricing, Segments, Tally, products_at, segments, split, tally
 
 if TYPE_CHECKING:
     from smkit.oee.engine import MachineData
@@ -85,11 +85,11 @@ def count_columns(
     pieces = segments(planned, data.products)
     pricing = Pricing(data.products.names, data.catalog, data.default_product)
     periods = len(bounds[0])
-    made = tally(Running(total), pieces, pricing, periods)
+    made = tally(total, pieces, pricing, periods)
     counted = _counted(made, _tallies(data, line, pieces, pricing, periods, startup_ns))
     if len(data.adjustments.ts):
         _adjust(counted, data, (planned, bounds), pricing)
-    in_period = Running(total).within(np.column_stack(bounds).ravel())[::2]
+    in_period = total.within(np.column_stack(bounds).ravel())[::2]
     counters = [c for c in (data.total, data.good, data.rejects, data.rework) if c is not None]
     invalid = data.adjustments.invalid_ts
     anomaly_ts = np.concatenate([*(c.anomaly_ts for c in counters), invalid])
@@ -133,14 +133,14 @@ def _tallies(  # noqa: PLR0917 - what the tallies are made of, each needed
     and rework, per period."""
 
     def per_period(counts: Increments | None) -> Tally | None:
-        return None if counts is None else tally(Running(counts), pieces, pricing, periods)
+        return None if counts is None else tally(counts, pieces, pricing, periods)
 
     startup, rejects = Tally.empty(periods), data.rejects
-    if rejects is not None:
+    if rejects is not None and startup_ns > 0:
         early = _after(rejects.ts, _setup_ends(line), startup_ns)
         if early.any():
             first, rejects = split(rejects, early)
-            startup = tally(Running(first), pieces, pricing, periods)
+            startup = tally(first, pieces, pricing, periods)
     return _Tallies(per_period(data.good), startup, per_period(rejects), per_period(data.rework))
 
 
@@ -224,18 +224,16 @@ def _total(data: MachineData) -> Increments | None:
     parts = [c for c in (data.good, data.rejects, data.rework) if c is not None]
     ts = np.concatenate([c.ts for c in parts])
     order = np.argsort(ts, kind="stable")
-    return Increments(ts[order], np.concatenate([c.units for c in parts])[order])
+    return Increments.of(ts[order], np.concatenate([c.units for c in parts])[order])
 
 
 def _setup_ends(line: Timeline) -> Int64s:
-    is_setup = line.kind == SETUP
-    edges = np.diff(np.concatenate(([0], is_setup.astype(np.int8), [0])))
-    return line.end[np.flatnonzero(edges == -1) - 1]
+    return line.runs(SETUP)[1]
 
 
 def _after(ts: Int64s, moments: Int64s, within_ns: int) -> Bools:
     """Whether each time lies within ``within_ns`` after one of ``moments`` (sorted)."""
-    if len(moments) == 0 or within_ns <= 0:
+    if len(moments) == 0:
         return np.zeros(len(ts), dtype=bool)
     j = np.searchsorted(moments, ts, side="right") - 1
     return (j >= 0) & (ts - moments[np.maximum(j, 0)] <= within_ns)

@@ -37,7 +37,7 @@ COUNT_FIELDS = ("total", "good", "rejects", "startup_rejects", "production_rejec
                 "unapplied_adjustment", "counter_anomalies", "anomalous_units")  # fmt: skip
 
 
-@dataclass
+@dataclass(slots=True)  # a year of shifts is thousands of them: slots build in half the time
 class Elements:
     """Sums for one machine (or several) over one period.
 

@@ -12,9 +12,9 @@ For each period (a shift occurrence, an hour, any window) with its planned produ
   product in production at that moment; outside it they are reported as ``outside_count``.
   Rejects within ``startup_ns`` after a setup are start-up rejects.
 
-Time per class and per reason is summed in int64 by compiled loops (``kernels``); planned time
-and failure lengths are summed by numpy in float64, exact below 2**53 ns (104 days) per period,
-which :func:`compute` checks.
+Time per class and per reason, and failures, are summed in int64 by compiled loops
+(``kernels``); planned time is summed by numpy in float64, exact below 2**53 ns (104 days) per
+period, which :func:`compute` checks.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ _CLASS_FIELD = {RUN: "running_ns", SETUP: "setup_ns", BREAKDOWN: "breakdown_ns",
                 SMALL_STOP: "small_stop_ns", IDLE: "idle_ns", PLANNED_STOP: "planned_stop_ns",
                 UNKNOWN: "unknown_ns"}  # fmt: skip
 _IS_DOWN = np.isin(np.arange(8), (SETUP, BREAKDOWN, SMALL_STOP, IDLE, PLANNED_STOP))
+_NONE_DOWN = np.zeros(8, np.bool_)
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,6 @@ def compute(
         "unknown_states": [dict(data.unknown_states) for _ in clipped],
     }
     columns |= _time(line, planned, (starts, ends))
-    columns |= _failures(line, planned, len(clipped))
     columns |= count_columns(data, line, planned, (starts, ends), settings.startup_ns)
     return _assemble(columns, len(clipped))
 
@@ -189,55 +189,34 @@ def _clip(period: Period, horizon_ns: int) -> Period:
 
 
 def _time(line: Timeline, planned: PlannedIndex, bounds: tuple[Int64s, Int64s]) -> Columns:
-    """Time per class in planned time, running time outside it, downtime per reason."""
+    """Time per class in planned time, running time outside it, downtime per reason; the
+    failures that begin in planned time, and their whole length."""
     starts, ends = bounds
     count = len(starts)
-    label_names, labels = _labels(line)
-    sums, period, label, ns = planned_sums(
-        line.start, int(line.end[-1]), line.kind, labels,
-        (planned.start, planned.end, planned.period), (count, 8, len(label_names)), _IS_DOWN,
+    label_names, class_labels = _labels(line)
+    intervals = (line.start, line.end, line.kind, line.reason)
+    sums, failures, period, label, ns = planned_sums(
+        intervals, class_labels, (planned.start, planned.end, planned.period), count,
+        len(label_names), (_IS_DOWN, BREAKDOWN),
     )  # fmt: skip
     columns: Columns = {name: sums[:, code].tolist() for code, name in _CLASS_FIELD.items()}
-    columns["outside_running_ns"] = (_running_within(line, starts, ends) - sums[:, RUN]).tolist()
+    whole = (starts, ends, np.arange(count, dtype=np.int64))  # each period as one interval
+    within = planned_sums(intervals, class_labels, whole, count, 1, (_NONE_DOWN, -1))[0]
+    columns["outside_running_ns"] = (within[:, RUN] - sums[:, RUN]).tolist()
+    columns["failures"], columns["failure_ns"] = failures.T.tolist()
     by_reason: list[dict[str, int]] = [{} for _ in range(count)]
     names = [label_names[i] for i in label.tolist()]
-    current, sums_of_period = -1, by_reason[0] if count else {}
     for owner, name, time in zip(period.tolist(), names, ns.tolist(), strict=True):
-        if owner != current:
-            current, sums_of_period = owner, by_reason[owner]
-        sums_of_period[name] = sums_of_period.get(name, 0) + time
+        by_reason[owner][name] = time  # one entry per (period, label)
     columns["downtime_by_reason"] = by_reason
     return columns
 
 
 def _labels(line: Timeline) -> tuple[list[str], Int64s]:
     """Downtime labels: a stop's reason, or "(class)" for a stop without one; their names and
-    each interval's label (names are unique, so each (period, label) sum is one entry)."""
+    the label of each class (names are unique, so each (period, label) sum is one entry)."""
     names = list(line.reason_names)
     for name in CLASS_NAMES:
         if f"({name})" not in names:
             names.append(f"({name})")
-    by_class = np.array([names.index(f"({name})") for name in CLASS_NAMES], dtype=np.int64)
-    return names, np.where(line.reason > 0, line.reason, by_class[line.kind])
-
-
-def _running_within(line: Timeline, starts: Int64s, ends: Int64s) -> Int64s:
-    """Running time of the timeline in each ``[starts[i], ends[i])`` (within the timeline)."""
-    running = line.kind == RUN
-    so_far = np.concatenate(([0], np.cumsum(np.where(running, line.end - line.start, 0))))
-
-    def before(ts: Int64s) -> Int64s:
-        j = np.searchsorted(line.start, ts, side="right") - 1
-        return so_far[j] + np.where(running[j], ts - line.start[j], 0)
-
-    return before(ends) - before(starts)
-
-
-def _failures(line: Timeline, planned: PlannedIndex, count: int) -> Columns:
-    """Failures that begin in each period's planned time, and their whole length."""
-    starts, lengths = line.failures()
-    where = planned.at(starts)
-    counted = where >= 0
-    failures = np.bincount(where[counted], minlength=count)
-    length = np.bincount(where[counted], weights=lengths[counted], minlength=count)
-    return {"failures": failures.tolist(), "failure_ns": length.astype(np.int64).tolist()}
+    return names, np.array([names.index(f"({name})") for name in CLASS_NAMES], dtype=np.int64)

@@ -59,7 +59,7 @@ def machine_data(
     }
     products = _products(machine, series)
     changes, unknown = _states(machine, state_map, series)
-    limit = _limit(catalog)
+    limit = plausible_limit(catalog)
     orders = _change_times(machine, series)
     counts = {role: _counter(machine, role, series, limit, orders) for role in COUNT_ROLES}
     return MachineData(
@@ -225,7 +225,8 @@ def _change_times(machine: Machine, series: Series) -> npt.NDArray[np.int64]:
     return np.array(sorted(moments), dtype=np.int64)
 
 
-def _limit(catalog: Mapping[str, ProductSpec]) -> Plausible | None:
+def plausible_limit(catalog: Mapping[str, ProductSpec]) -> Plausible | None:
+    """The most units a counter can plausibly add: SPEED_LIMIT times the fastest product."""
     if not catalog:
         return None
     fastest = max(spec.units / spec.cycle_ns for spec in catalog.values())

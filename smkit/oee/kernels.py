@@ -27,6 +27,7 @@ Int64s = npt.NDArray[np.int64]
 Int32s = npt.NDArray[np.int32]
 Int8s = npt.NDArray[np.int8]
 Bools = npt.NDArray[np.bool_]
+_FOREVER = np.iinfo(np.int64).max
 
 
 def states_in_window(
@@ -45,51 +46,90 @@ def states_in_window(
     )
 
 
-def class_stops(starts: Int64s, ends: Int64s, kinds: Int8s, codes: tuple[int, int, int],
+def class_stops(starts: Int64s, end: int, kinds: Int8s, codes: tuple[int, int, int],
                 threshold_ns: int) -> None:  # fmt: skip
     """Each run of consecutive ``stop`` intervals becomes ``small`` when the whole run lasts at
-    most ``threshold_ns``, ``long`` otherwise (``codes`` is ``(stop, small, long)``), in place."""
-    _compiled(_class_stops)(starts, ends, kinds, *codes, threshold_ns)
+    most ``threshold_ns``, ``long`` otherwise (``codes`` is ``(stop, small, long)``), in place.
+
+    The intervals are ``[starts[i], starts[i+1])``, the last ending at ``end``.
+    """
+    _compiled(_class_stops)(starts, end, kinds, *codes, threshold_ns)
 
 
 def planned_sums(  # noqa: PLR0917 - the timeline and the planned index, each needed
-    starts: Int64s,
-    end: int,
-    kinds: Int8s,
-    labels: Int64s,
+    timeline: tuple[Int64s, int, Int8s, Int32s],
+    class_labels: Int64s,
     planned: tuple[Int64s, Int64s, Int64s],
-    shape: tuple[int, int, int],
-    is_down: Bools,
-) -> tuple[Int64s, Int64s, Int64s, Int64s]:
-    """Time of each class and of each downtime label in each period's planned time.
+    periods: int,
+    label_count: int,
+    classes: tuple[Bools, int],
+) -> tuple[Int64s, Int64s, Int64s, Int64s, Int64s]:
+    """Time of each class and of each downtime label in each period's planned time, and the
+    failures that begin in it.
 
-    The timeline is the contiguous intervals ``[starts[i], starts[i+1])`` (the last ends at
-    ``end``) with a class and a label each; ``planned`` is the planned intervals (start, end,
-    period), sorted and disjoint; ``shape`` is (periods, classes, labels). Returns the
-    nanoseconds per period and class, and the downtime (classes where ``is_down``) as entries
-    (period, label, nanoseconds), one per label a period has.
+    The timeline is ``(starts, end, kinds, reasons)``: the contiguous intervals ``[starts[i],
+    starts[i+1])`` (the last ends at ``end``) with a class and a reason each. A downtime
+    interval's label is its reason, or ``class_labels[kind]`` when it has none (reason 0).
+    ``planned`` is the planned intervals (start, end, period), sorted and disjoint. ``classes``
+    is ``(is_down, failure)``: which classes are downtime, and the class whose runs of
+    consecutive intervals are failures (-1: none).
+
+    Returns the nanoseconds per period and class; the failures per period (count and whole
+    length) that begin in its planned time; and the downtime as entries (period, label,
+    nanoseconds), one per label a period has, in order of period.
     """
     return cast(
-        tuple[Int64s, Int64s, Int64s, Int64s],
-        _compiled(_planned_sums)(starts, end, kinds, labels, *planned, *shape, is_down),
+        tuple[Int64s, Int64s, Int64s, Int64s, Int64s],
+        _compiled(_planned_sums)(*timeline, class_labels, *planned, periods, label_count,
+                                 *classes),
+    )  # fmt: skip
+
+
+def counter_increments(  # noqa: PLR0917 - the samples and the counter's rules, each needed
+    ts: Int64s,
+    values: Int64s,
+    delta: bool,
+    wrap: int,
+    limit: tuple[float, int],
+    order_changes: Int64s,
+    resets_expected: bool,
+) -> tuple[bool, Int64s, Int64s, int, Int64s, Int64s]:
+    """A counter's samples as units credited: ``(in_order, ts, running, base, anomaly_ts,
+    anomaly_units)``, where ``running[k] - base`` units are credited up to and including
+    ``ts[k]``; ``in_order`` is False (and the rest empty) when a time goes back.
+
+    Of samples at one time the last counts. A delta counter credits each value; a cumulative
+    one its increase over the previous sample. A drop is a wrap (``wrap`` is the counter's
+    range, 0 for none) when no order changed in the gap and the wrapped increase fits,
+    otherwise a reset crediting the new value, an anomaly unless an order changed and
+    ``resets_expected``. ``limit`` is (units per ns, burst); a negative rate means none: an
+    increase above ``ceil(gap * rate) + burst``, or below zero, is set aside as an anomaly.
+
+    A cumulative counter that only rose, within the limit, at strictly increasing times is
+    its own running total: its arrays are returned as views (base: its first value), with no
+    array the size of the samples allocated (allocating one costs more than the loop on it).
+    """
+    if not delta and len(ts) and _compiled(_only_rises)(ts, values, *limit):
+        none = ts[:0]
+        return True, ts[1:], values[1:], int(values[0]), none, none
+    in_order, credited_ts, running, odd_ts, odd_units = _compiled(_counter_increments)(
+        ts, values, delta, wrap, *limit, order_changes, resets_expected
     )
+    return bool(in_order), credited_ts, running, 0, odd_ts, odd_units
 
 
-def sums_between(ts: Int64s, units: Int64s, points: Int64s) -> Int64s:
-    """Units credited in each ``(points[i], points[i+1]]``: ``units[k]`` at ``ts[k]``, both
-    sorted by time, as are ``points``."""
-    return cast(Int64s, _compiled(_sums_between)(ts, units, points))
+def upto(ts: Int64s, points: Int64s) -> Int64s:
+    """How many of ``ts`` (sorted) are at or before each point: ``np.searchsorted(ts, points,
+    side="right")``, searched onwards from the previous point's place (points are sorted, as a
+    report's are, most often: then a point costs a few steps near the last, not a binary
+    search of the whole array)."""
+    return cast(Int64s, _compiled(_upto)(ts, points))
 
 
-def runs_of(starts: Int64s, ends: Int64s, kinds: Int8s, kind: int) -> tuple[Int64s, Int64s]:
-    """Start and end of each run of consecutive intervals of class ``kind``."""
-    return cast(tuple[Int64s, Int64s], _compiled(_runs_of)(starts, ends, kinds, kind))
-
-
-def time_order(ts: Int64s) -> int:
-    """1 when ``ts`` increases strictly, 0 when it repeats a time but never decreases, -1 when
-    it decreases somewhere."""
-    return int(_compiled(_time_order)(ts))
+def runs_of(starts: Int64s, end: int, kinds: Int8s, kind: int) -> tuple[Int64s, Int64s]:
+    """Start and end of each run of consecutive intervals of class ``kind`` (the intervals
+    ``[starts[i], starts[i+1])``, the last ending at ``end``)."""
+    return cast(tuple[Int64s, Int64s], _compiled(_runs_of)(starts, end, kinds, kind))
 
 
 def prepare() -> None:
@@ -98,11 +138,13 @@ def prepare() -> None:
     ts, none = np.zeros(2, np.int64), np.zeros(0, np.int64)
     kinds = np.zeros(2, np.int8)
     states_in_window((ts, kinds, np.zeros(2, np.int32)), (0, 1), np.zeros((1, 1), np.int8), 0)
-    class_stops(ts, ts, kinds, (0, 1, 2), 0)
-    planned_sums(ts, 0, kinds, ts, (none, none, none), (0, 1, 1), np.zeros(1, np.bool_))
-    sums_between(ts, ts, ts)
-    runs_of(ts, ts, kinds, 0)
-    time_order(ts)
+    class_stops(ts, 2, kinds, (0, 1, 2), 0)
+    planned_sums((ts, 0, kinds, np.zeros(2, np.int32)), ts, (none, none, none), 0, 1,
+                 (np.zeros(1, np.bool_), 0))  # fmt: skip
+    upto(ts, ts)
+    runs_of(ts, 2, kinds, 0)
+    counter_increments(ts, ts, False, 0, (-1.0, 0), none, False)
+    counter_increments(ts, ts[::-1].copy(), True, 0, (-1.0, 0), none, False)
 
 
 @cache
@@ -133,29 +175,83 @@ def _states_in_window(  # noqa: PLR0917 - compiled: numba takes positional argum
     return starts[:count], kinds[:count], codes[:count]
 
 
-def _time_order(ts: Any) -> int:
-    order = 1
-    for k in range(1, len(ts)):
-        if ts[k] < ts[k - 1]:
-            return -1
-        if ts[k] == ts[k - 1]:
-            order = 0
-    return order
+def _only_rises(ts: Any, values: Any, rate: float, burst: int) -> bool:
+    for i in range(1, len(ts)):
+        step = values[i] - values[i - 1]
+        if ts[i] <= ts[i - 1] or step < 0:
+            return False
+        if rate >= 0 and step > np.ceil((ts[i] - ts[i - 1]) * rate) + burst:
+            return False
+    return True
 
 
-def _sums_between(ts: Any, units: Any, points: Any) -> Any:
-    sums = np.zeros(max(len(points) - 1, 0), np.int64)
-    k = 0
-    for i in range(len(points) - 1):
-        while k < len(ts) and ts[k] <= points[i]:
-            k += 1
-        while k < len(ts) and ts[k] <= points[i + 1]:
-            sums[i] += units[k]
-            k += 1
-    return sums
+def _counter_increments(  # noqa: PLR0917 - compiled: numba takes positional arguments
+    ts: Any, values: Any, delta: bool, wrap: int, rate: float, burst: int, changes: Any,
+    resets_expected: bool,
+) -> Any:  # fmt: skip
+    n = len(ts)
+    out_ts, out_running = np.empty(n, np.int64), np.empty(n, np.int64)
+    odd_ts, odd_units = np.empty(n, np.int64), np.empty(n, np.int64)
+    credited, odd, total, change = 0, 0, 0, 0
+    previous_ts, previous_value, started = 0, 0, False
+    for i in range(n):
+        if i + 1 < n and ts[i + 1] <= ts[i]:
+            if ts[i + 1] < ts[i]:
+                return False, out_ts[:0], out_running[:0], odd_ts[:0], odd_units[:0]
+            continue  # a later sample at the same time replaces this one
+        now, value, unexpected = ts[i], values[i], False
+        gap = now - previous_ts if started else _FOREVER
+        step = value if delta or not started else value - previous_value
+        if not delta and started and step < 0:
+            while change < len(changes) and changes[change] <= previous_ts:
+                change += 1
+            changed = change < len(changes) and changes[change] <= now
+            wrapped = step + wrap
+            fits = wrapped <= np.ceil(gap * rate) + burst if rate >= 0 else wrapped < wrap // 2
+            if wrap and fits and not changed:
+                step = wrapped
+            else:
+                step, unexpected = value, not (changed and resets_expected)
+        first, previous_ts, previous_value, started = not started, now, value, True
+        if first and not delta:
+            continue  # a cumulative counter's first sample is where it starts from
+        bad = step < 0 or (rate >= 0 and step > np.ceil(gap * rate) + burst)
+        if bad or unexpected:
+            odd_ts[odd], odd_units[odd] = now, abs(step) if bad else 0
+            odd += 1
+        if not bad:
+            total += step
+            out_ts[credited], out_running[credited] = now, total
+            credited += 1
+    return (True, out_ts[:credited], out_running[:credited], odd_ts[:odd],
+            odd_units[:odd])  # fmt: skip
 
 
-def _runs_of(starts: Any, ends: Any, kinds: Any, kind: int) -> Any:
+def _upto(ts: Any, points: Any) -> Any:
+    out = np.empty(len(points), np.int64)
+    k = 0  # ts[:k] are at or before the previous point
+    for i in range(len(points)):
+        point = points[i]
+        if i and point < points[i - 1]:
+            k = 0  # out of order: search from the start
+        if k < len(ts) and ts[k] <= point:
+            step = 1  # gallop: ts[k] <= point; find an index beyond it, then bisect
+            while k + step < len(ts) and ts[k + step] <= point:
+                k += step
+                step *= 2
+            low, high = k + 1, min(k + step, len(ts))
+            while low < high:
+                middle = (low + high) // 2
+                if ts[middle] <= point:
+                    low = middle + 1
+                else:
+                    high = middle
+            k = low
+        out[i] = k
+    return out
+
+
+def _runs_of(starts: Any, end: int, kinds: Any, kind: int) -> Any:
     run_starts = np.empty(len(kinds), np.int64)
     run_ends = np.empty(len(kinds), np.int64)
     count, i = 0, 0
@@ -166,32 +262,34 @@ def _runs_of(starts: Any, ends: Any, kinds: Any, kind: int) -> Any:
         run_starts[count] = starts[i]
         while i < len(kinds) and kinds[i] == kind:
             i += 1
-        run_ends[count] = ends[i - 1]
+        run_ends[count] = starts[i] if i < len(starts) else end
         count += 1
     return run_starts[:count], run_ends[:count]
 
 
 def _class_stops(  # noqa: PLR0917 - compiled: numba takes positional arguments
-    starts: Any, ends: Any, kinds: Any, stop: int, small: int, long: int, threshold_ns: int
+    starts: Any, end: int, kinds: Any, stop: int, small: int, long: int, threshold_ns: int
 ) -> None:
     i = 0
     while i < len(kinds):
         if kinds[i] != stop:
             i += 1
             continue
-        j = i
+        j = i + 1
         while j < len(kinds) and kinds[j] == stop:
             j += 1
-        kinds[i:j] = small if ends[j - 1] - starts[i] <= threshold_ns else long
+        stop_end = starts[j] if j < len(starts) else end
+        kinds[i:j] = small if stop_end - starts[i] <= threshold_ns else long
         i = j
 
 
 def _planned_sums(  # noqa: PLR0917 - compiled: numba takes positional arguments
-    starts: Any, end: int, kinds: Any, labels: Any,
+    starts: Any, end: int, kinds: Any, reasons: Any, class_labels: Any,
     planned_start: Any, planned_end: Any, planned_period: Any,
-    periods: int, classes: int, label_count: int, is_down: Any,
+    periods: int, label_count: int, is_down: Any, failure: int,
 ) -> Any:  # fmt: skip
-    by_class = np.zeros((periods, classes), np.int64)
+    by_class = np.zeros((periods, len(is_down)), np.int64)
+    failures = np.zeros((periods, 2), np.int64)
     entry_period = np.empty(len(starts) + len(planned_start), np.int64)
     entry_label = np.empty_like(entry_period)
     entry_ns = np.empty_like(entry_period)
@@ -215,11 +313,17 @@ def _planned_sums(  # noqa: PLR0917 - compiled: numba takes positional arguments
             if overlap > 0:
                 by_class[period, kinds[i]] += overlap
                 if is_down[kinds[i]]:
-                    label = labels[i]
+                    label = reasons[i] if reasons[i] > 0 else class_labels[kinds[i]]
                     if scratch[label] == 0:
                         seen[seen_count] = label
                         seen_count += 1
                     scratch[label] += overlap
+                if kinds[i] == failure and a <= starts[i] and (i == 0 or kinds[i - 1] != failure):
+                    k = i + 1  # a failure begins: its whole length counts
+                    while k < len(starts) and kinds[k] == failure:
+                        k += 1
+                    failures[period, 0] += 1
+                    failures[period, 1] += (starts[k] if k < len(starts) else end) - starts[i]
             if right > b:
                 break
             i += 1
@@ -229,4 +333,4 @@ def _planned_sums(  # noqa: PLR0917 - compiled: numba takes positional arguments
         entry_period[entries], entry_label[entries] = current, label
         entry_ns[entries] = scratch[label]
         entries += 1
-    return by_class, entry_period[:entries], entry_label[:entries], entry_ns[:entries]
+    return by_class, failures, entry_period[:entries], entry_label[:entries], entry_ns[:entries]

@@ -78,18 +78,18 @@ class StateChanges:
 
 @dataclass(frozen=True)
 class Timeline:
-    """Classified intervals [start, end) covering [begin, end) without gaps."""
+    """Classified intervals ``[start[i], start[i+1])`` covering [begin, end) without gaps (the
+    last one ends at ``end``)."""
 
     start: Int64s
-    end: Int64s
+    end: int
     kind: Int8s
     reason: Int32s
     reason_names: tuple[str, ...]
 
-    def failures(self) -> tuple[Int64s, Int64s]:
-        """Start and whole length of each failure (runs of breakdown intervals)."""
-        starts, ends = runs_of(self.start, self.end, self.kind, BREAKDOWN)
-        return starts, ends - starts
+    def runs(self, kind: int) -> tuple[Int64s, Int64s]:
+        """Start and end of each run of consecutive intervals of class ``kind``."""
+        return runs_of(self.start, self.end, self.kind, kind)
 
 
 def timeline(  # noqa: PLR0917 - the timeline's inputs, each needed
@@ -111,9 +111,8 @@ def timeline(  # noqa: PLR0917 - the timeline's inputs, each needed
     table = _class_table(changes.reason_names, reasons)
     unknown = CATEGORY_CODE[StateCategory.UNKNOWN]
     starts, kinds, codes = states_in_window((ts, category, reason), (begin, end), table, unknown)
-    ends = np.append(starts[1:], end)
-    class_stops(starts, ends, kinds, (STOP, SMALL_STOP, IDLE), small_stop_ns)
-    return Timeline(starts, ends, kinds, codes, changes.reason_names)
+    class_stops(starts, end, kinds, (STOP, SMALL_STOP, IDLE), small_stop_ns)
+    return Timeline(starts, end, kinds, codes, changes.reason_names)
 
 
 def _last_of_each_time(changes: StateChanges) -> tuple[Int64s, Int8s, Int32s]:

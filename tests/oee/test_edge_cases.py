@@ -78,6 +78,12 @@ def test_a_counter_that_wraps_and_one_reset_inside_one_gap_are_told_apart() -> N
     assert at_order.units.tolist() == [40, 30, 60] and at_order.anomalies == 0
 
 
+def test_a_64_bit_counter_that_drops_was_reset_it_cannot_have_wrapped() -> None:
+    ts = np.array([0, 60 * S, 120 * S], dtype=np.int64)
+    dropped = increments(ts, np.array([10, 20, 5], dtype=np.int64), Counter(rollover_bits=64))
+    assert dropped.units.tolist() == [10, 5] and dropped.anomalies == 1
+
+
 def test_an_implausible_jump_is_left_out_and_reported_not_counted() -> None:
     start = T0
     data = machine(

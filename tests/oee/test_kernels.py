@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Callable
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smkit.oee.kernels import class_stops, planned_sums, runs_of, states_in_window, time_order
+from smkit.oee.kernels import (
+    class_stops,
+    counter_increments,
+    planned_sums,
+    runs_of,
+    states_in_window,
+    upto,
+)
 from smkit.oee.planned import PlannedIndex
 
 STOP, SMALL, LONG = 3, 4, 5
+FAILURE = 2
 
 
 @given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 2), st.integers(0, 2)), max_size=25),
@@ -43,7 +53,7 @@ def test_every_interval_of_a_stop_is_small_exactly_when_the_whole_stop_is_short(
     starts = np.cumsum([0] + [length for length, _ in intervals])[:-1].astype(np.int64)
     ends = starts + np.array([length for length, _ in intervals], dtype=np.int64)
     kinds = np.array([kind for _, kind in intervals], dtype=np.int8)
-    class_stops(starts, ends, kinds, (STOP, SMALL, LONG), threshold)
+    class_stops(starts, int(ends[-1]) if len(ends) else 0, kinds, (STOP, SMALL, LONG), threshold)
     for i, (_, kind) in enumerate(intervals):
         if kind != STOP:
             assert kinds[i] == kind
@@ -62,7 +72,7 @@ def test_runs_of_a_class_are_its_maximal_stretches_of_consecutive_intervals(
     kinds: list[int],
 ) -> None:
     starts = np.arange(len(kinds), dtype=np.int64) * 10
-    run_starts, run_ends = runs_of(starts, starts + 10, np.array(kinds, dtype=np.int8), 1)
+    run_starts, run_ends = runs_of(starts, len(kinds) * 10, np.array(kinds, dtype=np.int8), 1)
     expected = []
     for i, kind in enumerate(kinds):
         if kind == 1 and (i == 0 or kinds[i - 1] != 1):
@@ -73,11 +83,73 @@ def test_runs_of_a_class_are_its_maximal_stretches_of_consecutive_intervals(
     assert list(zip(run_starts.tolist(), run_ends.tolist(), strict=True)) == expected
 
 
-@given(st.lists(st.integers(0, 5), max_size=10))
-def test_time_order_tells_strictly_increasing_repeating_and_decreasing_times(ts: list[int]) -> None:
-    pairs = list(itertools.pairwise(ts))
-    expected = -1 if any(b < a for a, b in pairs) else 0 if any(b == a for a, b in pairs) else 1
-    assert time_order(np.array(ts, dtype=np.int64)) == expected
+Step = Callable[[int | None, int, int, int], tuple[int | None, int | None]]
+
+
+def counter_rules(delta: bool, wrap: int, rate: float, changes: list[int], expected: bool) -> Step:
+    """The credit (or None) and anomaly (or None) of one step from (t0, v0) to (t1, v1)."""
+
+    def allowed(units: int, gap: float) -> bool:
+        return rate < 0 or gap == math.inf or units <= math.ceil(gap * rate) + 2
+
+    def step(t0: int | None, v0: int, t1: int, v1: int) -> tuple[int | None, int | None]:
+        unexpected, units = False, v1 if delta else v1 - v0
+        gap = math.inf if t0 is None else t1 - t0
+        if not delta and units < 0:
+            changed = any(t0 < c <= t1 for c in changes)  # type: ignore[operator]
+            fits = allowed(units + wrap, gap) if rate >= 0 else units + wrap < wrap // 2
+            if wrap and fits and not changed:
+                units += wrap
+            else:
+                units, unexpected = v1, not (changed and expected)
+        if units < 0 or not allowed(units, gap):
+            return None, abs(units)
+        return units, 0 if unexpected else None
+
+    return step
+
+
+@settings(max_examples=400)
+@given(st.lists(st.tuples(st.integers(0, 8), st.integers(-2, 20)), max_size=14),
+       st.booleans(), st.sampled_from([0, 1 << 4, 1 << 16]), st.sampled_from([-1.0, 0.5, 1.5]),
+       st.lists(st.integers(0, 8), max_size=3).map(sorted), st.booleans())  # fmt: skip
+def test_counter_increments_credit_each_step_by_the_counter_rules(  # noqa: PLR0917
+    samples: list[tuple[int, int]],
+    delta: bool,
+    wrap: int,
+    rate: float,
+    changes: list[int],
+    expected: bool,
+) -> None:
+    samples.sort(key=lambda sample: sample[0])  # stable: the order at one time stays
+    last = dict(samples)  # of samples at one time the last counts
+    kept = sorted(last.items())
+    step = counter_rules(delta, wrap, rate, changes, expected)
+    if delta:  # each value is a credit; the first sample's gap is unbounded
+        pairs = [(None if i == 0 else kept[i - 1][0], 0, t, v) for i, (t, v) in enumerate(kept)]
+    else:  # each increase over the previous sample is
+        pairs = [(t0, v0, t1, v1) for (t0, v0), (t1, v1) in itertools.pairwise(kept)]
+    credits, anomalies = [], []
+    for t0, v0, t1, v1 in pairs:
+        credit, odd = step(t0, v0, t1, v1)
+        if credit is not None:
+            credits.append((t1, credit))
+        if odd is not None:
+            anomalies.append((t1, odd))
+    ts, values = (np.array([s[i] for s in samples], dtype=np.int64) for i in (0, 1))
+    in_order, *out = counter_increments(ts, values, delta, wrap, (rate, 2),
+                                        np.array(changes, dtype=np.int64), expected)  # fmt: skip
+    assert in_order
+    credited_ts, running, base, odd_ts, odd_units = out
+    assert credited_ts.tolist() == [t for t, _ in credits]
+    assert (running - base).tolist() == list(itertools.accumulate(u for _, u in credits))
+    assert list(zip(odd_ts.tolist(), odd_units.tolist(), strict=True)) == anomalies
+
+
+def test_counter_samples_going_back_in_time_are_refused() -> None:
+    ts = np.array([0, 5, 3], dtype=np.int64)
+    none = np.zeros(0, np.int64)
+    assert not counter_increments(ts, ts, False, 0, (-1.0, 0), none, False)[0]
 
 
 @st.composite
@@ -96,13 +168,15 @@ def test_planned_sums_give_each_planned_instant_to_its_period_class_and_label(
 ) -> None:
     periods, starts, end = case
     kinds = data.draw(st.lists(st.integers(0, 3), min_size=len(starts), max_size=len(starts)))
-    labels = data.draw(st.lists(st.integers(0, 4), min_size=len(starts), max_size=len(starts)))
+    reasons = data.draw(st.lists(st.integers(0, 2), min_size=len(starts), max_size=len(starts)))
+    class_labels = [3, 4, 5, 6]  # the label of a downtime interval without a reason
+    labels = [r if r > 0 else class_labels[k] for r, k in zip(reasons, kinds, strict=True)]
     is_down = np.array([False, True, True, False])
     planned = PlannedIndex([tuple(p) for p in periods])
-    by_class, period, label, ns = planned_sums(
-        np.array(starts, dtype=np.int64), end, np.array(kinds, dtype=np.int8),
-        np.array(labels, dtype=np.int64), (planned.start, planned.end, planned.period),
-        (len(periods), 4, 5), is_down,
+    by_class, failures, period, label, ns = planned_sums(
+        (np.array(starts, dtype=np.int64), end, np.array(kinds, dtype=np.int8),
+         np.array(reasons, dtype=np.int32)), np.array(class_labels, dtype=np.int64),
+        (planned.start, planned.end, planned.period), len(periods), 7, (is_down, FAILURE),
     )  # fmt: skip
     expected_class = np.zeros((len(periods), 4), dtype=np.int64)
     expected_down: dict[tuple[int, int], int] = {}
@@ -118,7 +192,29 @@ def test_planned_sums_give_each_planned_instant_to_its_period_class_and_label(
     assert by_class.tolist() == expected_class.tolist()
     entries = list(zip(period.tolist(), label.tolist(), strict=True))
     assert len(entries) == len(set(entries))  # one entry per label a period has
+    assert period.tolist() == sorted(period.tolist())
     assert dict(zip(entries, ns.tolist(), strict=True)) == expected_down
+    expected_failures = np.zeros((len(periods), 2), dtype=np.int64)
+    bounds = [*starts[1:], end]
+    for i, kind in enumerate(kinds):
+        if kind != FAILURE or (i and kinds[i - 1] == FAILURE):
+            continue  # not where a failure begins
+        last = i
+        while last + 1 < len(kinds) and kinds[last + 1] == FAILURE:
+            last += 1
+        owner = [n for n, p in enumerate(periods) if any(a <= starts[i] < b for a, b in p)]
+        if owner:
+            expected_failures[owner[0]] += (1, bounds[last] - starts[i])
+    assert failures.tolist() == expected_failures.tolist()
+
+
+@given(st.lists(st.integers(0, 30), max_size=20).map(sorted), st.lists(st.integers(-2, 33)))
+def test_upto_counts_the_times_at_or_before_each_point_in_any_order(
+    ts: list[int], points: list[int]
+) -> None:
+    for ordered in (sorted(points), points):
+        found = upto(np.array(ts, dtype=np.int64), np.array(ordered, dtype=np.int64))
+        assert found.tolist() == [sum(t <= p for t in ts) for p in ordered]
 
 
 def test_periods_whose_planned_time_overlaps_are_refused() -> None:

@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smkit.oee.counters import Increments
-from smkit.oee.units import Running
 
 times = st.lists(st.integers(0, 60), max_size=30).map(sorted)
 
@@ -18,9 +17,11 @@ times = st.lists(st.integers(0, 60), max_size=30).map(sorted)
 def test_units_within_each_range_are_the_units_whose_time_is_in_it(
     ts: list[int], units: list[int], points: list[int]
 ) -> None:
-    counts = Increments(np.array(ts, dtype=np.int64), np.array(units[: len(ts)], dtype=np.int64))
+    made = units[: len(ts)]
+    counts = Increments.of(np.array(ts, dtype=np.int64), np.array(made, dtype=np.int64))
     expected = [
-        sum(u for t, u in zip(ts, units, strict=False) if low < t <= high)
+        sum(u for t, u in zip(ts, made, strict=True) if low < t <= high)
         for low, high in itertools.pairwise(points)
     ]
-    assert Running(counts).within(np.array(points, dtype=np.int64)).tolist() == expected
+    assert counts.within(np.array(points, dtype=np.int64)).tolist() == expected
+    assert counts.units.tolist() == made
