@@ -55,7 +55,6 @@ _CLASS_FIELD = {RUN: "running_ns", SETUP: "setup_ns", BREAKDOWN: "breakdown_ns",
                 SMALL_STOP: "small_stop_ns", IDLE: "idle_ns", PLANNED_STOP: "planned_stop_ns",
                 UNKNOWN: "unknown_ns"}  # fmt: skip
 _IS_DOWN = np.isin(np.arange(8), (SETUP, BREAKDOWN, SMALL_STOP, IDLE, PLANNED_STOP))
-_NONE_DOWN = np.zeros(8, np.bool_)
 
 
 @dataclass(frozen=True)
@@ -194,19 +193,19 @@ def _time(line: Timeline, planned: PlannedIndex, bounds: tuple[Int64s, Int64s]) 
     starts, ends = bounds
     count = len(starts)
     label_names, class_labels = _labels(line)
-    intervals = (line.start, line.end, line.kind, line.reason)
-    sums, failures, period, label, ns = planned_sums(
-        intervals, class_labels, (planned.start, planned.end, planned.period), count,
-        len(label_names), (_IS_DOWN, BREAKDOWN),
+    walked = planned_sums(
+        (line.start, line.end, line.kind, line.reason), class_labels,
+        (planned.start, planned.end, planned.period), (starts, ends), len(label_names),
+        (_IS_DOWN, BREAKDOWN, RUN),
     )  # fmt: skip
+    sums = walked.by_class
     columns: Columns = {name: sums[:, code].tolist() for code, name in _CLASS_FIELD.items()}
-    whole = (starts, ends, np.arange(count, dtype=np.int64))  # each period as one interval
-    within = planned_sums(intervals, class_labels, whole, count, 1, (_NONE_DOWN, -1))[0]
-    columns["outside_running_ns"] = (within[:, RUN] - sums[:, RUN]).tolist()
-    columns["failures"], columns["failure_ns"] = failures.T.tolist()
+    columns["outside_running_ns"] = (walked.running - sums[:, RUN]).tolist()
+    columns["failures"], columns["failure_ns"] = walked.failures.T.tolist()
     by_reason: list[dict[str, int]] = [{} for _ in range(count)]
-    names = [label_names[i] for i in label.tolist()]
-    for owner, name, time in zip(period.tolist(), names, ns.tolist(), strict=True):
+    names = [label_names[i] for i in walked.entry_label.tolist()]
+    entries = zip(walked.entry_period.tolist(), names, walked.entry_ns.tolist(), strict=True)
+    for owner, name, time in entries:
         by_reason[owner][name] = time  # one entry per (period, label)
     columns["downtime_by_reason"] = by_reason
     return columns

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -56,32 +56,39 @@ def class_stops(starts: Int64s, end: int, kinds: Int8s, codes: tuple[int, int, i
     _compiled(_class_stops)(starts, end, kinds, *codes, threshold_ns)
 
 
-def planned_sums(  # noqa: PLR0917 - the timeline and the planned index, each needed
+class PlannedSums(NamedTuple):
+    """What one walk of a timeline against the periods gives, per period."""
+
+    by_class: Int64s  # (periods, classes): nanoseconds of each class in planned time
+    failures: Int64s  # (periods, 2): failures beginning in planned time, their whole length
+    running: Int64s  # running nanoseconds in the whole period, planned or not
+    entry_period: Int64s  # downtime entries (period, label, nanoseconds), by period,
+    entry_label: Int64s  # one per label a period has
+    entry_ns: Int64s
+
+
+def planned_sums(  # noqa: PLR0917 - the timeline, the periods and the classes, each needed
     timeline: tuple[Int64s, int, Int8s, Int32s],
     class_labels: Int64s,
     planned: tuple[Int64s, Int64s, Int64s],
-    periods: int,
+    windows: tuple[Int64s, Int64s],
     label_count: int,
-    classes: tuple[Bools, int],
-) -> tuple[Int64s, Int64s, Int64s, Int64s, Int64s]:
-    """Time of each class and of each downtime label in each period's planned time, and the
-    failures that begin in it.
+    classes: tuple[Bools, int, int],
+) -> PlannedSums:
+    """Time of each class and of each downtime label in each period's planned time, the
+    failures that begin in it, and the running time of the whole period.
 
     The timeline is ``(starts, end, kinds, reasons)``: the contiguous intervals ``[starts[i],
     starts[i+1])`` (the last ends at ``end``) with a class and a reason each. A downtime
     interval's label is its reason, or ``class_labels[kind]`` when it has none (reason 0).
-    ``planned`` is the planned intervals (start, end, period), sorted and disjoint. ``classes``
-    is ``(is_down, failure)``: which classes are downtime, and the class whose runs of
-    consecutive intervals are failures (-1: none).
-
-    Returns the nanoseconds per period and class; the failures per period (count and whole
-    length) that begin in its planned time; and the downtime as entries (period, label,
-    nanoseconds), one per label a period has, in order of period.
+    ``planned`` is the planned intervals (start, end, period), sorted and disjoint, and
+    ``windows`` the periods' (starts, ends), sorted and disjoint, each holding its planned
+    intervals. ``classes`` is ``(is_down, failure, running)``: which classes are downtime, the
+    class whose runs of consecutive intervals are failures (-1: none), and the running class.
     """
-    return cast(
-        tuple[Int64s, Int64s, Int64s, Int64s, Int64s],
-        _compiled(_planned_sums)(*timeline, class_labels, *planned, periods, label_count,
-                                 *classes),
+    return PlannedSums(
+        *_compiled(_planned_sums)(*timeline, class_labels, *planned, *windows, label_count,
+                                  *classes)
     )  # fmt: skip
 
 
@@ -139,8 +146,8 @@ def prepare() -> None:
     kinds = np.zeros(2, np.int8)
     states_in_window((ts, kinds, np.zeros(2, np.int32)), (0, 1), np.zeros((1, 1), np.int8), 0)
     class_stops(ts, 2, kinds, (0, 1, 2), 0)
-    planned_sums((ts, 0, kinds, np.zeros(2, np.int32)), ts, (none, none, none), 0, 1,
-                 (np.zeros(1, np.bool_), 0))  # fmt: skip
+    planned_sums((ts, 0, kinds, np.zeros(2, np.int32)), ts, (none, none, none), (ts, ts), 1,
+                 (np.zeros(1, np.bool_), 0, 0))  # fmt: skip
     upto(ts, ts)
     runs_of(ts, 2, kinds, 0)
     counter_increments(ts, ts, False, 0, (-1.0, 0), none, False)
@@ -283,54 +290,68 @@ def _class_stops(  # noqa: PLR0917 - compiled: numba takes positional arguments
         i = j
 
 
-def _planned_sums(  # noqa: PLR0917 - compiled: numba takes positional arguments
+def _planned_sums(  # noqa: PLR0912, PLR0915, PLR0917 - one walk; numba: positional arguments
     starts: Any, end: int, kinds: Any, reasons: Any, class_labels: Any,
-    planned_start: Any, planned_end: Any, planned_period: Any,
-    periods: int, label_count: int, is_down: Any, failure: int,
+    planned_start: Any, planned_end: Any, planned_period: Any, window_start: Any,
+    window_end: Any, label_count: int, is_down: Any, failure: int, running: int,
 ) -> Any:  # fmt: skip
+    periods, n = len(window_start), len(starts)
     by_class = np.zeros((periods, len(is_down)), np.int64)
     failures = np.zeros((periods, 2), np.int64)
-    entry_period = np.empty(len(starts) + len(planned_start), np.int64)
+    running_in = np.zeros(periods, np.int64)
+    entry_period = np.empty(n + len(planned_start), np.int64)
     entry_label = np.empty_like(entry_period)
     entry_ns = np.empty_like(entry_period)
     scratch = np.zeros(label_count, np.int64)  # the current period's time per label
     seen = np.empty(label_count, np.int64)  # the labels it has, in order of appearance
-    seen_count, entries, current, i = 0, 0, -1, 0
-    for j in range(len(planned_start)):
-        a, b, period = planned_start[j], planned_end[j], planned_period[j]
-        if period != current:  # the previous period is complete: its labels become entries
-            for k in range(seen_count):
-                label = seen[k]
-                entry_period[entries], entry_label[entries] = current, label
-                entry_ns[entries], scratch[label] = scratch[label], 0
-                entries += 1
-            seen_count, current = 0, period
-        while i + 1 < len(starts) and starts[i + 1] <= a:
+    entries, i, j = 0, 0, 0
+    ran = 0  # running time of the intervals before interval i
+    for period in range(periods):
+        while i + 1 < n and starts[i + 1] <= window_start[period]:
+            ran += starts[i + 1] - starts[i] if kinds[i] == running else 0
             i += 1
-        while i < len(starts) and starts[i] < b:
-            right = starts[i + 1] if i + 1 < len(starts) else end
-            overlap = min(right, b) - max(starts[i], a)
-            if overlap > 0:
-                by_class[period, kinds[i]] += overlap
-                if is_down[kinds[i]]:
-                    label = reasons[i] if reasons[i] > 0 else class_labels[kinds[i]]
-                    if scratch[label] == 0:
-                        seen[seen_count] = label
-                        seen_count += 1
-                    scratch[label] += overlap
-                if kinds[i] == failure and a <= starts[i] and (i == 0 or kinds[i - 1] != failure):
-                    k = i + 1  # a failure begins: its whole length counts
-                    while k < len(starts) and kinds[k] == failure:
-                        k += 1
-                    failures[period, 0] += 1
-                    failures[period, 1] += (starts[k] if k < len(starts) else end) - starts[i]
-            if right > b:
-                break
+        ran_before = ran + (window_start[period] - starts[i] if kinds[i] == running else 0)
+        seen_count = 0
+        while j < len(planned_start) and planned_period[j] == period:
+            a, b = planned_start[j], planned_end[j]
+            while i + 1 < n and starts[i + 1] <= a:
+                ran += starts[i + 1] - starts[i] if kinds[i] == running else 0
+                i += 1
+            while starts[i] < b:
+                right = starts[i + 1] if i + 1 < n else end
+                overlap = min(right, b) - max(starts[i], a)
+                if overlap > 0:
+                    by_class[period, kinds[i]] += overlap
+                    if is_down[kinds[i]]:
+                        label = reasons[i] if reasons[i] > 0 else class_labels[kinds[i]]
+                        if scratch[label] == 0:
+                            seen[seen_count] = label
+                            seen_count += 1
+                        scratch[label] += overlap
+                    if (
+                        kinds[i] == failure
+                        and a <= starts[i]
+                        and (i == 0 or kinds[i - 1] != failure)
+                    ):
+                        k = i + 1  # a failure begins: its whole length counts
+                        while k < n and kinds[k] == failure:
+                            k += 1
+                        failures[period, 0] += 1
+                        failures[period, 1] += (starts[k] if k < n else end) - starts[i]
+                if right > b or i + 1 == n:
+                    break
+                ran += right - starts[i] if kinds[i] == running else 0
+                i += 1
+            j += 1
+        while i + 1 < n and starts[i + 1] <= window_end[period]:
+            ran += starts[i + 1] - starts[i] if kinds[i] == running else 0
             i += 1
-        i = min(i, len(starts) - 1)
-    for k in range(seen_count):
-        label = seen[k]
-        entry_period[entries], entry_label[entries] = current, label
-        entry_ns[entries] = scratch[label]
-        entries += 1
-    return by_class, failures, entry_period[:entries], entry_label[:entries], entry_ns[:entries]
+        ran_after = ran + (window_end[period] - starts[i] if kinds[i] == running else 0)
+        running_in[period] = ran_after - ran_before
+        for k in range(seen_count):  # the period is complete: its labels become entries
+            label = seen[k]
+            entry_period[entries], entry_label[entries] = period, label
+            entry_ns[entries], scratch[label] = scratch[label], 0
+            entries += 1
+    return (by_class, failures, running_in, entry_period[:entries], entry_label[:entries],
+            entry_ns[:entries])  # fmt: skip

@@ -21,7 +21,7 @@ from smkit.oee.kernels import (
 from smkit.oee.planned import PlannedIndex
 
 STOP, SMALL, LONG = 3, 4, 5
-FAILURE = 2
+RUNNING, FAILURE = 0, 2
 
 
 @given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 2), st.integers(0, 2)), max_size=25),
@@ -155,7 +155,7 @@ def test_counter_samples_going_back_in_time_are_refused() -> None:
 @st.composite
 def planned_and_timeline(draw: st.DrawFn) -> tuple[list[list[tuple[int, int]]], list[int], int]:
     """Periods of disjoint planned intervals (touching ones too), and a timeline around them."""
-    edges = sorted(draw(st.lists(st.integers(10, 90), max_size=12)))
+    edges = sorted(draw(st.lists(st.integers(10, 100), max_size=12)))  # up to the end too
     pairs = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=False)]
     periods = [pairs[i : i + 2] for i in range(0, len(pairs), 2)]
     starts = sorted({0, *draw(st.lists(st.integers(1, 99), max_size=15))})
@@ -173,13 +173,29 @@ def test_planned_sums_give_each_planned_instant_to_its_period_class_and_label(
     labels = [r if r > 0 else class_labels[k] for r, k in zip(reasons, kinds, strict=True)]
     is_down = np.array([False, True, True, False])
     planned = PlannedIndex([tuple(p) for p in periods])
-    by_class, failures, period, label, ns = planned_sums(
+    windows: list[tuple[int, int]] = []  # each period's planned time, widened a little
+    for n, p in enumerate(periods):
+        following = periods[n + 1][0][0] if n + 1 < len(periods) else end
+        widen = data.draw(st.tuples(st.integers(0, 5), st.integers(0, 5)))
+        windows.append((max(p[0][0] - widen[0], windows[-1][1] if windows else 0),
+                        min(p[-1][1] + widen[1], following)))  # fmt: skip
+    walked = planned_sums(
         (np.array(starts, dtype=np.int64), end, np.array(kinds, dtype=np.int8),
          np.array(reasons, dtype=np.int32)), np.array(class_labels, dtype=np.int64),
-        (planned.start, planned.end, planned.period), len(periods), 7, (is_down, FAILURE),
+        (planned.start, planned.end, planned.period),
+        (np.array([a for a, _ in windows], dtype=np.int64),
+         np.array([b for _, b in windows], dtype=np.int64)),
+        7, (is_down, FAILURE, RUNNING),
     )  # fmt: skip
+    by_class, failures, running = walked.by_class, walked.failures, walked.running
+    period, label, ns = walked.entry_period, walked.entry_label, walked.entry_ns
     expected_class = np.zeros((len(periods), 4), dtype=np.int64)
     expected_down: dict[tuple[int, int], int] = {}
+    expected_running = [
+        sum(kinds[max(i for i, s in enumerate(starts) if s <= t)] == RUNNING for t in range(a, b))
+        for a, b in windows
+    ]
+    assert running.tolist() == expected_running
     for instant in range(end):
         owner = [n for n, p in enumerate(periods) if any(a <= instant < b for a, b in p)]
         if not owner:
