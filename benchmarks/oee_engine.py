@@ -14,8 +14,9 @@ Measured in the same run:
   planned intervals, each counter sample diffed and placed) on one machine-quarter (the
   fastest of three runs), scaled per event.
 
-Three sizes show how time grows with machines x days. Targets (issue #6): the full size in
-<= 30 s and <= 6 GB on 2 cores, >= 50x the loop.
+Three sizes show how time grows with machines x days: the two smaller ones give a fixed time
+per machine and a time per machine-day, which predict the full size. Targets (issue #6): the
+full size in <= 30 s and <= 6 GB on 2 cores, >= 50x the loop.
 
 Usage: python benchmarks/oee_engine.py [--machines 100] [--days 365]
 """
@@ -267,8 +268,10 @@ def main(machines: int, days: int) -> None:
     )
     print(f"  smkit: compiled loops ready in {ready:.2f} s (once per process; compiled on the "
           f"first run ever, then loaded from numba's disk cache)")  # fmt: skip
+    per_machine = []
     for number, (size_machines, size_days) in enumerate(sizes):
         elapsed, events, samples = engine(size_machines, size_days)
+        per_machine.append(elapsed / size_machines)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         scaled = per_event * (events + samples)
         line = (f"  smkit: {size_machines:>3} machines x {size_days:>3} days: {elapsed:6.2f} s, "
@@ -279,6 +282,20 @@ def main(machines: int, days: int) -> None:
         if number == len(sizes) - 1:
             meets = elapsed <= 30 and rss <= 6 * 1024 and scaled / elapsed >= 50
             print(f"  {'meets' if meets else 'MISSES'} <= 30 s, <= 6 GB, >= 50x the loop")
+    _linearity([days for _, days in sizes], per_machine, machines)
+
+
+def _linearity(days: list[int], per_machine: list[float], machines: int) -> None:
+    """Time per machine as a fixed part plus a part per day, from the two smaller sizes, and
+    the full size it predicts: linear growth means the prediction holds."""
+    if days[0] == days[1]:
+        return
+    per_day = (per_machine[1] - per_machine[0]) / (days[1] - days[0])
+    fixed = per_machine[0] - per_day * days[0]
+    predicted = machines * (fixed + per_day * days[2])
+    print(f"  linear: per machine {fixed * 1e3:.2f} ms + {per_day * 1e3:.3f} ms per day (from "
+          f"the two smaller sizes) predicts {predicted:.2f} s for the full size; measured "
+          f"{machines * per_machine[2]:.2f} s")  # fmt: skip
 
 
 if __name__ == "__main__":
