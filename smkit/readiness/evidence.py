@@ -19,7 +19,7 @@ METRICS = {
     "machines_standard_protocol_share": "machines with data received over OPC UA or MQTT / "
     "machines in plant.yaml",
     "median_sample_interval_s": "median, over machines, of the median time between a machine's "
-    "reports",
+    "last 1,000 reports in the window",
     "data_completeness": "planned production time with a known machine state / planned time",
     "machines_with_oee_share": "machines with an OEE value computed from their data / machines",
     "reason_coded_downtime_share": "downtime in planned time with a reason code / all downtime",

@@ -1,10 +1,14 @@
 """Measuring readiness metrics on a plant's own data (the I/O edge of live evidence).
 
-Over a window (30 days to ``end_ns`` by default) it reads each machine's samples and the OEE
-engine's per-shift results and measures what the framework's automatic criteria ask about:
+Over a window (30 days to ``end_ns`` by default) it reads each machine's recent reports and the
+OEE engine's per-shift results and measures what the framework's automatic criteria ask about:
 how many machines send data and over which protocol, how often, how complete the state data is
 in planned time, how many machines have an OEE value, how much downtime carries a reason, and
 how long the KPI history is. Every metric says how it was measured (``detail``).
+
+How often a machine reports is measured on its last ``RECENT_REPORTS`` reports in the window,
+read backwards in growing spans: a month of a machine's every signal at 1 Hz is tens of
+millions of samples, which would take the historian and this process minutes and gigabytes.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from smkit.plant.model import Plant
 from smkit.readiness.evidence import EvidenceFile, LiveMetric
 
 DAY_NS = 86_400 * NS_PER_S
+HOUR_NS = 3_600 * NS_PER_S
+RECENT_REPORTS = 1_000
+_RECENT_VI = f"{RECENT_REPORTS:,}".replace(",", ".")  # Vietnamese groups thousands with dots
 Found = tuple[float, tuple[str, str]]  # a value, and how it was measured in vi and en
 STANDARD = {"opcua": "OPC UA", "mqtt": "MQTT"}
 
@@ -53,8 +60,7 @@ async def _connectivity(
     kinds = {s.id: s.kind for s in plant.sources}
     with_data, standard, intervals = [], [], []
     for machine in machines:
-        samples = await historian.read_series([machine.id], start_ns, end_ns)
-        times = sorted({s.ts for s in samples if s.ts >= start_ns})
+        times = await _recent_reports(historian, machine.id, start_ns, end_ns)
         if not times:
             continue
         with_data.append(machine.id)
@@ -77,9 +83,25 @@ async def _connectivity(
         n = len(intervals)
         out["median_sample_interval_s"] = (
             median,
-            (f"trung vị của {n} máy", f"median of {n} machines"),
-        )
+            (f"trung vị của {n} máy, mỗi máy tối đa {_RECENT_VI} lần gửi gần nhất",
+             f"median of {n} machines, each over at most its last {RECENT_REPORTS:,} reports"),
+        )  # fmt: skip
     return out
+
+
+async def _recent_reports(
+    historian: Historian, machine: str, start_ns: int, end_ns: int
+) -> list[int]:
+    """The times of the machine's last ``RECENT_REPORTS`` reports (a report: one or more
+    samples at one time) in [start_ns, end_ns), fewer if it reported less, oldest first."""
+    times: set[int] = set()
+    upper, span = end_ns, HOUR_NS
+    while upper > start_ns and len(times) < RECENT_REPORTS:
+        lower = max(start_ns, upper - span)
+        samples = await historian.read_series([machine], lower, upper)
+        times.update(s.ts for s in samples if s.ts >= lower)  # not the last one before the span
+        upper, span = lower, span * 4
+    return sorted(times)[-RECENT_REPORTS:]
 
 
 def _oee_metrics(results: Sequence[PeriodResult], machines: int) -> dict[str, Found]:

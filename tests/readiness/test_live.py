@@ -6,11 +6,15 @@ from __future__ import annotations
 import itertools
 import json
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from smkit.connectors.common.sample import Sample
+from smkit.historian.sqlite import SqliteHistorian
+from smkit.plant import load_plant, storage
+from smkit.readiness.live import DAY_NS, RECENT_REPORTS, _connectivity
 from tests.cli.test_cli import smkit
 from tests.cli.test_oee_cli import local
 from tests.readiness.test_cli import SMALL
@@ -34,10 +38,11 @@ def test_metrics_are_measured_from_the_historian(shop: tuple[Path, list[Sample],
     metrics = {k: v["value"] for k, v in json.loads(out.read_text())["metrics"].items()}
     assert metrics["machines_connected_share"] == 1.0
     assert metrics["machines_standard_protocol_share"] == 1.0  # the shop's source is MQTT
-    medians = []
+    medians = []  # each machine's median time between its last 1,000 reports
     for machine in sorted({s.machine_id for s in samples}):
-        times = sorted({s.ts for s in samples if s.machine_id == machine})
-        medians.append(statistics.median(b - a for a, b in itertools.pairwise(times)))
+        times = sorted({s.ts for s in samples if s.machine_id == machine and s.ts < end})
+        recent = times[-RECENT_REPORTS:]
+        medians.append(statistics.median(b - a for a, b in itertools.pairwise(recent)))
     assert metrics["median_sample_interval_s"] == pytest.approx(statistics.median(medians) / 1e9)
     assert 0.99 <= metrics["data_completeness"] <= 1.0  # the state is known from the start
     assert metrics["machines_with_oee_share"] == 1.0
@@ -47,6 +52,36 @@ def test_metrics_are_measured_from_the_historian(shop: tuple[Path, list[Sample],
     smkit("readiness", "evidence", "--plant", str(plant), "--to", local(end), "-o", str(month))
     completeness = json.loads(month.read_text())["metrics"]["data_completeness"]["value"]
     assert completeness < 0.05  # one day of data in a month of planned time
+
+
+class CountingHistorian(SqliteHistorian):
+    """The plant's SQLite historian, counting the samples read from it."""
+
+    read = 0
+
+    async def read_series(
+        self, machines: Sequence[str], start_ns: int, end_ns: int,
+        signals: Sequence[str] | None = None,
+    ) -> list[Sample]:  # fmt: skip
+        found = await super().read_series(machines, start_ns, end_ns, signals)
+        self.read += len(found)
+        return found
+
+
+async def test_how_often_machines_report_is_read_from_their_last_reports_not_the_window(
+    shop: tuple[Path, list[Sample], int],
+) -> None:
+    plant_path, samples, end = shop
+    plant = load_plant(plant_path)
+    assert isinstance(plant.historian, storage.SqliteHistorian)
+    historian = CountingHistorian(plant.historian.path)
+    try:
+        found = await _connectivity(plant, historian, end - DAY_NS, end)
+    finally:
+        await historian.close()
+    assert found["machines_connected_share"][0] == 1.0
+    in_window = sum(1 for s in samples if end - DAY_NS <= s.ts < end)
+    assert historian.read < in_window / 10, (historian.read, in_window)
 
 
 def test_live_data_changes_the_small_examples_score_and_shows_in_its_report(
