@@ -290,7 +290,7 @@ def _class_stops(  # noqa: PLR0917 - compiled: numba takes positional arguments
         i = j
 
 
-def _planned_sums(  # noqa: PLR0912, PLR0915, PLR0917 - one walk; numba: positional arguments
+def _planned_sums(  # noqa: PLR0915, PLR0917 - one walk, helpers inside; numba: positional
     starts: Any, end: int, kinds: Any, reasons: Any, class_labels: Any,
     planned_start: Any, planned_end: Any, planned_period: Any, window_start: Any,
     window_end: Any, label_count: int, is_down: Any, failure: int, running: int,
@@ -306,17 +306,32 @@ def _planned_sums(  # noqa: PLR0912, PLR0915, PLR0917 - one walk; numba: positio
     seen = np.empty(label_count, np.int64)  # the labels it has, in order of appearance
     entries, i, j = 0, 0, 0
     ran = 0  # running time of the intervals before interval i
-    for period in range(periods):
-        while i + 1 < n and starts[i + 1] <= window_start[period]:
+
+    def advance(i: int, ran: int, t: int) -> tuple[int, int]:
+        """On to the interval holding ``t``, adding the running time of those passed."""
+        while i + 1 < n and starts[i + 1] <= t:
             ran += starts[i + 1] - starts[i] if kinds[i] == running else 0
             i += 1
-        ran_before = ran + (window_start[period] - starts[i] if kinds[i] == running else 0)
+        return i, ran
+
+    def run_end(i: int) -> int:
+        """Where the run of intervals of ``kinds[i]`` that ``i`` is in ends."""
+        k = i + 1
+        while k < n and kinds[k] == kinds[i]:
+            k += 1
+        return int(starts[k]) if k < n else end
+
+    def ran_until(i: int, ran: int, t: int) -> int:
+        """Running time before ``t``, in interval ``i``."""
+        return ran + (t - starts[i] if kinds[i] == running else 0)
+
+    for period in range(periods):
+        i, ran = advance(i, ran, window_start[period])
+        ran_before = ran_until(i, ran, window_start[period])
         seen_count = 0
         while j < len(planned_start) and planned_period[j] == period:
             a, b = planned_start[j], planned_end[j]
-            while i + 1 < n and starts[i + 1] <= a:
-                ran += starts[i + 1] - starts[i] if kinds[i] == running else 0
-                i += 1
+            i, ran = advance(i, ran, a)
             while starts[i] < b:
                 right = starts[i + 1] if i + 1 < n else end
                 overlap = min(right, b) - max(starts[i], a)
@@ -333,21 +348,15 @@ def _planned_sums(  # noqa: PLR0912, PLR0915, PLR0917 - one walk; numba: positio
                         and a <= starts[i]
                         and (i == 0 or kinds[i - 1] != failure)
                     ):
-                        k = i + 1  # a failure begins: its whole length counts
-                        while k < n and kinds[k] == failure:
-                            k += 1
-                        failures[period, 0] += 1
-                        failures[period, 1] += (starts[k] if k < n else end) - starts[i]
+                        failures[period, 0] += 1  # a failure begins: its whole length counts
+                        failures[period, 1] += run_end(i) - starts[i]
                 if right > b or i + 1 == n:
                     break
                 ran += right - starts[i] if kinds[i] == running else 0
                 i += 1
             j += 1
-        while i + 1 < n and starts[i + 1] <= window_end[period]:
-            ran += starts[i + 1] - starts[i] if kinds[i] == running else 0
-            i += 1
-        ran_after = ran + (window_end[period] - starts[i] if kinds[i] == running else 0)
-        running_in[period] = ran_after - ran_before
+        i, ran = advance(i, ran, window_end[period])
+        running_in[period] = ran_until(i, ran, window_end[period]) - ran_before
         for k in range(seen_count):  # the period is complete: its labels become entries
             label = seen[k]
             entry_period[entries], entry_label[entries] = period, label
