@@ -49,8 +49,9 @@ def _check_signal_name(value: str) -> str:
     return value
 
 
-def parse_duration_s(value: object) -> float:
-    """Parse ``500ms``, ``30s``, ``5m``, ``2h30m``, ``7d`` or a plain number of seconds."""
+def parse_duration_s(value: object, *, zero: bool = False) -> float:
+    """Parse ``500ms``, ``30s``, ``5m``, ``2h30m``, ``7d`` or a plain number of seconds
+    (above zero, or at least zero with ``zero``, where 0 means "never" or "none")."""
     if isinstance(value, bool):
         raise ValueError(f"must be a duration such as 500ms, 30s, 5m, 2h, 7d; got {value!r}")
     if isinstance(value, int | float):
@@ -60,9 +61,13 @@ def parse_duration_s(value: object) -> float:
             raise ValueError(f"must be a duration such as 500ms, 30s, 5m, 2h30m, 7d; got {value!r}")
         parts = _DURATION_PART.findall(str(value))
         seconds = sum(float(number) * _DURATION_UNITS[unit or None] for number, unit in parts)
-    if seconds <= 0:
-        raise ValueError(f"must be > 0, got {value!r}")
+    if seconds < 0 or (seconds == 0 and not zero):
+        raise ValueError(f"must be {'>= 0' if zero else '> 0'}, got {value!r}")
     return seconds
+
+
+def _duration_or_zero_s(value: object) -> float:
+    return parse_duration_s(value, zero=True)
 
 
 def parse_size_bytes(value: object) -> int:
@@ -84,6 +89,9 @@ def parse_size_bytes(value: object) -> int:
 Identifier = Annotated[str, AfterValidator(_check_identifier)]
 SignalName = Annotated[str, AfterValidator(_check_signal_name)]
 DurationS = Annotated[float, BeforeValidator(parse_duration_s)]
+"""A length of time above zero."""
+DurationOrZeroS = Annotated[float, BeforeValidator(_duration_or_zero_s)]
+"""A length of time where 0 is meaningful ("never", "none")."""
 SizeBytes = Annotated[int, BeforeValidator(parse_size_bytes)]
 
 

@@ -40,7 +40,17 @@ def _parse_clock(value: object) -> dt.time:
     raise ValueError(f"must be a local time HH:MM or HH:MM:SS, got {value!r}")
 
 
+def _parse_end_clock(value: object) -> dt.time:
+    """An end time may also be ``24:00``: the midnight that ends the day (00:00 of the next)."""
+    if isinstance(value, str) and value.strip() in ("24:00", "24:00:00"):
+        return dt.time(0, 0)
+    if isinstance(value, int) and value == MINUTES_PER_DAY:  # unquoted 24:00 in YAML 1.1
+        return dt.time(0, 0)
+    return _parse_clock(value)
+
+
 ClockTime = Annotated[dt.time, BeforeValidator(_parse_clock)]
+EndClockTime = Annotated[dt.time, BeforeValidator(_parse_end_clock)]
 
 
 def minute_of_day(clock: dt.time) -> float:
@@ -52,22 +62,22 @@ class Break(ConfigModel):
     """A break inside a shift, in local time; it is not planned production time."""
 
     start: ClockTime
-    end: ClockTime
+    end: EndClockTime
 
 
 class Shift(ConfigModel):
-    """A shift pattern. ``end`` before ``start`` means the shift runs past midnight."""
+    """A shift pattern. ``end`` before ``start`` means the shift runs past midnight; ``end``
+    equal to ``start`` is a 24-hour shift (one shift a day: ``start: "06:00", end: "06:00"``,
+    or ``start: "00:00", end: "24:00"``)."""
 
     id: Identifier
     start: ClockTime
-    end: ClockTime
+    end: EndClockTime
     days: list[Weekday] = Field(default_factory=lambda: list(Weekday))
     breaks: list[Break] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_times(self) -> Shift:
-        if self.start == self.end:
-            raise ValueError(f"start and end are both {self.start}; a shift must have a length")
         for number, pause in enumerate(self.breaks):
             if not (self._contains(pause.start) and self._contains(pause.end, closing=True)):
                 raise ValueError(
@@ -78,7 +88,8 @@ class Shift(ConfigModel):
 
     @property
     def length_minutes(self) -> float:
-        """Length of the shift in minutes, counting past midnight for overnight shifts."""
+        """Length of the shift in minutes, counting past midnight for overnight shifts (and
+        24 hours when it ends at the time it starts)."""
         span = minute_of_day(self.end) - minute_of_day(self.start)
         return span if span > 0 else span + MINUTES_PER_DAY
 

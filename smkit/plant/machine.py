@@ -132,11 +132,21 @@ def _stringify_code(value: object) -> object:
 ReasonCode = Annotated[str, BeforeValidator(_stringify_code)]
 
 
+def _boolean_keys_as_text(values: object) -> object:
+    """``true:`` and ``false:`` keys (a boolean state signal) are kept as the text "true" and
+    "false" that a boolean value is compared as; pydantic would otherwise make them 1 and 0."""
+    if isinstance(values, dict):
+        return {str(k).lower() if isinstance(k, bool) else k: v for k, v in values.items()}
+    return values
+
+
 class ValueStateMap(ConfigModel):
     """Map one raw state value (PackML number, vendor code, text) to a category."""
 
     kind: Literal["value"] = "value"
-    values: dict[int | str, StateCategory] = Field(min_length=1)
+    values: Annotated[dict[int | str, StateCategory], BeforeValidator(_boolean_keys_as_text)] = (
+        Field(min_length=1)
+    )
     default: StateCategory = StateCategory.UNKNOWN
 
 

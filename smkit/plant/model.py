@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from smkit.plant.base import ConfigModel, DurationS, Identifier
+from smkit.plant.base import ConfigModel, DurationOrZeroS, DurationS, Identifier
 from smkit.plant.calendar import Calendar
 from smkit.plant.machine import Machine, Reason, StateMap
 from smkit.plant.sources import Source
@@ -83,8 +83,8 @@ class OeeSettings(ConfigModel):
     """
 
     small_stop_threshold: DurationS = Field(default=120.0, gt=0)
-    startup_window: DurationS = Field(default=0.0, ge=0)
-    every: DurationS = Field(default=300.0, ge=0)
+    startup_window: DurationOrZeroS = 0.0
+    every: DurationOrZeroS = 300.0
     lookback: DurationS = Field(default=36 * 3600.0, gt=0)
     state_max_hold: DurationS | None = Field(default=None, gt=0)
     unknown_time: Literal["loss", "excluded"] = "loss"

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from smkit.plant.base import ConfigModel, DurationS, Identifier
+from smkit.plant.base import ConfigModel, DurationOrZeroS, DurationS, Identifier
 from smkit.plant.machine import ADDRESS_FIELDS, PLACEHOLDER
 from smkit.plant.storage import resolve_path
 
@@ -69,7 +69,7 @@ class SparkplugOptions(ConfigModel):
     """
 
     request_rebirth: bool = False
-    reorder_timeout: DurationS = Field(default=2.0, ge=0)
+    reorder_timeout: DurationOrZeroS = 2.0
 
 
 class Subscription(ConfigModel):

@@ -3,9 +3,10 @@ with its place (``file:line:col: path: message``). Used for plant.yaml and scena
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -15,6 +16,7 @@ from smkit.plant.checks import Problem
 from smkit.plant.errors import format_problems, validation_problems
 
 M = TypeVar("M", bound=BaseModel)
+_BOOL_TAG = "tag:yaml.org,2002:bool"
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,19 @@ def validate_parsed(
 
 
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """A safe loader that refuses a key written twice in a mapping (YAML would keep the last).
+    """A safe loader that refuses a key written twice in a mapping (YAML would keep the last)
+    and reads booleans as YAML 1.2 does: only ``true`` and ``false``.
 
-    It parses with libyaml when PyYAML has it (ten times faster), else in Python.
+    PyYAML follows YAML 1.1, where ``yes``, ``no``, ``on`` and ``off`` (any case) are booleans
+    too, so a state map's ``OFF: not_scheduled`` would map the boolean false, never the text
+    "OFF" that a machine sends. Where a boolean is meant (``is_failure: yes``), pydantic still
+    reads these words as one. It parses with libyaml when PyYAML has it (ten times faster).
     """
+
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -80,6 +91,11 @@ class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: 
             seen.add(key)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return mapping
+
+
+_UniqueKeyLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def parse_yaml(text: str, name: str) -> tuple[yaml.Node | None, Any]:
