@@ -155,7 +155,7 @@ def _report_row(group: Group, exclude_unknown: bool) -> dict[str, Any]:
         if value.reason is not None:
             row[f"{name}_missing"] = value.reason
     row.update(total=e.total, good=e.good, rejects=e.rejects, rework=e.rework, failures=e.failures,
-               flags=flags(e))  # fmt: skip
+               no_data=e.no_data, flags=flags(e))  # fmt: skip
     return row
 
 

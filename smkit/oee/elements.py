@@ -20,6 +20,7 @@ negative when the machine ran faster than its ideal cycle time: performance abov
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
@@ -48,7 +49,10 @@ class Elements:
     length of the failures that began in the period (for MTTR). ``rework`` counts units that
     failed their first inspection but can be reworked: neither good nor rejects (scrap).
     ``unapplied_adjustment`` counts units of late quality findings stamped outside planned
-    time (not applied).
+    time (not applied). ``unknown_states`` counts the raw state values the state map does not
+    list, sent in the period. ``no_data`` counts periods with planned time in which the machine
+    sent no sample at all (its last state was carried through them: see ``no_data_since_ns``,
+    the time of its last sample before the earliest of them, None when there was none).
     """
 
     all_ns: int = 0
@@ -79,6 +83,8 @@ class Elements:
     unapplied_adjustment: int = 0
     counter_anomalies: int = 0
     anomalous_units: int = 0
+    no_data: int = 0
+    no_data_since_ns: int | None = None
     downtime_by_reason: dict[str, int] = field(default_factory=dict)
     unknown_states: dict[str, int] = field(default_factory=dict)
 
@@ -88,6 +94,7 @@ class Elements:
         )
         summed.downtime_by_reason = _merge(self.downtime_by_reason, other.downtime_by_reason)
         summed.unknown_states = _merge(self.unknown_states, other.unknown_states)
+        summed.no_data_since_ns = _earliest(self, other)
         return summed
 
     @property
@@ -111,7 +118,17 @@ class Elements:
         }
 
 
-_SCALARS = [f for f in fields(Elements) if f.name not in ("downtime_by_reason", "unknown_states")]
+_SCALARS = [
+    f
+    for f in fields(Elements)
+    if f.name not in ("downtime_by_reason", "unknown_states", "no_data_since_ns")
+]
+
+
+def _earliest(first: Elements, second: Elements) -> int | None:
+    """Since when the earlier of two silent spans had no sample."""
+    since = [e.no_data_since_ns for e in (first, second) if e.no_data]
+    return None if not since or None in since else min(s for s in since if s is not None)
 
 
 def _merge(first: dict[str, int], second: dict[str, int]) -> dict[str, int]:
@@ -209,6 +226,17 @@ def flags(e: Elements) -> list[str]:
         )
     if e.outside_count:
         found.append(f"{e.outside_count} units made outside planned production time")
+    if e.no_data:
+        since = (
+            "no sample before it"
+            if e.no_data_since_ns is None
+            else "the last sample before it at "
+            + dt.datetime.fromtimestamp(e.no_data_since_ns // NS_PER_S, dt.UTC).isoformat()
+        )
+        found.append(
+            f"no data: the machine sent no sample in {e.no_data} period(s) with planned time "
+            f"({since}); its last state was carried through"
+        )
     if e.unknown_states:
         listed = ", ".join(f"{value!r} ({n})" for value, n in sorted(e.unknown_states.items()))
         found.append(f"state values not in the state map: {listed}")

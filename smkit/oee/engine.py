@@ -109,6 +109,26 @@ class ProductChanges:
 
 
 @dataclass(frozen=True)
+class Unlisted:
+    """Raw state values the state map does not list, at the times they were sent."""
+
+    ts: Int64s
+    values: tuple[str, ...]
+
+    @classmethod
+    def none(cls) -> Unlisted:
+        """No such value."""
+        return cls(np.zeros(0, np.int64), ())
+
+    @classmethod
+    def of(cls, sent: Sequence[tuple[int, str]]) -> Unlisted:
+        """From ``(ts, value)`` pairs in any order."""
+        ordered = sorted(sent)
+        return cls(np.array([ts for ts, _ in ordered], dtype=np.int64),
+                   tuple(value for _, value in ordered))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class MachineData:
     """What the engine needs of one machine; counts are increments (see ``counters``)."""
 
@@ -122,7 +142,9 @@ class MachineData:
     products: ProductChanges = ProductChanges(np.zeros(0, np.int64), np.zeros(0, np.int32), ())
     catalog: Mapping[str, ProductSpec] = field(default_factory=dict)
     default_product: str | None = None
-    unknown_states: Mapping[str, int] = field(default_factory=dict)
+    unknown_states: Unlisted = field(default_factory=Unlisted.none)
+    sample_ts: Int64s | None = None
+    """The time of every sample read, sorted (None: not known, no ``no_data`` flag)."""
 
 
 @dataclass(frozen=True)
@@ -165,8 +187,10 @@ def compute(
         )
         .astype(np.int64)
         .tolist(),
-        "unknown_states": [dict(data.unknown_states) for _ in clipped],
+        "unknown_states": _unlisted_per_period(data.unknown_states, starts, ends),
     }
+    if data.sample_ts is not None:
+        columns |= _silent(data.sample_ts, starts, ends, columns["planned_ns"])
     columns |= _time(line, planned, (starts, ends))
     columns |= count_columns(data, line, planned, (starts, ends), settings.startup_ns)
     return _assemble(columns, len(clipped))
@@ -180,6 +204,32 @@ def _assemble(columns: Columns, count: int) -> list[Elements]:
     """One Elements per period from the columns (a field without a column keeps its default)."""
     values = [columns[f.name] if f.name in columns else [f.default] * count for f in _FIELDS]
     return [Elements(*row) for row in zip(*values, strict=True)]
+
+
+def _unlisted_per_period(unlisted: Unlisted, starts: Int64s, ends: Int64s) -> list[dict[str, int]]:
+    """The unlisted state values sent in each period's ``[start, end)``, counted by value."""
+    first = np.searchsorted(unlisted.ts, starts, side="left").tolist()
+    last = np.searchsorted(unlisted.ts, ends, side="left").tolist()
+    out: list[dict[str, int]] = []
+    for a, b in zip(first, last, strict=True):
+        counted: dict[str, int] = {}
+        for value in unlisted.values[a:b]:
+            counted[value] = counted.get(value, 0) + 1
+        out.append(counted)
+    return out
+
+
+def _silent(sample_ts: Int64s, starts: Int64s, ends: Int64s, planned: Sequence[int]) -> Columns:
+    """Periods with planned time and no sample in ``[start, end)``, and the time of the last
+    sample before each (None: none before it)."""
+    first = np.searchsorted(sample_ts, starts, side="left")
+    last = np.searchsorted(sample_ts, ends, side="left")
+    silent = ((first == last) & (np.asarray(planned) > 0)).tolist()
+    before = [int(sample_ts[i - 1]) if i > 0 else None for i in first.tolist()]
+    return {
+        "no_data": [int(flag) for flag in silent],
+        "no_data_since_ns": [b if flag else None for flag, b in zip(silent, before, strict=True)],
+    }
 
 
 def _clip(period: Period, horizon_ns: int) -> Period:

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import math
-from collections import Counter as Tally
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -26,8 +25,8 @@ import numpy.typing as npt
 from smkit.connectors.common.sample import Quality, Sample, Value
 from smkit.oee.counters import Increments, Plausible, increments
 from smkit.oee.counting import Adjustments
-from smkit.oee.engine import MachineData, ProductChanges, ProductSpec
-from smkit.oee.timeline import StateChanges
+from smkit.oee.engine import MachineData, ProductChanges, ProductSpec, Unlisted
+from smkit.oee.timeline import CATEGORY_CODE, StateChanges
 from smkit.plant.machine import (
     COUNT_ROLES,
     LATE_FINDING_ROLES,
@@ -51,7 +50,8 @@ def machine_data(
 ) -> MachineData:
     """The engine's view of one machine from its samples (any order)."""
     series: dict[str, list[Sample]] = {}
-    for sample in sorted(samples, key=lambda s: s.ts):
+    ordered = sorted(samples, key=lambda s: s.ts)
+    for sample in ordered:
         series.setdefault(sample.signal, []).append(sample)
     catalog = {
         p.id: ProductSpec(round(p.ideal_cycle_time_s * 1e9), p.units_per_cycle)
@@ -74,6 +74,7 @@ def machine_data(
         catalog=catalog,
         default_product=machine.default_product,
         unknown_states=unknown,
+        sample_ts=np.array([s.ts for s in ordered], dtype=np.int64),
     )
 
 
@@ -92,15 +93,38 @@ def signals_read(machine: Machine, state_map: StateMap | None) -> list[str]:
     return sorted(names)
 
 
+def state_signals(machine: Machine, state_map: StateMap | None) -> list[str]:
+    """The signals a machine's state and stop reason are read from."""
+    roles = (SignalRole.STATE, SignalRole.REASON)
+    names = {s.name for s in machine.signals if s.role in roles}
+    if isinstance(state_map, FlagsStateMap):
+        names |= {rule.signal for rule in state_map.rules}
+    return sorted(names)
+
+
+def runs_from(
+    machine: Machine, state_map: StateMap | None, samples: Sequence[Sample], from_ns: int
+) -> bool:
+    """Whether the machine is running at ``from_ns`` or starts running after it, by these
+    samples (of its state signals, each series with its last sample before them)."""
+    series: dict[str, list[Sample]] = {}
+    for sample in sorted(samples, key=lambda s: s.ts):
+        series.setdefault(sample.signal, []).append(sample)
+    changes, _ = _states(machine, state_map, series)
+    running = changes.category == CATEGORY_CODE[StateCategory.RUNNING]
+    at = int(np.searchsorted(changes.ts, from_ns, side="right")) - 1
+    return bool((at >= 0 and running[at]) or running[max(at, 0) :].any())
+
+
 def _signal(machine: Machine, role: SignalRole) -> str | None:
     return next((s.name for s in machine.signals if s.role is role), None)
 
 
 def _states(
     machine: Machine, state_map: StateMap | None, series: Series
-) -> tuple[StateChanges, dict[str, int]]:
+) -> tuple[StateChanges, Unlisted]:
     names = [s.name for s in machine.signals if s.role is SignalRole.STATE]
-    unknown: Tally[str] = Tally()
+    unknown: list[tuple[int, str]] = []
     if isinstance(state_map, FlagsStateMap):
         raw = _flag_states(state_map, series)
     else:
@@ -109,10 +133,12 @@ def _states(
     reason_name = _signal(machine, SignalRole.REASON)
     reasons = series.get(reason_name, []) if reason_name else []
     with_reasons = _attach_reasons(raw, reasons)
-    return StateChanges.of(with_reasons), dict(unknown)
+    return StateChanges.of(with_reasons), Unlisted.of(unknown)
 
 
-def _mapped(state_map: StateMap | None, sample: Sample, unknown: Tally[str]) -> StateCategory:
+def _mapped(
+    state_map: StateMap | None, sample: Sample, unknown: list[tuple[int, str]]
+) -> StateCategory:
     if sample.quality is Quality.BAD or sample.value is None:
         return StateCategory.UNKNOWN
     if not isinstance(state_map, ValueStateMap):
@@ -121,7 +147,7 @@ def _mapped(state_map: StateMap | None, sample: Sample, unknown: Tally[str]) -> 
     for key in _keys(value):
         if key in state_map.values:
             return state_map.values[key]
-    unknown[str(value)] += 1
+    unknown.append((sample.ts, str(value)))
     return state_map.default
 
 

@@ -67,9 +67,16 @@ def hour_periods(periods: Sequence[Period], timezone: str) -> list[Period]:
             planned = tuple(
                 (max(a, start), min(b, end)) for a, b in period.planned if a < end and b > start
             )
-            hour = dt.datetime.fromtimestamp(start / _NS, zone).strftime("%Y-%m-%dT%H:00")
+            hour = _hour_label(start, zone)
             out.append(Period(("hour", hour, period.key[1], period.key[2]), start, end, planned))
     return out
+
+
+def _hour_label(start: int, zone: ZoneInfo) -> str:
+    """The local hour with its UTC offset ("2026-10-25T02:00+02:00"): on the night clocks go
+    back, the two 02:00 hours are two labels, so each real hour is one row."""
+    local = dt.datetime.fromtimestamp(start // _NS, zone).replace(minute=0, second=0)
+    return local.isoformat(timespec="minutes")
 
 
 def _shift(window: ShiftWindow) -> Period:

@@ -1,9 +1,12 @@
 """The OEE engine's I/O edge: read a plant's samples, compute, write KPI records.
 
-For each machine the window's samples are read (with each series' last sample before it, and
-``LOOKAHEAD_NS`` after it so a failure's whole length is known), turned into engine input
-(``inputs``), cut into periods from the calendar (``periods``) and computed (``engine``) in a
-worker thread, so that inside ``smkit collect`` the event loop goes on collecting meanwhile.
+For each machine the window's samples are read (with each series' last sample before it), and
+after the window its state and reason until it runs again: a stop, a failure and its reason are
+measured to their real end however far past the window that is (a machine down over a
+weekend), and the last state is held up to the horizon ("now") only when the data really ends
+there. They are turned into engine input (``inputs``), cut into periods from the calendar
+(``periods``) and computed (``engine``) in a worker thread, so that inside ``smkit collect`` the
+event loop goes on collecting meanwhile.
 
 Records (``oee`` per machine and shift, ``downtime`` per machine, shift and reason) are keyed by
 their tags and the shift's start, so writing them again replaces them: a shift in progress is
@@ -26,14 +29,15 @@ from smkit.historian.protocol import FieldValue, Historian, Record
 from smkit.oee import kernels
 from smkit.oee.elements import IDEAL_FIELDS, NS_PER_S, Elements, kpis
 from smkit.oee.engine import Period, Settings, compute
-from smkit.oee.inputs import machine_data, signals_read
+from smkit.oee.inputs import machine_data, runs_from, signals_read, state_signals
 from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
 from smkit.oee.rollup import PeriodResult
 from smkit.plant.machine import Machine, StateMap
 from smkit.plant.model import Plant
 
 log = logging.getLogger("smkit.oee")
-LOOKAHEAD_NS = 24 * 3600 * NS_PER_S
+FIRST_LOOK_AHEAD_NS = 3600 * NS_PER_S
+"""After the window, state samples are read in spans growing fourfold from an hour."""
 OEE_MEASUREMENT = "oee"
 DOWNTIME_MEASUREMENT = "downtime"
 
@@ -70,11 +74,12 @@ async def period_results(
         if hourly:
             periods = hour_periods(periods, plant.site.timezone)
         read_from = start_ns - settings.small_stop_ns - 1
-        read_to = min(end_ns + LOOKAHEAD_NS, max(horizon_ns, start_ns + 1))
+        read_to = max(min(end_ns, horizon_ns), start_ns) + 1  # units at the end count in it
         state_map = plant.state_maps.get(machine.state_map) if machine.state_map else None
         samples = await historian.read_series(
             [machine.id], read_from, read_to, signals_read(machine, state_map)
         )
+        samples += await _until_running(historian, machine, state_map, read_to, horizon_ns)
         # the first computation in a process also loads or compiles the engine's loops
         computed = await asyncio.to_thread(
             _elements, machine, state_map, samples, periods=periods, settings=settings,
@@ -84,6 +89,28 @@ async def period_results(
             out.append(PeriodResult(machine.id, place, period.key, period.start, period.end,
                                     elements))  # fmt: skip
     return out
+
+
+async def _until_running(
+    historian: Historian,
+    machine: Machine,
+    state_map: StateMap | None,
+    from_ns: int,
+    horizon_ns: int,
+) -> list[Sample]:
+    """The state and reason samples from ``from_ns`` until the machine runs again (or the
+    horizon), read in growing spans: nothing more when it is running at ``from_ns``."""
+    names = state_signals(machine, state_map)
+    found: list[Sample] = []
+    begin, span = from_ns, FIRST_LOOK_AHEAD_NS
+    while names and begin < horizon_ns:
+        upto = min(begin + span, horizon_ns)
+        read = await historian.read_series([machine.id], begin, upto, names)
+        found += [sample for sample in read if sample.ts >= begin]
+        if runs_from(machine, state_map, read, from_ns):
+            break
+        begin, span = upto, span * 4
+    return found
 
 
 def _elements(
@@ -141,8 +168,10 @@ def oee_fields(elements: Elements, *, exclude_unknown: bool = False) -> dict[str
         )
     for name in ("total", "good", "rejects", "startup_rejects", "production_rejects", "rework",
                  "failures", "outside_count", "unpriced_count", "unapplied_adjustment",
-                 "counter_anomalies"):  # fmt: skip
+                 "counter_anomalies", "no_data"):  # fmt: skip
         fields[name] = getattr(elements, name)
+    # always written, so that a record rewritten once data came in does not keep an old time
+    fields["no_data_since_s"] = (elements.no_data_since_ns or 0) / NS_PER_S
     return fields
 
 

@@ -14,6 +14,7 @@ from smkit.oee.elements import flags, kpis
 from smkit.oee.engine import ProductSpec, Settings, compute
 from smkit.oee.inputs import machine_data
 from smkit.oee.periods import hour_periods, shift_periods
+from smkit.oee.rollup import PeriodResult, roll_up
 from smkit.oee.runner import settings_of
 from smkit.plant import parse_plant
 from smkit.plant.machine import Counter, StateCategory
@@ -61,6 +62,22 @@ def test_overnight_shifts_over_the_dst_changes_last_what_the_wall_clock_says() -
         [e] = compute(running, [shift], SETTINGS, end)
         assert e.planned_ns == hours * HOUR - 30 * MIN == e.running_ns
         assert kpis(e)["availability"].value == 1
+
+
+def test_each_real_hour_of_the_autumn_dst_night_is_one_row() -> None:
+    plant = parse_plant(BERLIN_PLANT)
+    night = dt.date(2026, 10, 24)
+    start, end = berlin(night, "21:00"), berlin(night + dt.timedelta(days=1), "07:00")
+    shifts = [p for p in shift_periods(plant, "m1", start, end) if p.key[2] == "N"]
+    hours = hour_periods(shifts, "Europe/Berlin")
+    results = [PeriodResult("m1", plant.places()["m1"], p.key, p.start, p.end, e)
+               for p, e in zip(hours, compute(machine([(start, RUNNING, "")]), hours, SETTINGS,
+                                              end), strict=True)]  # fmt: skip
+    rows = roll_up(results, "machine", "hour")
+    assert len(rows) == 9 == len(hours), "9 real hours, 9 rows"
+    labels = [row.bucket for row in rows]
+    assert "2026-10-25T02:00+02:00" in labels and "2026-10-25T02:00+01:00" in labels
+    assert all(row.end - row.start == HOUR for row in rows)
 
 
 def test_a_counter_that_wraps_and_one_reset_inside_one_gap_are_told_apart() -> None:
@@ -245,7 +262,7 @@ def test_a_tower_light_machine_in_a_half_hour_zone_is_read_and_cut_into_local_ho
     data = machine_data(m1, plant.state_maps["tower"], samples)
     shifts = [p for p in shift_periods(plant, "m1", start, start + 8 * HOUR) if p.key[2] == "D"]
     hours = hour_periods(shifts, "Asia/Kolkata")
-    assert [p.key[1] for p in hours][:2] == ["2026-11-23T09:00", "2026-11-23T10:00"]
+    assert [p.key[1] for p in hours][:2] == ["2026-11-23T09:00+05:30", "2026-11-23T10:00+05:30"]
     assert all(p.end - p.start == HOUR for p in hours), "local hours at :30 UTC"
     results = compute(data, hours, settings_of(plant), start + 9 * HOUR)
     assert [r.idle_ns + r.small_stop_ns for r in results[:3]] == [0, 10 * MIN, 0]
