@@ -38,6 +38,12 @@ def read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start]
+        raise ConfigError(
+            f"{path}: not UTF-8 text: byte 0x{byte:02X} at offset {exc.start} "
+            "(save the file as UTF-8)"
+        ) from None
 
 
 def validate_yaml(
