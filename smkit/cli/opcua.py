@@ -62,7 +62,27 @@ def scaffold_command(  # noqa: PLR0917 - typer maps each parameter to an option
     from smkit.connectors.opcua.browse import scaffold  # noqa: PLC0415 - see browse
 
     entries = asyncio.run(_entries(endpoint, 1, node, _Login(security, username, password_env)))
+    if not any(e.node_class == "Variable" and e.depth == 0 for e in entries):
+        raise ConfigError(
+            f"--node {node}: no variables directly under it; `smkit opcua browse {endpoint}` "
+            "shows which node holds the machine's variables"
+        )
     typer.echo(scaffold(machine, source, entries))
+
+
+async def _must_exist(node: Any) -> None:
+    """Read the node's browse name: a NodeId can be well formed and name nothing."""
+    from asyncua import ua  # noqa: PLC0415 - see browse
+
+    from smkit.connectors.opcua.resolve import Unresolved  # noqa: PLC0415
+    from smkit.connectors.opcua.session import status_name  # noqa: PLC0415
+
+    try:
+        await node.read_browse_name()
+    except ua.UaStatusCodeError as error:
+        if status_name(error.code) in ("BadNodeIdUnknown", "BadNodeIdInvalid"):
+            raise Unresolved(f"the server has no node {node.nodeid.to_string()}") from None
+        raise
 
 
 @dataclass(frozen=True)
@@ -111,8 +131,9 @@ async def _entries(endpoint: str, depth: int, node: str | None, login: _Login) -
             namespaces = await client.get_namespace_array()
             try:
                 root = client.get_node(await resolve(client, start, namespaces))
+                await _must_exist(root)
             except Unresolved as error:
-                raise SmkitError(f"--node {node}: {error}") from None
+                raise ConfigError(f"--node {node}: {error}") from None
         return await browse(client, root, depth)
     finally:
         await client.disconnect()

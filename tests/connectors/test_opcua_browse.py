@@ -78,3 +78,27 @@ def test_browse_errors_are_one_clear_line() -> None:
     assert bad_node.returncode == 2 and "malformed NodeId 'ns=2;i=x'" in bad_node.stderr
     for result in (unreachable, bad_node):
         assert "Traceback" not in result.stderr
+
+
+async def test_a_node_that_does_not_exist_or_holds_no_variables_is_named_exit_2() -> None:
+    cnc = find_scenario("cnc-cell")
+    endpoint = f"opc.tcp://127.0.0.1:{free_port()}"
+    server = SimulatedOpcUaServer(cnc.plant, "cnc-cell", OpcUaOptions(endpoint), ChaosLog())
+    await server.start()
+    try:
+        missing = f"{NSU};s=no-such-machine"
+        browsed = await smkit_async("opcua", "browse", endpoint, "--node", missing)
+        scaffolded = await smkit_async("opcua", "scaffold", endpoint, "--node", "ns=0;i=999999",
+                                       "--machine", "m1")  # fmt: skip
+        folder = await smkit_async("opcua", "scaffold", endpoint, "--node", "/Objects/cnc-cell",
+                                   "--machine", "m1")  # fmt: skip
+    finally:
+        await server.stop()
+    code, out, err = browsed
+    assert code == 2 and out == "" and "the server has no node" in err and "no-such-machine" in err
+    code, out, err = scaffolded
+    assert code == 2 and out == "" and "the server has no node i=999999" in err
+    code, out, err = folder
+    assert code == 2 and "no variables directly under it" in err
+    for _, _, err in (browsed, scaffolded, folder):
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1

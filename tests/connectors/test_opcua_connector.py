@@ -15,7 +15,12 @@ import pytest
 from smkit.connectors.common.backoff import Backoff
 from smkit.connectors.common.sample import Quality, Sample
 from smkit.connectors.opcua.connector import OpcUaConnector
-from smkit.connectors.opcua.session import ensure_certificate
+from smkit.connectors.opcua.session import (
+    SessionEnded,
+    ensure_certificate,
+    explain,
+    subscription_lost,
+)
 from smkit.connectors.opcua.values import Binding
 from smkit.localservers import free_port
 from smkit.plant.opcua import OpcUaSource
@@ -317,3 +322,40 @@ async def test_an_absolute_deadband_is_applied_by_the_server(cnc: LoadedScenario
         for s in reported[1:]
         if s.ts in before
     )
+
+
+async def test_a_server_that_refuses_anonymous_logins_says_so_and_names_the_settings(
+    cnc: LoadedScenario, tmp_path: Path
+) -> None:
+    server = await secure_server(cnc, tmp_path)
+    anonymous = secure_source(server.endpoint, tmp_path, username=None, password_env=None)
+    connector = retrying(anonymous, "")
+    try:
+        error = await first_error(connector)
+    finally:
+        await server.stop()
+    assert error.startswith("the server refuses anonymous logins: set username and password_env")
+
+
+async def test_a_stopped_server_is_reported_in_words_not_internal_names(
+    cnc: LoadedScenario,
+) -> None:
+    server = await simulated(cnc)
+    connector = OpcUaConnector(source(server.endpoint), bindings(), Collected(),
+                               backoff=Backoff(initial_s=0.2, max_s=0.5))  # fmt: skip
+    async with running(connector):
+        await until(lambda: connector.health.connected)
+        await server.stop()
+        await until(lambda: connector.health.error is not None)
+    error = connector.health.error or ""
+    assert "_Session" not in error and "subscription status" not in error, error
+    if "BadShutdown" in error:
+        assert error == "the server stopped or crashed and ended the subscription (BadShutdown)"
+
+
+def test_each_way_a_subscription_ends_is_said_in_words() -> None:
+    place = OpcUaSource.model_validate({"kind": "opcua", "id": "s", "endpoint": "opc.tcp://h:1"})
+    for code, words in ((0x800C0000, "stopped or crashed"), (0x800A0000, "keep-alives"),
+                        (0x80790000, "no longer knows our subscription")):  # fmt: skip
+        said = explain(SessionEnded(subscription_lost(code)), place)
+        assert words in said and said.endswith(")") and "_Session" not in said

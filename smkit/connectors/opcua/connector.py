@@ -30,10 +30,12 @@ from smkit.connectors.opcua.resolve import Unresolved, resolve
 from smkit.connectors.opcua.session import (
     MAX_MONITORED_ITEMS_PER_CALL,
     MAX_NODES_PER_READ,
+    SessionEnded,
     explain,
     open_client,
     operation_limit,
     status_name,
+    subscription_lost,
 )
 from smkit.connectors.opcua.values import Binding, sample_from
 from smkit.errors import SmkitError
@@ -42,10 +44,6 @@ from smkit.plant.opcua import OpcUaSource
 WATCHDOG_S = 1.0
 BATCH = 5000
 log = logging.getLogger("smkit.opcua")
-
-
-class _Session(Exception):
-    """The session has to end (subscription lost); the message says why."""
 
 
 class OpcUaConnector:
@@ -75,7 +73,7 @@ class OpcUaConnector:
             while not stop.is_set():
                 try:
                     await self._session(stop)
-                except (OSError, TimeoutError, ConnectionError, ua.UaError, _Session) as error:
+                except (OSError, TimeoutError, ConnectionError, ua.UaError, SessionEnded) as error:
                     if not stop.is_set():  # a session ended by stopping is not an outage
                         self.health.went_down(explain(error, self.source), log)
                 except SmkitError as error:
@@ -162,9 +160,7 @@ class OpcUaConnector:
                     value = event.data.monitored_item.Value
                     self._accept(sample_from(value, binding, timestamp, time.time_ns()))
             elif isinstance(event, StatusChangeEvent) and not lost.done():
-                lost.set_result(
-                    f"subscription status {status_name(event.notification.Status.value)}"
-                )
+                lost.set_result(subscription_lost(event.notification.Status.value))
 
     async def _poll(
         self, client: Client, nodes: dict[ua.NodeId, Binding], stop: asyncio.Event
@@ -195,13 +191,13 @@ class OpcUaConnector:
         state = client.get_node(ua.NodeId(ua.ObjectIds.Server_ServerStatus_State))
         while not stop.is_set():
             if lost.done():
-                raise _Session(lost.result())
+                raise SessionEnded(lost.result())
             if worker.done():
                 worker.result()  # raises what ended it
-                raise _Session("the subscription ended")
+                raise SessionEnded("the subscription ended")
             value = await asyncio.wait_for(state.read_value(), self.source.request_timeout)
             if value != ua.ServerState.Running:
-                raise _Session(f"the server is {ua.ServerState(value).name}")
+                raise SessionEnded(f"the server is {ua.ServerState(value).name}")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), WATCHDOG_S)
         if self.source.mode == "poll":

@@ -80,6 +80,27 @@ async def operation_limit(client: Client, node_id: ua.NodeId, configured: int | 
     return int(limit) if limit else FALLBACK_PER_CALL
 
 
+class SessionEnded(Exception):
+    """A session has to end (the subscription was lost, the server stopped); the message says
+    why in words a user can act on."""
+
+
+_SESSION_STATUS = {
+    "BadShutdown": "the server stopped or crashed and ended the subscription",
+    "BadTimeout": "the server stopped sending keep-alives and the subscription timed out",
+    "BadNoSubscription": "the server no longer knows our subscription (it restarted?)",
+    "BadSessionClosed": "the server closed the session",
+    "BadSessionIdInvalid": "the server no longer knows our session (it restarted?)",
+}
+
+
+def subscription_lost(code: int) -> str:
+    """Why a subscription's status change ends the session, in words and with the code."""
+    name = status_name(code)
+    return f"{_SESSION_STATUS.get(name, 'the server ended the subscription')} ({name})"
+
+
+_LOGIN_REFUSED = {"BadUserAccessDenied", "BadIdentityTokenInvalid", "BadIdentityTokenRejected"}
 _STATUS_HINTS = {
     "BadUserAccessDenied": "authentication failed: check username and password_env",
     "BadIdentityTokenInvalid": "the server refused this identity: check auth and the credentials",
@@ -95,11 +116,20 @@ _STATUS_HINTS = {
 
 def explain(error: BaseException, source: OpcUaSource) -> str:
     """One line saying why a connection attempt or session failed."""
+    if isinstance(error, SessionEnded):
+        return str(error)
     if isinstance(error, ua.UaStatusCodeError):
         code_name = status_name(error.code)
+        if code_name in _LOGIN_REFUSED and source.username is None:
+            return (
+                "the server refuses anonymous logins: set username and password_env on the "
+                f"source ({code_name})"
+            )
         hint = _STATUS_HINTS.get(code_name, "the server refused the request")
         return f"{hint} ({code_name})"
     text = str(error) or type(error).__name__
+    if source.username is None and "anonymous" in text.lower():
+        return f"the server refuses anonymous logins: set username and password_env ({text})"
     if isinstance(error, ConnectionRefusedError):
         return f"cannot reach {source.endpoint}: connection refused"
     if isinstance(error, asyncio.TimeoutError | TimeoutError):
