@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from smkit.connectors.common.backoff import Backoff
 from smkit.connectors.mqtt.connector import MqttConnector
 from smkit.connectors.opcua.connector import OpcUaConnector
 from smkit.connectors.opcua.values import Binding
@@ -68,7 +69,12 @@ class Collector:
             when_full=config.when_full,
         )
         self.historian = open_historian(plant)
-        self.forwarder = Forwarder(self.outbox, self.historian)
+        self.forwarder = Forwarder(
+            self.outbox,
+            self.historian,
+            batch_samples=config.batch_samples,
+            backoff=Backoff(initial_s=config.retry_initial, max_s=config.retry_max),
+        )
         self.dead = DeadMessages(config.path.with_suffix(".dead.db"))
         self.connectors: list[OpcUaConnector | MqttConnector] = []
         for source in plant.sources:

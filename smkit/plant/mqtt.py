@@ -42,8 +42,10 @@ class JsonPaths(ConfigModel):
     """Where the parts of a JSON payload are: dotted paths such as ``data.temp`` or ``$.v``.
 
     ``value`` takes one value for the topic's signal; ``values`` takes an object of
-    ``signal: value`` (a per-machine document). ``timestamp`` is read in ``timestamp_format``;
-    without it, the time of arrival is used.
+    ``signal: value`` (a per-machine document; ``$`` for a flat document whose values sit at the
+    top level beside the timestamp, which is then not read as a signal, nor is the quality or
+    any key listed in ``ignore``). ``timestamp`` is read in ``timestamp_format``; without it,
+    the time of arrival is used.
     """
 
     value: str | None = None
@@ -51,6 +53,7 @@ class JsonPaths(ConfigModel):
     timestamp: str | None = None
     timestamp_format: Literal["unix_s", "unix_ms", "unix_ns", "iso8601"] = "unix_ms"
     quality: str | None = None
+    ignore: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:

@@ -7,6 +7,8 @@ Three plain formats, as gateways and PLCs publish them:
   ``{"value": 81.5, "ts": 1764050400123}``, ``ts`` in milliseconds since the epoch (UTC).
 * ``document`` — one message per machine and instant on ``{site}/{area}/{line}/{machine}``:
   ``{"ts": 1764050400123, "values": {"spindle_speed": 8000.0, "parts": 412}}``.
+* ``flat`` — a document with the values at its top level, beside the timestamp, as many
+  gateways publish it: ``{"ts": 1764050400123, "spindle_speed": 8000.0, "parts": 412}``.
 * ``value`` — the bare value on the signal's topic (``81.5``, ``true``, ``ALARM``), no timestamp.
 
 Sparkplug B lives in :mod:`smkit.simulators.sparkplug_edge`.
@@ -23,7 +25,7 @@ from smkit.connectors.common.sample import Value
 from smkit.plant.model import Plant
 from smkit.simulators.signals import SignalValue
 
-PLAIN_FORMATS = ("json", "document", "value")
+PLAIN_FORMATS = ("json", "document", "flat", "value")
 FORMATS = (*PLAIN_FORMATS, "sparkplug")
 NS_PER_MS = 1_000_000
 
@@ -55,10 +57,12 @@ class Topics:
 
 def plain_messages(fmt: str, values: Sequence[SignalValue], topics: Topics) -> Iterator[Message]:
     """The messages of one batch of values in a plain format, in time order."""
-    if fmt == "document":
+    if fmt in ("document", "flat"):
         for (machine, ts), group in groupby(values, key=lambda v: (v.machine, v.ts)):
             items = tuple(group)
-            document = {"ts": ts // NS_PER_MS, "values": {v.signal: v.value for v in items}}
+            named = {v.signal: v.value for v in items}
+            document = {"ts": ts // NS_PER_MS}
+            document.update({"values": named} if fmt == "document" else named)
             yield Message(topics.machine[machine], _json(document), items)
         return
     for value in values:

@@ -316,3 +316,40 @@ async def test_the_embedded_amqtt_broker_carries_every_value_over_mqtt_3_1_1(
     finally:
         broker.stop()
     assert got == want and len(want) > 1000
+
+
+async def test_flat_documents_from_the_simulator_and_a_plain_paho_publisher_are_stored(
+    mosquitto_server: LocalMosquitto, tmp_path: Path
+) -> None:
+    flat = {"topic": "{site}/{area}/{line}/{machine}", "parser": "json",
+            "json": {"values": "$", "timestamp": "ts", "ignore": ["gateway"]}}  # fmt: skip
+    plant = load_plant(collecting_plant(tmp_path, mosquitto_server.url, subscription=flat))
+    collector = Collector(plant)
+    stop = asyncio.Event()
+    run = asyncio.create_task(collector.run(stop))
+    while not all(c.health.connected for c in collector.connectors):
+        await asyncio.sleep(0.1)
+    simulator = await simulate(mosquitto_server.url, tmp_path, "--speed", "max", "--duration",
+                               "20m", "--seed", "6", fmt="flat")  # fmt: skip
+    served, truth = await finished(simulator, tmp_path)
+    base = "im-shop/moulding/presses/press-01"
+    first = truth["end"] // 10**6 + 1000  # after the simulation, in ms
+    documents = [{"ts": first + n * 1000, "gateway": "gw-7", "mode": "AUTOMATIC",
+                  "shots": 100 + n, "melt_temp": 230.5 + n} for n in range(5)]  # fmt: skip
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="plain-gateway")
+    host, port = mosquitto_server.url.removeprefix("mqtt://").split(":")
+    publisher.connect(host, int(port))
+    publisher.loop_start()
+    for document in documents:
+        publisher.publish(base, json.dumps(document), qos=1).wait_for_publish(10)
+    publisher.loop_stop()
+    publisher.disconnect()
+    want = served_keys(served) | {
+        ("press-01", name, d["ts"] * 10**6, json.dumps(d[name]))
+        for d in documents for name in ("mode", "shots", "melt_temp")
+    }  # fmt: skip
+    got = await stored_keys(tmp_path, {**truth, "end": first * 10**6 + 10 * 10**9}, want)
+    stop.set()
+    await run
+    assert got == want
+    assert collector.connectors[0].health.dead == 0, "no timestamp or gateway read as a signal"

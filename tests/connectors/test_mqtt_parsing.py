@@ -23,6 +23,7 @@ from tests.plant.test_loader import problems
 NOW = 1_795_385_400_000_000_000
 PER_SIGNAL = JsonPaths(value="value", timestamp="ts", timestamp_format="unix_ms")
 DOCUMENT = JsonPaths(values="values", timestamp="ts", timestamp_format="unix_ms")
+FLAT = JsonPaths(values="$", timestamp="ts", timestamp_format="unix_ms")
 
 
 def test_a_template_gives_the_filter_and_reads_the_fields_back() -> None:
@@ -96,7 +97,7 @@ def test_json_that_cannot_be_read_says_why(payload: bytes, paths: JsonPaths, rea
         parse_json(payload, paths, "x", NOW)
 
 
-@pytest.mark.parametrize("fmt", ["json", "document", "value"])
+@pytest.mark.parametrize("fmt", ["json", "document", "flat", "value"])
 def test_the_simulators_formats_read_back_exactly(fmt: str) -> None:
     loaded = find_scenario("injection-moulding")
     values = list(signal_values(loaded.scenario, loaded.plant, simulate(loaded, 3, 600)))
@@ -105,17 +106,33 @@ def test_the_simulators_formats_read_back_exactly(fmt: str) -> None:
     per_machine = TopicTemplate("{site}/{area}/{line}/{machine}")
     read = []
     for message in plain_messages(fmt, values, topics):
-        template = per_machine if fmt == "document" else per_signal
+        template = per_machine if fmt in ("document", "flat") else per_signal
         fields = template.match(message.topic)
         assert fields is not None, message.topic
         if fmt == "value":
             readings = parse_value(message.payload, fields["signal"], message.values[0].ts)
         else:
-            paths = DOCUMENT if fmt == "document" else PER_SIGNAL
+            paths = {"document": DOCUMENT, "flat": FLAT}.get(fmt, PER_SIGNAL)
             readings = parse_json(message.payload, paths, fields.get("signal"), NOW)
         read += [(fields["machine"], r.signal, r.ts, r.value) for r in readings]
     expected = [(v.machine, v.signal, v.ts, v.value) for v in values]
     assert sorted(read, key=repr) == sorted(expected, key=repr)
+
+
+@pytest.mark.parametrize("root", ["$", "", ".", "$."])
+def test_a_flat_document_is_read_from_its_root_without_its_timestamp_quality_or_ignored_keys(
+    root: str,
+) -> None:
+    payload = b'{"ts": 1764050400123, "q": "good", "machine": "press-01", "state": 3, ' \
+              b'"count_total": 1200, "temp": 61.5}'  # fmt: skip
+    paths = JsonPaths(values=root, timestamp="ts", quality="q", ignore=["machine"])
+    readings = parse_json(payload, paths, None, NOW)
+    assert [(r.signal, r.value, r.ts) for r in readings] == [
+        ("state", 3, 1764050400123 * 10**6), ("count_total", 1200, 1764050400123 * 10**6),
+        ("temp", 61.5, 1764050400123 * 10**6)]  # fmt: skip
+    nested = JsonPaths(values="data", timestamp="data.ts")
+    [reading] = parse_json(b'{"data": {"ts": 1764050400123, "v": 1}}', nested, None, NOW)
+    assert reading.signal == "v"
 
 
 scalars = st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5)

@@ -65,16 +65,35 @@ def parse_json(
     values = find(document, paths.values)
     if not isinstance(values, dict) or not values:
         raise PayloadError(f"{paths.values!r} is not an object of signal: value")
+    skipped = _not_values(paths)
+    base = _parts(paths.values)
     return [
-        _reading(str(name), ts, raw, quality, f"{paths.values}.{name}")
+        _reading(str(name), ts, raw, quality, ".".join(["$", *base, str(name)]))
         for name, raw in values.items()
+        if (*base, str(name)) not in skipped
     ]
 
 
+def _not_values(paths: JsonPaths) -> set[tuple[str, ...]]:
+    """Paths inside a values object that are not signals: the timestamp, the quality (a flat
+    document keeps them beside the values) and the keys ``ignore`` lists."""
+    assert paths.values is not None
+    base = _parts(paths.values)
+    found = {_parts(p) for p in (paths.timestamp, paths.quality) if p is not None}
+    return found | {(*base, name) for name in paths.ignore}
+
+
+def _parts(path: str) -> tuple[str, ...]:
+    """A dotted path's parts; the root (``$``, ``.`` or empty) has none."""
+    trimmed = path.removeprefix("$").strip(".")
+    return tuple(trimmed.split(".")) if trimmed else ()
+
+
 def find(document: Any, path: str) -> Any:
-    """The value at a dotted path (``data.temp``, ``$.items.0.v``); PayloadError if absent."""
+    """The value at a dotted path (``data.temp``, ``$.items.0.v``; ``$`` is the document itself);
+    PayloadError if absent."""
     current = document
-    for part in path.removeprefix("$").strip(".").split("."):
+    for part in _parts(path):
         if isinstance(current, dict) and part in current:
             current = current[part]
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):

@@ -1,0 +1,76 @@
+"""Every option of plant.yaml's ``outbox:`` block changes what ``smkit collect`` does."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from smkit.collector import Collector
+from smkit.connectors.common import Sample
+from smkit.localservers import free_port
+from smkit.plant import load_plant
+from tests.historian.test_forwarder import stream
+from tests.plant.test_loader import MINIMAL
+
+
+def collector(folder: Path, outbox: dict[str, Any], historian: dict[str, Any]) -> Collector:
+    plant = yaml.safe_load(MINIMAL)
+    plant.update(outbox={"path": "outbox.db", **outbox}, historian=historian)
+    (folder / "plant.yaml").write_text(yaml.safe_dump(plant))
+    return Collector(load_plant(folder / "plant.yaml"), flush_s=0.5)
+
+
+async def run_for(made: Collector, seconds: float, samples: Sequence[Sample]) -> None:
+    """Put ``samples`` ten at a time (as connectors do), then collect for ``seconds``."""
+    for first in range(0, len(samples), 10):
+        await made.outbox.put(samples[first : first + 10])
+    stop = asyncio.Event()
+    task = asyncio.create_task(made.run(stop))
+    await asyncio.sleep(seconds)
+    stop.set()
+    await task
+
+
+async def batches_written(folder: Path, outbox: dict[str, Any]) -> list[int]:
+    made = collector(folder, outbox, {"kind": "sqlite", "path": "historian.db"})
+    sizes: list[int] = []
+    write = made.historian.write_samples
+
+    async def counted(samples: Sequence[Sample]) -> None:
+        sizes.append(len(samples))
+        await write(samples)
+
+    made.historian.write_samples = counted  # type: ignore[method-assign]
+    await run_for(made, 1.5, stream(1000))
+    return sizes
+
+
+async def test_batch_samples_sets_the_size_of_each_write(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    default = await batches_written(tmp_path / "a", {})
+    small = await batches_written(tmp_path / "b", {"batch_samples": 70})
+    assert default == [1000]
+    assert sum(small) == 1000 and max(small) == 70 and len(small) == 15
+
+
+async def retries_in(folder: Path, outbox: dict[str, Any], seconds: float) -> int:
+    away = {"kind": "influx", "url": f"http://127.0.0.1:{free_port()}", "database": "x"}
+    made = collector(folder, outbox, away)
+    await run_for(made, seconds, stream(10))
+    return made.forwarder.health.retries
+
+
+async def test_retry_initial_and_retry_max_set_how_often_an_absent_historian_is_tried(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    default = await retries_in(tmp_path / "a", {}, 2.0)
+    quick = await retries_in(tmp_path / "b", {"retry_initial": "50ms", "retry_max": "100ms"}, 2.0)
+    assert default <= 4, "0.5 s doubling: a few tries in 2 s"
+    assert quick >= 12, "every 50-100 ms"
