@@ -39,6 +39,7 @@ bench: $(STAMP) servers
 	$(PY) benchmarks/mqtt_ingest.py
 	$(PY) benchmarks/oee_engine.py
 	$(PY) benchmarks/readiness_portfolio.py
+	$(PY) benchmarks/scenarios_truth.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check smkit tests benchmarks

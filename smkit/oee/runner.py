@@ -79,7 +79,8 @@ async def period_results(
         samples = await historian.read_series(
             [machine.id], read_from, read_to, signals_read(machine, state_map)
         )
-        samples += await _until_running(historian, machine, state_map, read_to, horizon_ns)
+        if not runs_from(machine, state_map, _last_of_each(samples), read_to - 1):
+            samples += await _until_running(historian, machine, state_map, read_to, horizon_ns)
         # the first computation in a process also loads or compiles the engine's loops
         computed = await asyncio.to_thread(
             _elements, machine, state_map, samples, periods=periods, settings=settings,
@@ -89,6 +90,15 @@ async def period_results(
             out.append(PeriodResult(machine.id, place, period.key, period.start, period.end,
                                     elements))  # fmt: skip
     return out
+
+
+def _last_of_each(samples: Sequence[Sample]) -> list[Sample]:
+    """The newest sample of each signal (reads are sorted by signal, then time)."""
+    last: dict[str, Sample] = {}
+    for sample in samples:
+        if sample.ts >= last.get(sample.signal, sample).ts:
+            last[sample.signal] = sample
+    return list(last.values())
 
 
 async def _until_running(

@@ -28,7 +28,7 @@ def test_bad_options_exit_2_with_what_is_allowed(tmp_path: Path) -> None:
     bad_speed = smkit("simulate", "opcua", "-s", "cnc-cell", "--speed", "fast")
     assert_user_error(bad_speed, "--speed: must be a positive number or 'max', got 'fast'")
     bad_format = smkit("simulate", "mqtt", "-s", "cnc-cell", "--format", "xml")
-    assert_user_error(bad_format, "--format: must be one of json, document, value, sparkplug")
+    assert_user_error(bad_format, "--format: must be one of json, document, flat, value, sparkplug")
     bad_security = smkit("simulate", "opcua", "-s", "cnc-cell", "--security", "basic128")
     assert_user_error(bad_security, "unknown mode 'basic128'", "sign-encrypt")
     chaos = tmp_path / "chaos.yaml"

@@ -86,6 +86,8 @@ def test_json_paths_timestamps_and_quality() -> None:
         (b'{"value": [1, 2], "ts": 1}', PER_SIGNAL, "is list, not a number"),
         (b'{"value": 1, "ts": "yesterday"}', PER_SIGNAL, "not a number"),
         (b'{"value": 1, "ts": true}', PER_SIGNAL, "not a number"),
+        (b'{"value": 1, "ts": 2e302}', PER_SIGNAL, "out of range"),
+        (b'{"value": 1, "ts": 9223372036854775807}', PER_SIGNAL, "out of range"),
         (b'{"values": [], "ts": 1}', DOCUMENT, "not an object of signal: value"),
         (b'{"value": 1, "t": "2026-11-25T14:00:00"}',
          JsonPaths(value="value", timestamp="t", timestamp_format="iso8601"), "no time zone"),

@@ -72,5 +72,5 @@ async def test_retry_initial_and_retry_max_set_how_often_an_absent_historian_is_
     (tmp_path / "b").mkdir()
     default = await retries_in(tmp_path / "a", {}, 2.0)
     quick = await retries_in(tmp_path / "b", {"retry_initial": "50ms", "retry_max": "100ms"}, 2.0)
-    assert default <= 4, "0.5 s doubling: a few tries in 2 s"
+    assert default <= 6, "0.5 s doubling: a few tries in 2 s"
     assert quick >= 12, "every 50-100 ms"

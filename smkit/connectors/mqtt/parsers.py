@@ -136,7 +136,10 @@ def _timestamp(document: Any, paths: JsonPaths) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
         raise PayloadError(f"timestamp {raw!r} is not a number ({unit})")
     scale = {"unix_s": 10**9, "unix_ms": 10**6, "unix_ns": 1}[unit]
-    return raw * scale if isinstance(raw, int) else round(raw * scale)
+    ns = raw * scale
+    if not -(2**63) <= ns < 2**63:  # beyond what any historian can store (years 1677-2262)
+        raise PayloadError(f"timestamp {raw!r} is out of range ({unit})")
+    return ns if isinstance(ns, int) else round(ns)
 
 
 def _quality(raw: Any) -> Quality:
