@@ -45,6 +45,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check smkit tests benchmarks
 	$(VENV)/bin/ruff format --check smkit tests benchmarks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 ## Set up and run the demo on the embedded default (SQLite).
 demo: $(STAMP)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from smkit.connectors.common import Backoff, Sample
+from smkit.core import Backoff, Sample
 from smkit.historian import InfluxHistorian, SqliteHistorian
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.influx_http import InfluxHttp

@@ -45,16 +45,16 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from smkit.connectors.common.sample import Sample
 from smkit.connectors.mqtt.connector import MqttConnector
-from smkit.connectors.mqtt.sparkplug import BDSEQ, REBIRTH, DataType, Metric, Payload, encode
-from smkit.historian.deadmessages import DeadMessages
+from smkit.connectors.mqtt.deadmessages import DeadMessages
+from smkit.core.sample import Sample
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.localservers import LocalMosquitto
 from smkit.plant.loader import parse_plant
 from smkit.plant.mqtt import MqttSource
+from smkit.protocols.sparkplug import BDSEQ, REBIRTH, DataType, Metric, Payload, encode
 
 MACHINES, SIGNALS = 20, 50
 T0_MS = 1_795_385_400_000

@@ -38,10 +38,11 @@ import numpy as np
 import numpy.typing as npt
 
 from smkit.oee import kernels
-from smkit.oee.counters import increments
 from smkit.oee.elements import Elements
-from smkit.oee.engine import MachineData, Period, ProductChanges, ProductSpec, Settings, compute
+from smkit.oee.engine import compute
+from smkit.oee.increments import increments
 from smkit.oee.inputs import plausible_limit
+from smkit.oee.model import MachineData, Period, ProductChanges, ProductSpec, Settings
 from smkit.oee.timeline import CATEGORY_CODE, StateChanges
 from smkit.plant.machine import Counter, Reason, StateCategory
 

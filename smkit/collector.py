@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from smkit.connectors.common.backoff import Backoff
 from smkit.connectors.mqtt.connector import MqttConnector
+from smkit.connectors.mqtt.deadmessages import DeadMessages
 from smkit.connectors.opcua.connector import OpcUaConnector
 from smkit.connectors.opcua.values import Binding
-from smkit.historian.deadmessages import DeadMessages
+from smkit.core.backoff import Backoff
 from smkit.historian.factory import open_historian
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 import typer
 
 from smkit.cli.common import PlantOption, table, with_historian
-from smkit.connectors.common.sample import Sample
+from smkit.core.sample import Sample
+from smkit.core.timeunits import NS_PER_S
 from smkit.errors import ConfigError
-from smkit.oee.elements import NS_PER_S, flags, kpis
+from smkit.oee.elements import flags, kpis
 from smkit.oee.rollup import Bucket, Group, Level, roll_up
 from smkit.oee.runner import period_results, run_once
 from smkit.plant import load_plant

@@ -104,11 +104,11 @@ class _Login:
 async def _entries(endpoint: str, depth: int, node: str | None, login: _Login) -> list[Any]:
     from asyncua import ua  # noqa: PLC0415 - see browse
 
-    from smkit.connectors.opcua.addressing import parse_address  # noqa: PLC0415
     from smkit.connectors.opcua.browse import browse  # noqa: PLC0415
     from smkit.connectors.opcua.resolve import Unresolved, resolve  # noqa: PLC0415
     from smkit.connectors.opcua.session import explain, open_client  # noqa: PLC0415
     from smkit.plant.opcua import OpcUaSource  # noqa: PLC0415
+    from smkit.protocols.opcua_address import parse_address  # noqa: PLC0415
 
     logging.getLogger("asyncua").setLevel(logging.CRITICAL)
     try:

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from smkit.cli.common import PlantOption, local_time, table
-from smkit.historian.deadmessages import DeadMessages
+from smkit.connectors.mqtt.deadmessages import DeadMessages
 from smkit.historian.outbox import Outbox
 from smkit.plant import load_plant
 from smkit.plant.model import Plant

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 from typing import overload
 
-from smkit.connectors.common.sample import Quality, Sample, Value
+from smkit.core.sample import Quality, Sample, Value
 
 Row = tuple[str, str, int, Value, int, int | None]
 """A sample as a plain tuple; the quality is its integer code."""

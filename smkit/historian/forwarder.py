@@ -21,8 +21,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from smkit.connectors.common.backoff import Backoff
-from smkit.connectors.common.sample import Sample
+from smkit.core.backoff import Backoff
+from smkit.core.sample import Sample
 from smkit.errors import HistorianUnavailable, PayloadTooLarge, WriteRejected
 from smkit.historian.outbox import Outbox, PendingBatch
 from smkit.historian.protocol import Historian

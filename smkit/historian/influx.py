@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from smkit.connectors.common.sample import QUALITIES, Quality, Sample, Value
+from smkit.core.sample import QUALITIES, Quality, Sample, Value
 from smkit.errors import HistorianError
 from smkit.historian.escape import QUALITY_SUFFIX, STATUS_SUFFIX, quote_ident, quote_string
 from smkit.historian.influx_http import DatabaseNotFound, InfluxHttp, Series

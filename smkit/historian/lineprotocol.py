@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from math import isfinite
 
-from smkit.connectors.common.sample import Quality, Sample, Value, storable
+from smkit.core.sample import Quality, Sample, Value, storable
 from smkit.errors import WriteRejected
 from smkit.historian.batch import as_sample, rows
 from smkit.historian.escape import (

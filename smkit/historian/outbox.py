@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from smkit.connectors.common.sample import Quality, Sample
+from smkit.core.sample import Quality, Sample
+from smkit.core.sqlitefile import SqliteFile, transaction
+from smkit.core.timeunits import NS_PER_S
 from smkit.errors import OutboxError, OutboxFull
 from smkit.historian.batch import SampleBatch
-from smkit.historian.sqlitefile import SqliteFile, transaction
 
 WhenFull = Literal["drop_oldest", "reject_new"]
-EXPIRY_INTERVAL_NS = 1_000_000_000
+EXPIRY_INTERVAL_NS = NS_PER_S
 """Old data is looked for at most once a second, not on every call."""
 COUNTERS = ("accepted", "delivered", "dropped_full", "dropped_expired", "dead_lettered")
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from smkit.connectors.common.sample import Sample
+from smkit.core.sample import Sample
 
 SAMPLES_MEASUREMENT = "machine_data"
 PLACE_TAGS = ("site", "area", "line", "machine")

@@ -4,7 +4,7 @@ Samples are stored per series (machine, signal) in a table keyed by (series, ts)
 writes nothing twice and a read of one machine's window is an index range scan. Every value
 reaches SQLite as a bound parameter; no name is ever pasted into SQL.
 
-The file is owned by one worker thread (:class:`~smkit.historian.sqlitefile.SqliteFile`); every
+The file is owned by one worker thread (:class:`~smkit.core.sqlitefile.SqliteFile`); every
 method below whose first argument is ``db`` runs there.
 """
 
@@ -19,12 +19,12 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from smkit.connectors.common.sample import QUALITIES, Sample, Value, storable
+from smkit.core.sample import QUALITIES, Sample, Value, storable
+from smkit.core.sqlitefile import SqliteFile, transaction
 from smkit.errors import HistorianError, HistorianUnavailable, WriteRejected
 from smkit.historian.batch import as_sample, rows
 from smkit.historian.escape import check_name, check_record
 from smkit.historian.protocol import Health, Record, sort_records, sort_samples
-from smkit.historian.sqlitefile import SqliteFile, transaction
 
 _KEY = itemgetter(0, 1)
 ROWS_PER_INSERT = 200

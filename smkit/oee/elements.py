@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 
-NS_PER_S = 1_000_000_000
+from smkit.core.timeunits import NS_PER_S
+
 Exact = int | Fraction
 
 TIME_FIELDS = ("all_ns", "planned_ns", "running_ns", "setup_ns", "breakdown_ns",

@@ -22,10 +22,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from smkit.connectors.common.sample import Quality, Sample, Value
-from smkit.oee.counters import Increments, Plausible, increments
-from smkit.oee.counting import Adjustments
-from smkit.oee.engine import MachineData, ProductChanges, ProductSpec, Unlisted
+from smkit.core.sample import Quality, Sample, Value
+from smkit.oee.increments import Increments, Plausible, increments
+from smkit.oee.model import Adjustments, MachineData, ProductChanges, ProductSpec, Unlisted
 from smkit.oee.timeline import CATEGORY_CODE, StateChanges
 from smkit.plant.machine import (
     COUNT_ROLES,

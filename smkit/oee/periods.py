@@ -14,14 +14,14 @@ import itertools
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from smkit.core.timeunits import NS_PER_S as _NS
 from smkit.errors import ConfigError
-from smkit.oee.engine import Period
+from smkit.oee.model import Period
 from smkit.plant.calendar import Calendar
 from smkit.plant.model import Plant
 from smkit.plant.schedule import Interval, ShiftWindow, shift_windows
 
 NO_SHIFT = "-"
-_NS = 10**9
 
 
 def calendar_of(plant: Plant, machine: str) -> Calendar:

@@ -23,13 +23,15 @@ import time
 from collections.abc import Sequence
 from fractions import Fraction
 
-from smkit.connectors.common.sample import Sample
+from smkit.core.sample import Sample
+from smkit.core.timeunits import NS_PER_S
 from smkit.errors import SmkitError
 from smkit.historian.protocol import FieldValue, Historian, Record
 from smkit.oee import kernels
-from smkit.oee.elements import IDEAL_FIELDS, NS_PER_S, Elements, kpis
-from smkit.oee.engine import Period, Settings, compute
+from smkit.oee.elements import IDEAL_FIELDS, Elements, kpis
+from smkit.oee.engine import compute
 from smkit.oee.inputs import machine_data, runs_from, signals_read, state_signals
+from smkit.oee.model import Period, Settings
 from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
 from smkit.oee.rollup import PeriodResult
 from smkit.plant.machine import Machine, StateMap

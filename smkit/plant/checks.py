@@ -12,7 +12,6 @@ from itertools import pairwise
 
 from pydantic import BaseModel
 
-from smkit.connectors.opcua.addressing import parse_address
 from smkit.plant.calendar import MINUTES_PER_DAY, Calendar, Weekday, minute_of_day
 from smkit.plant.machine import (
     COUNT_ROLES,
@@ -23,6 +22,7 @@ from smkit.plant.machine import (
     SignalRole,
 )
 from smkit.plant.model import Plant
+from smkit.protocols.opcua_address import parse_address
 
 Loc = tuple[str | int, ...]
 Problem = tuple[Loc, str]

@@ -15,13 +15,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from smkit.core.timeunits import NS_PER_S as _NS
 from smkit.plant.calendar import Break, Calendar, PlannedDowntime, Shift, Weekday
 
 Interval = tuple[int, int]
 """[start, end) in UTC nanoseconds since the Unix epoch."""
 
 _WEEK = list(Weekday)
-_NS = 1_000_000_000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 

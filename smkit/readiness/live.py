@@ -18,16 +18,15 @@ import itertools
 import statistics
 from collections.abc import Sequence
 
+from smkit.core.timeunits import DAY_NS, HOUR_NS, NS_PER_S
 from smkit.historian.protocol import Historian
-from smkit.oee.elements import NS_PER_S, Elements, kpis, total
+from smkit.oee.elements import Elements, kpis, total
 from smkit.oee.rollup import PeriodResult
 from smkit.oee.runner import period_results, planned_machines
 from smkit.plant.base import LocalText
 from smkit.plant.model import Plant
 from smkit.readiness.evidence import EvidenceFile, LiveMetric
 
-DAY_NS = 86_400 * NS_PER_S
-HOUR_NS = 3_600 * NS_PER_S
 RECENT_REPORTS = 1_000
 _RECENT_VI = f"{RECENT_REPORTS:,}".replace(",", ".")  # Vietnamese groups thousands with dots
 Found = tuple[float, tuple[str, str]]  # a value, and how it was measured in vi and en

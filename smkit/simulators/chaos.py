@@ -16,10 +16,9 @@ from typing import Any
 
 from pydantic import Field
 
+from smkit.core.timeunits import HOUR_NS as NS_PER_HOUR
 from smkit.plant.base import ConfigModel, DurationS
 from smkit.plant.yamlfile import read_text, validate_yaml
-
-NS_PER_HOUR = 3600 * 10**9
 
 
 class OpcUaChaos(ConfigModel):

@@ -21,7 +21,6 @@ from smkit.simulators.engine import Buffer, Engine, Hold, Process, Put, Take
 from smkit.simulators.events import Cycle, Event, OrderStart, StateChange
 from smkit.simulators.scenario import Behaviour, Failure
 
-NS = 1_000_000_000
 MS = 1_000_000
 PLANNED, BREAK, OFF = "planned", "break", "off"
 

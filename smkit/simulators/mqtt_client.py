@@ -1,6 +1,6 @@
 """A publishing MQTT 5 session (paho-mqtt 2.x) run on the asyncio event loop.
 
-paho runs on the event loop (:mod:`smkit.connectors.mqtt.aio`), which publishes 1.2-1.6 times
+paho runs on the event loop (:mod:`smkit.protocols.mqtt_loop`), which publishes 1.2-1.6 times
 faster here than paho's own thread (benchmarks/simulator_serving.py) and keeps every callback
 in one thread.
 Publishing waits when too many messages are unacknowledged, so a fast simulation cannot pile up
@@ -21,9 +21,9 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from smkit.connectors.common.backoff import Backoff
-from smkit.connectors.mqtt.aio import LoopAttachment
+from smkit.core.backoff import Backoff
 from smkit.errors import SmkitError
+from smkit.protocols.mqtt_loop import LoopAttachment
 
 CONNECT_TIMEOUT_S = 10.0
 MAX_UNACKNOWLEDGED = 2000

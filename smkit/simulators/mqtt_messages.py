@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 
-from smkit.connectors.common.sample import Value
+from smkit.core.sample import Value
 from smkit.plant.model import Plant
 from smkit.simulators.signals import SignalValue
 

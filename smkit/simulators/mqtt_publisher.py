@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from smkit.connectors.mqtt.sparkplug import REBIRTH, decode
 from smkit.errors import PayloadError
 from smkit.plant.model import Plant
+from smkit.protocols.sparkplug import REBIRTH, decode
 from smkit.simulators.chaos import ChaosLog, MqttChaos
 from smkit.simulators.mqtt_client import BrokerConnection, BrokerSettings
 from smkit.simulators.mqtt_messages import Message, Topics, malformed, plain_messages

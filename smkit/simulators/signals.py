@@ -17,7 +17,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from smkit.connectors.common.sample import Value
+from smkit.core.sample import Value
 from smkit.plant.machine import (
     COUNT_ROLES,
     FlagsStateMap,

@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from smkit.connectors.common.sample import Value
-from smkit.connectors.mqtt.sparkplug import (
+from smkit.core.sample import Value
+from smkit.plant.machine import Signal
+from smkit.plant.model import Plant
+from smkit.protocols.sparkplug import (
     BDSEQ,
     NAMESPACE,
     REBIRTH,
@@ -27,8 +29,6 @@ from smkit.connectors.mqtt.sparkplug import (
     Payload,
     encode,
 )
-from smkit.plant.machine import Signal
-from smkit.plant.model import Plant
 from smkit.simulators.mqtt_messages import NS_PER_MS, Message
 from smkit.simulators.signals import SignalValue
 from smkit.simulators.wiretype import wire_type

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from smkit import __version__
 from smkit.cli.app import app
-from smkit.connectors.common import Sample
+from smkit.core import Sample
 from smkit.historian import SqliteHistorian
 from smkit.historian.outbox import Outbox
 from smkit.localservers import LocalInflux, free_port

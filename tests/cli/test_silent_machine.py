@@ -7,7 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from smkit.connectors.common.sample import Sample
+from smkit.core.sample import Sample
 from smkit.historian.sqlite import SqliteHistorian
 from tests.cli.test_cli import smkit
 from tests.oee.test_window_truth import PLANT, T0

@@ -18,7 +18,7 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
 from smkit.collector import Collector
-from smkit.historian.deadmessages import DeadMessages
+from smkit.connectors.mqtt.deadmessages import DeadMessages
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.localservers import LocalAmqtt, LocalMosquitto
 from smkit.plant import load_plant

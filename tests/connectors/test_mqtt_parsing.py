@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smkit.connectors.common.sample import Quality
 from smkit.connectors.mqtt.parsers import Reading, parse_json, parse_value
 from smkit.connectors.mqtt.topics import TopicTemplate
+from smkit.core.sample import Quality
 from smkit.errors import PayloadError
 from smkit.plant.mqtt import JsonPaths
 from smkit.simulators.catalog import find_scenario

@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 
-from smkit.connectors.common.backoff import Backoff
-from smkit.connectors.common.sample import Quality, Sample
 from smkit.connectors.opcua.connector import OpcUaConnector
 from smkit.connectors.opcua.session import (
     SessionEnded,
@@ -22,6 +20,8 @@ from smkit.connectors.opcua.session import (
     subscription_lost,
 )
 from smkit.connectors.opcua.values import Binding
+from smkit.core.backoff import Backoff
+from smkit.core.sample import Quality, Sample
 from smkit.localservers import free_port
 from smkit.plant.opcua import OpcUaSource
 from smkit.simulators.catalog import find_scenario

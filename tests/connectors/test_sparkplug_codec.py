@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smkit.connectors.mqtt.sparkplug import DataType, Metric, Payload, decode, encode, interpret
 from smkit.errors import PayloadError
+from smkit.protocols.sparkplug import DataType, Metric, Payload, decode, encode, interpret
 
 RANGES = {
     DataType.INT8: (-(2**7), 2**7 - 1),

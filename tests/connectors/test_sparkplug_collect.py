@@ -13,8 +13,12 @@ from typing import Any
 import pytest
 
 from smkit.collector import Collector
-from smkit.connectors.common.sample import Quality
-from smkit.connectors.mqtt.sparkplug import (
+from smkit.connectors.mqtt.deadmessages import DeadMessage, DeadMessages
+from smkit.core.sample import Quality
+from smkit.historian.sqlite import SqliteHistorian
+from smkit.localservers import LocalMosquitto
+from smkit.plant import load_plant
+from smkit.protocols.sparkplug import (
     BDSEQ,
     REBIRTH,
     DataType,
@@ -23,10 +27,6 @@ from smkit.connectors.mqtt.sparkplug import (
     decode,
     encode,
 )
-from smkit.historian.deadmessages import DeadMessage, DeadMessages
-from smkit.historian.sqlite import SqliteHistorian
-from smkit.localservers import LocalMosquitto
-from smkit.plant import load_plant
 from tests.connectors.test_mqtt_collect import PRESSES, collecting_plant, finished, simulate
 from tests.simulators.mqtt_recorder import Recorder
 

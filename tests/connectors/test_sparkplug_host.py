@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smkit.connectors.common.sample import Quality
-from smkit.connectors.mqtt.sparkplug import (
+from smkit.connectors.mqtt.sparkplug_host import MetricValue, SparkplugHost, SparkplugTopic
+from smkit.core.sample import Quality
+from smkit.errors import PayloadError
+from smkit.protocols.sparkplug import (
     BDSEQ,
     REBIRTH,
     DataType,
@@ -16,8 +18,6 @@ from smkit.connectors.mqtt.sparkplug import (
     decode,
     encode,
 )
-from smkit.connectors.mqtt.sparkplug.host import MetricValue, SparkplugHost, SparkplugTopic
-from smkit.errors import PayloadError
 
 S = 10**9
 MS = 10**6

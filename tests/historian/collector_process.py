@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from smkit.connectors.common import Backoff, Sample
+from smkit.core import Backoff, Sample
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.influx import InfluxHistorian
 from smkit.historian.influx_http import InfluxHttp

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from smkit.connectors.common import Sample
+from smkit.core import Sample
 from smkit.historian import SqliteHistorian
 
 PER_BATCH = 200

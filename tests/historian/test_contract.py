@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smkit.connectors.common import Quality, Sample
+from smkit.core import Quality, Sample
 from smkit.errors import WriteRejected
 from smkit.historian import Historian, Record
 

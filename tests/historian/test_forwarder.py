@@ -10,7 +10,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from smkit.connectors.common import Backoff, Sample
+from smkit.core import Backoff, Sample
 from smkit.historian import Historian, InfluxHistorian
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.influx_http import InfluxHttp

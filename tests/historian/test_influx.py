@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smkit.connectors.common import Sample
+from smkit.core import Sample
 from smkit.errors import HistorianUnavailable
 from smkit.historian import InfluxHistorian
 from smkit.historian.influx_http import InfluxAuth, InfluxHttp

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from smkit.connectors.common import Quality, Sample
+from smkit.core import Quality, Sample
 from smkit.errors import OutboxError, OutboxFull
 from smkit.historian.outbox import Outbox, decode, encode
 

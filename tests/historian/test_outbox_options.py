@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from smkit.collector import Collector
-from smkit.connectors.common import Sample
+from smkit.core import Sample
 from smkit.localservers import free_port
 from smkit.plant import load_plant
 from tests.historian.test_forwarder import stream

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from smkit.oee.counters import Increments, increments
-from smkit.oee.counting import Adjustments
-from smkit.oee.engine import MachineData, Period, ProductChanges, ProductSpec, Settings
+from smkit.oee.increments import Increments, increments
+from smkit.oee.model import Adjustments, MachineData, Period, ProductChanges, ProductSpec, Settings
 from smkit.oee.timeline import StateChanges
 from smkit.plant.machine import Counter, Reason, StateCategory
 from smkit.plant.schedule import subtract

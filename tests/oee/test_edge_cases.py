@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from smkit.connectors.common.sample import Sample
-from smkit.oee.counters import Plausible, increments
+from smkit.core.sample import Sample
 from smkit.oee.elements import flags, kpis
-from smkit.oee.engine import ProductSpec, Settings, compute
+from smkit.oee.engine import compute
+from smkit.oee.increments import Plausible, increments
 from smkit.oee.inputs import machine_data
+from smkit.oee.model import ProductSpec, Settings
 from smkit.oee.periods import hour_periods, shift_periods
 from smkit.oee.rollup import PeriodResult, roll_up
 from smkit.oee.runner import settings_of

@@ -10,11 +10,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smkit.connectors.common.sample import Sample
-from smkit.oee.counting import Adjustments
+from smkit.core.sample import Sample
 from smkit.oee.elements import Elements, flags, kpis, total
-from smkit.oee.engine import Period, compute
+from smkit.oee.engine import compute
 from smkit.oee.inputs import machine_data
+from smkit.oee.model import Adjustments, Period
 from smkit.plant import parse_plant
 from smkit.plant.machine import StateCategory
 from tests.oee.helpers import MIN, SETTINGS, T0, S, cumulative, machine, period

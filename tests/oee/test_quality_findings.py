@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from smkit.connectors.common.sample import Quality, Sample
+from smkit.core.sample import Quality, Sample
 from smkit.oee.elements import Elements, flags, kpis
 from smkit.oee.engine import compute
 from smkit.oee.inputs import machine_data

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smkit.oee.counters import Increments
+from smkit.oee.increments import Increments
 
 times = st.lists(st.integers(0, 60), max_size=30).map(sorted)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from smkit.collector import Collector
-from smkit.connectors.common.sample import Sample
+from smkit.core.sample import Sample
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.plant import load_plant
 from smkit.simulators.catalog import SCENARIOS

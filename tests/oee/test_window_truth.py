@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from smkit.connectors.common.sample import Sample
+from smkit.core.sample import Sample
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.oee.elements import Elements, flags, kpis
 from smkit.oee.rollup import PeriodResult

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from smkit.oee.elements import kpis
-from smkit.oee.engine import ProductSpec, compute
+from smkit.oee.engine import compute
+from smkit.oee.model import ProductSpec
 from smkit.plant.machine import StateCategory
 from tests.oee.helpers import MIN, SETTINGS, T0, S, cumulative, machine, period
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from smkit.connectors.common.sample import Sample
+from smkit.core.sample import Sample
 from smkit.errors import ConfigError
 from smkit.oee.inputs import machine_data
 from smkit.plant import StateCategory, ValueStateMap, parse_plant

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from smkit.connectors.common.sample import Sample
+from smkit.core.sample import Sample
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.plant import load_plant, storage
 from smkit.readiness.live import DAY_NS, RECENT_REPORTS, _connectivity

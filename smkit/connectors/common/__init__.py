@@ -1,7 +1,6 @@
-"""Types and helpers shared by every connector."""
+"""What every connector shares: the sink it emits to, its health, casting values to a signal's
+type. The types that flow further (samples, time, backoff) are in :mod:`smkit.core`."""
 
-from smkit.connectors.common.backoff import Backoff
-from smkit.connectors.common.sample import Quality, Sample, Value, storable
 from smkit.connectors.common.sink import Sink
 
-__all__ = ["Backoff", "Quality", "Sample", "Sink", "Value", "storable"]
+__all__ = ["Sink"]

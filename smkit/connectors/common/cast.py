@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from smkit.connectors.common.sample import Value
+from smkit.core.sample import Value
 
 
 def cast(value: Any, value_type: str) -> Value:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from smkit.connectors.common.sample import Sample
+from smkit.core.sample import Sample
 
 
 class Sink(Protocol):

@@ -24,19 +24,19 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from smkit.connectors.common.backoff import Backoff
 from smkit.connectors.common.cast import cast
 from smkit.connectors.common.health import SourceHealth
-from smkit.connectors.common.sample import Sample
 from smkit.connectors.common.sink import Sink
-from smkit.connectors.mqtt.aio import LoopAttachment
+from smkit.connectors.mqtt.deadmessages import DeadMessage, DeadMessages, dead_message
 from smkit.connectors.mqtt.parsers import Reading, parse_json, parse_value
 from smkit.connectors.mqtt.sparkplug_reader import Rebirth, SparkplugReader, rebirth_request
 from smkit.connectors.mqtt.topics import TopicTemplate
+from smkit.core.backoff import Backoff
+from smkit.core.sample import Sample
 from smkit.errors import PayloadError, SmkitError
-from smkit.historian.deadmessages import DeadMessage, DeadMessages, dead_message
 from smkit.plant.model import Plant
 from smkit.plant.mqtt import MqttSource, Subscription
+from smkit.protocols.mqtt_loop import LoopAttachment
 
 BATCH = 1000
 RECEIVE_MAXIMUM = 4 * BATCH

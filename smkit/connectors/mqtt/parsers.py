@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from smkit.connectors.common.sample import Quality, Value, utc_ns
+from smkit.core.sample import Quality, Value
+from smkit.core.timeunits import utc_ns
 from smkit.errors import PayloadError
 from smkit.plant.mqtt import JsonPaths
 

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from smkit.connectors.mqtt.aio import LoopAttachment
-from smkit.connectors.mqtt.sparkplug import NAMESPACE, decode
 from smkit.errors import PayloadError, SmkitError
+from smkit.protocols.mqtt_loop import LoopAttachment
+from smkit.protocols.sparkplug import NAMESPACE, decode
 
 SHOWN_BYTES = 200
 

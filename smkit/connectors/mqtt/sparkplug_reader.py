@@ -14,18 +14,18 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from smkit.connectors.common.sample import Quality
 from smkit.connectors.mqtt.parsers import Reading
-from smkit.connectors.mqtt.sparkplug import REBIRTH, DataType, Metric, Payload, decode, encode
-from smkit.connectors.mqtt.sparkplug.host import (
+from smkit.connectors.mqtt.sparkplug_host import (
     NS_PER_MS,
     MetricValue,
     SparkplugHost,
     SparkplugTopic,
 )
 from smkit.connectors.mqtt.topics import TopicTemplate
+from smkit.core.sample import Quality
 from smkit.errors import PayloadError
 from smkit.plant.mqtt import Subscription
+from smkit.protocols.sparkplug import REBIRTH, DataType, Metric, Payload, decode, encode
 
 log = logging.getLogger("smkit.mqtt")
 PlaceCheck = Callable[[dict[str, str]], str]

@@ -21,11 +21,8 @@ from typing import Any
 from asyncua import Client, ua
 from asyncua.common.subscription import DataChangeEvent, StatusChangeEvent
 
-from smkit.connectors.common.backoff import Backoff
 from smkit.connectors.common.health import SourceHealth
-from smkit.connectors.common.sample import Sample
 from smkit.connectors.common.sink import Sink
-from smkit.connectors.opcua.addressing import parse_address
 from smkit.connectors.opcua.resolve import Unresolved, resolve
 from smkit.connectors.opcua.session import (
     MAX_MONITORED_ITEMS_PER_CALL,
@@ -38,8 +35,11 @@ from smkit.connectors.opcua.session import (
     subscription_lost,
 )
 from smkit.connectors.opcua.values import Binding, sample_from
+from smkit.core.backoff import Backoff
+from smkit.core.sample import Sample
 from smkit.errors import SmkitError
 from smkit.plant.opcua import OpcUaSource
+from smkit.protocols.opcua_address import parse_address
 
 WATCHDOG_S = 1.0
 BATCH = 5000

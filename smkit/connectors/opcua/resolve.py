@@ -7,7 +7,7 @@ from typing import Any
 
 from asyncua import ua
 
-from smkit.connectors.opcua.addressing import Address
+from smkit.protocols.opcua_address import Address
 
 
 class Unresolved(Exception):

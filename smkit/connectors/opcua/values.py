@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from smkit.connectors.common.cast import cast
-from smkit.connectors.common.sample import Quality, Sample, utc_ns
+from smkit.core.sample import Quality, Sample
+from smkit.core.timeunits import utc_ns
 
 _SEVERITY = {0: Quality.GOOD, 1: Quality.UNCERTAIN}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import struct
 
-from smkit.connectors.mqtt.sparkplug import model as schema
-from smkit.connectors.mqtt.sparkplug.model import DataType, Metric, Payload, Scalar
+from smkit.protocols.sparkplug import model as schema
+from smkit.protocols.sparkplug.model import DataType, Metric, Payload, Scalar
 
 
 def encode(payload: Payload) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from enum import IntEnum
 from typing import NamedTuple
@@ -53,13 +52,3 @@ def storable(sample: Sample) -> Sample:
     if sample.quality == Quality.BAD or (type(value) is float and not math.isfinite(value)):
         return sample._replace(value=None, quality=Quality.BAD)
     return sample
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
-def utc_ns(moment: dt.datetime) -> int:
-    """A datetime as a sample's ``ts``: integer nanoseconds since the epoch (naive means UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return (moment - _EPOCH) // dt.timedelta(microseconds=1) * 1000

@@ -16,17 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from smkit.oee.counters import Increments
 from smkit.oee.elements import Exact
+from smkit.oee.increments import Increments
+from smkit.oee.model import ProductChanges, ProductSpec
 from smkit.oee.planned import PlannedIndex
-
-if TYPE_CHECKING:
-    from smkit.oee.engine import ProductChanges, ProductSpec
 
 Int64s = npt.NDArray[np.int64]
 Int32s = npt.NDArray[np.int32]

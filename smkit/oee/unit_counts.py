@@ -18,40 +18,21 @@ time changes no KPI and is reported as ``unapplied_adjustment``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from smkit.oee.counters import Increments
+from smkit.oee.crediting import Pricing, Segments, Tally, products_at, segments, split, tally
+from smkit.oee.increments import Increments
+from smkit.oee.model import MachineData
 from smkit.oee.planned import PlannedIndex
 from smkit.oee.timeline import SETUP, Timeline
-from smkit.oee.units import Pricing, Segments, Tally, products_at, segments, split, tally
-
-if TYPE_CHECKING:
-    from smkit.oee.engine import MachineData
 
 Int64s = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 Columns = dict[str, Sequence[Any]]
-
-
-@dataclass(frozen=True)
-class Adjustments:
-    """Late quality findings: at ``ts`` (when the units were made), ``units`` found to be scrap,
-    or to need rework where ``rework`` is set; findings at ``invalid_ts`` were left out (not a
-    whole number of units above zero) and are reported as counter anomalies."""
-
-    ts: Int64s
-    units: Int64s
-    rework: Bools
-    invalid_ts: Int64s = field(default_factory=lambda: np.zeros(0, np.int64))
-
-    @classmethod
-    def none(cls) -> Adjustments:
-        """No findings."""
-        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.bool_))
 
 
 @dataclass

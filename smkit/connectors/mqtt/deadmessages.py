@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from smkit.core.sqlitefile import SqliteFile, transaction
 from smkit.errors import OutboxError
-from smkit.historian.sqlitefile import SqliteFile, transaction
 
 KEEP_BYTES = 1024
 _SCHEMA = """

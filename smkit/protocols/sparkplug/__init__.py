@@ -1,8 +1,8 @@
 """Sparkplug B 3.0: payload codec (protobuf wire format) and topic names."""
 
-from smkit.connectors.mqtt.sparkplug.decode import decode, interpret
-from smkit.connectors.mqtt.sparkplug.encode import encode
-from smkit.connectors.mqtt.sparkplug.model import (
+from smkit.protocols.sparkplug.decode import decode, interpret
+from smkit.protocols.sparkplug.encode import encode
+from smkit.protocols.sparkplug.model import (
     BDSEQ,
     NAMESPACE,
     REBIRTH,

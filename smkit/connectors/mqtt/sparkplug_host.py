@@ -27,9 +27,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from smkit.connectors.common.sample import Quality
-from smkit.connectors.mqtt.sparkplug.decode import interpret
-from smkit.connectors.mqtt.sparkplug.model import (
+from smkit.core.sample import Quality
+from smkit.errors import PayloadError
+from smkit.protocols.sparkplug.decode import interpret
+from smkit.protocols.sparkplug.model import (
     BDSEQ,
     NAMESPACE,
     DataType,
@@ -37,7 +38,6 @@ from smkit.connectors.mqtt.sparkplug.model import (
     Payload,
     Scalar,
 )
-from smkit.errors import PayloadError
 
 NS_PER_MS = 1_000_000
 KINDS = {"NBIRTH", "NDEATH", "NDATA", "NCMD", "DBIRTH", "DDEATH", "DDATA", "DCMD"}

@@ -10,9 +10,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from smkit.connectors.mqtt.sparkplug import model as schema
-from smkit.connectors.mqtt.sparkplug.model import DataType, Metric, Payload, Scalar
 from smkit.errors import PayloadError
+from smkit.protocols.sparkplug import model as schema
+from smkit.protocols.sparkplug.model import DataType, Metric, Payload, Scalar
 
 Field = tuple[int, int, int | bytes]
 MAX_FIELD_NUMBER = 2**29 - 1
