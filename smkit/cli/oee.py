@@ -9,7 +9,7 @@ import io
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import typer
@@ -18,7 +18,7 @@ from smkit.cli.common import PlantOption, table, with_historian
 from smkit.core.sample import Sample
 from smkit.core.timeunits import NS_PER_S
 from smkit.errors import ConfigError
-from smkit.oee.elements import flags, kpis
+from smkit.oee.report import pareto, report_rows, waterfall
 from smkit.oee.rollup import Bucket, Group, Level, roll_up
 from smkit.oee.runner import period_results, run_once
 from smkit.plant import load_plant
@@ -130,7 +130,7 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
 
 def render_report(groups: list[Group], fmt: str, *, exclude_unknown: bool = False) -> str:
     """The report in ``table``, ``csv`` or ``json``."""
-    rows = [_report_row(group, exclude_unknown) for group in groups]
+    rows = [row.as_json() for row in report_rows(groups, exclude_unknown=exclude_unknown)]
     if fmt == "json":
         return json.dumps(rows, indent=1, ensure_ascii=False)
     headers = ["period", "entity", "planned_h", *KPI_COLUMNS, "total", "good", "flags"]
@@ -144,20 +144,6 @@ def render_report(groups: list[Group], fmt: str, *, exclude_unknown: bool = Fals
         writer.writerows(cells)
         return buffer.getvalue().rstrip("\n")
     return table(headers, cells, empty="no planned production in that window")
-
-
-def _report_row(group: Group, exclude_unknown: bool) -> dict[str, Any]:
-    e = group.elements
-    values = kpis(e, exclude_unknown=exclude_unknown)
-    row: dict[str, Any] = {"period": group.bucket, "entity": group.entity,
-                           "planned_h": e.planned_ns / 3600 / NS_PER_S}  # fmt: skip
-    for name, value in values.items():
-        row[name] = None if value.value is None else float(value.value)
-        if value.reason is not None:
-            row[f"{name}_missing"] = value.reason
-    row.update(total=e.total, good=e.good, rejects=e.rejects, rework=e.rework, failures=e.failures,
-               no_data=e.no_data, flags=flags(e))  # fmt: skip
-    return row
 
 
 def _percent(value: object) -> str:
@@ -185,24 +171,16 @@ def losses(  # noqa: PLR0917 - typer maps each parameter to an option
 
 def render_losses(group: Group, plant: Plant, lang: Literal["en", "vi"]) -> str:
     """Waterfall of planned time, then downtime by reason (largest first) with shares."""
-    e = group.elements
-    planned = e.planned_ns or 1
-    steps = [(name.replace("_", " "), float(ns)) for name, ns in e.losses().items()]
-    steps.append(("valuable (fully productive)", float(e.valuable_ns)))
-    waterfall = table(["loss", "hours", "share of planned"],
-                      [[name, f"{ns / 3600 / NS_PER_S:.3f}", f"{100 * ns / planned:.2f} %"]
-                       for name, ns in steps])  # fmt: skip
-    labels = {r.code: getattr(r.label, lang) for r in plant.reasons}
-    ranked = sorted(e.downtime_by_reason.items(), key=lambda item: -item[1])
-    down = sum(ns for _, ns in ranked) or 1
-    rows, running = [], 0
-    for reason, ns in ranked:
-        running += ns
-        rows.append([reason, labels.get(reason, ""), f"{ns / 60 / NS_PER_S:.1f}",
-                     f"{100 * ns / down:.1f} %", f"{100 * running / down:.1f} %"])  # fmt: skip
-    pareto = table(["reason", "label", "minutes", "share", "cumulative"], rows,
-                   empty="no downtime")  # fmt: skip
-    return f"{waterfall}\n\n{pareto}"
+    steps = table(["loss", "hours", "share of planned"],
+                  [[step.name, f"{float(step.ns) / 3600 / NS_PER_S:.3f}",
+                    f"{100 * float(step.share):.2f} %"]
+                   for step in waterfall(group.elements)])  # fmt: skip
+    ranked = [[entry.reason, entry.label, f"{entry.ns / 60 / NS_PER_S:.1f}",
+               f"{100 * float(entry.share):.1f} %", f"{100 * float(entry.cumulative):.1f} %"]
+              for entry in pareto(group.elements, plant.reasons, lang)]  # fmt: skip
+    downtime = table(["reason", "label", "minutes", "share", "cumulative"], ranked,
+                     empty="no downtime")  # fmt: skip
+    return f"{steps}\n\n{downtime}"
 
 
 @app.command("run")
