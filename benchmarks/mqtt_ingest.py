@@ -46,7 +46,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from smkit.connectors.mqtt.connector import MqttConnector
-from smkit.connectors.mqtt.deadmessages import DeadMessages
+from smkit.connectors.mqtt.unreadable import UnreadableMessages
 from smkit.core.sample import Sample
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox
@@ -244,7 +244,7 @@ def smkit_collector(kind: str, session: Session, total: int, folder: str, result
         plant = parse_plant(plant_text(kind, url, session.client_id, session.protocol))
         outbox = Outbox(Path(folder) / f"{kind}-outbox.db")
         historian = SqliteHistorian(Path(folder) / f"{kind}.db")
-        dead = DeadMessages(Path(folder) / f"{kind}.dead.db")
+        dead = UnreadableMessages(Path(folder) / f"{kind}.dead.db")
         source = plant.sources[0]
         assert isinstance(source, MqttSource)
         connector = MqttConnector(source, plant, outbox, dead)

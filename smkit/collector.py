@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from smkit.connectors.mqtt.connector import MqttConnector
-from smkit.connectors.mqtt.deadmessages import DeadMessages
+from smkit.connectors.mqtt.unreadable import UnreadableMessages
 from smkit.connectors.opcua.connector import OpcUaConnector
 from smkit.connectors.opcua.values import Binding
 from smkit.core.backoff import Backoff
@@ -75,7 +75,7 @@ class Collector:
             batch_samples=config.batch_samples,
             backoff=Backoff(initial_s=config.retry_initial, max_s=config.retry_max),
         )
-        self.dead = DeadMessages(config.path.with_suffix(".dead.db"))
+        self.dead = UnreadableMessages(config.path.with_suffix(".dead.db"))
         self.connectors: list[OpcUaConnector | MqttConnector] = []
         for source in plant.sources:
             password = plant.secret(source.password_env) if source.password_env else None
@@ -91,22 +91,22 @@ class Collector:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set, then hand over and flush (see the module docstring)."""
-        await prepare(self.plant)
-        reporter = asyncio.create_task(self._report(stop))
-        try:
-            await asyncio.gather(
-                self.forwarder.run(stop),
-                schedule(self.plant, self.historian, stop),
-                *(connector.run(stop) for connector in self.connectors),
-            )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.forwarder.drain(), self.flush_s)
-        finally:
-            reporter.cancel()
-            await self._write_health()
-            await self.outbox.close()
-            await self.dead.close()
-            await self.historian.close()
+        async with contextlib.AsyncExitStack() as opened:  # closed last in, first out
+            for resource in (self.historian, self.dead, self.outbox):
+                await opened.enter_async_context(resource)
+            await prepare(self.plant)
+            reporter = asyncio.create_task(self._report(stop))
+            try:
+                await asyncio.gather(
+                    self.forwarder.run(stop),
+                    schedule(self.plant, self.historian, stop),
+                    *(connector.run(stop) for connector in self.connectors),
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.forwarder.drain(), self.flush_s)
+            finally:
+                reporter.cancel()
+                await self._write_health()
 
     async def _report(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

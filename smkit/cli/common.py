@@ -43,10 +43,7 @@ def with_historian(plant: Plant, use: Callable[[Historian], Awaitable[T]]) -> T:
     """``use`` the plant's historian, closed afterwards: for the synchronous commands."""
 
     async def go() -> T:
-        historian = open_historian(plant)
-        try:
+        async with open_historian(plant) as historian:
             return await use(historian)
-        finally:
-            await historian.close()
 
     return asyncio.run(go())

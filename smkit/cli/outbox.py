@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from smkit.cli.common import PlantOption, local_time, table
-from smkit.connectors.mqtt.deadmessages import DeadMessages
+from smkit.connectors.mqtt.unreadable import UnreadableMessages
 from smkit.historian.outbox import Outbox
 from smkit.plant import load_plant
 from smkit.plant.model import Plant
@@ -27,11 +27,8 @@ def status(plant_file: PlantOption = Path("plant.yaml")) -> None:
         return
 
     async def read() -> None:
-        outbox = Outbox(plant.outbox.path)
-        try:
+        async with Outbox(plant.outbox.path) as outbox:
             stats = await outbox.stats()
-        finally:
-            await outbox.close()
         age = (
             f"{(time.time_ns() - stats.oldest_enqueued_ns) / 1e9:.1f} s"
             if stats.oldest_enqueued_ns
@@ -64,11 +61,8 @@ def dead_letters(
         return
 
     async def read() -> None:
-        outbox = Outbox(plant.outbox.path)
-        try:
+        async with Outbox(plant.outbox.path) as outbox:
             letters = await outbox.dead_letters(limit)
-        finally:
-            await outbox.close()
         zone = plant.site.timezone
         rows = [
             [
@@ -82,21 +76,18 @@ def dead_letters(
         ]
         headers = ["refused at", "machine", "signal", "value", "reason"]
         typer.echo(table(headers, rows, empty="no dead letters"))
-        await _dead_messages(plant, limit)
+        await _unreadable_messages(plant, limit)
 
     asyncio.run(read())
 
 
-async def _dead_messages(plant: Plant, limit: int) -> None:
+async def _unreadable_messages(plant: Plant, limit: int) -> None:
     """Messages a connector could not read (kept next to the outbox)."""
     path = plant.outbox.path.with_suffix(".dead.db")
     if not path.exists():
         return
-    store = DeadMessages(path)
-    try:
+    async with UnreadableMessages(path) as store:
         messages = await store.recent(limit)
-    finally:
-        await store.close()
     rows = [
         [local_time(m.received_ns, plant.site.timezone), m.source, m.topic,
          repr(m.payload[:40]) + ("…" if m.size > 40 else ""), m.reason]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from smkit.cli.common import table
-from smkit.cli.serve import serve_command
+from smkit.cli.simulate_live import serve_command
 from smkit.plant.base import parse_duration_s
 from smkit.simulators.catalog import find_scenario, shipped
 from smkit.simulators.run import simulate

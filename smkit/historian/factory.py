@@ -13,12 +13,12 @@ from smkit.plant.model import Plant
 def open_historian(plant: Plant) -> Historian:
     """The plant's historian, not yet connected (connections open on first use)."""
     config = plant.historian
-    if isinstance(config, storage.SqliteHistorian):
+    if isinstance(config, storage.SqliteSettings):
         return SqliteHistorian(config.path)
     return open_influx(config, plant)
 
 
-def open_influx(config: storage.InfluxHistorian, plant: Plant) -> InfluxHistorian:
+def open_influx(config: storage.InfluxSettings, plant: Plant) -> InfluxHistorian:
     """An InfluxDB historian with the plant's secrets and machine places."""
     auth = InfluxAuth(
         username=config.username,

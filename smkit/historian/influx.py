@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from smkit.core.lifetime import AsyncClosing
 from smkit.core.sample import QUALITIES, Quality, Sample, Value
 from smkit.errors import HistorianError
 from smkit.historian.escape import QUALITY_SUFFIX, STATUS_SUFFIX, quote_ident, quote_string
@@ -34,7 +35,7 @@ _SAMPLES = quote_ident(SAMPLES_MEASUREMENT)
 SampleKey = tuple[str, str, int]
 
 
-class InfluxHistorian:
+class InfluxHistorian(AsyncClosing):
     """Historian backend on an InfluxDB server (see the module docstring)."""
 
     backend = "influx"

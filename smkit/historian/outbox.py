@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from smkit.core.lifetime import AsyncClosing
 from smkit.core.sample import Quality, Sample
 from smkit.core.sqlitefile import SqliteFile, transaction
 from smkit.core.timeunits import NS_PER_S
@@ -123,7 +124,7 @@ def decode(payload: bytes) -> SampleBatch:
     return SampleBatch(*marshal.loads(payload[1:]))
 
 
-class Outbox:
+class Outbox(AsyncClosing):
     """A bounded, durable FIFO of sample batches in one SQLite file (see the module docstring)."""
 
     def __init__(

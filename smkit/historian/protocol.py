@@ -12,7 +12,8 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 from smkit.core.sample import Sample
 
@@ -91,6 +92,17 @@ class Historian(Protocol):
     async def close(self) -> None:
         """Release connections and threads."""
         ...
+
+    async def __aenter__(self) -> Self:
+        """``async with historian:`` closes it on the way out."""
+        ...
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None: ...
 
 
 _SAMPLE_ORDER = operator.itemgetter(0, 1, 2)  # machine_id, signal, ts: C-speed on millions

@@ -19,6 +19,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from smkit.core.lifetime import AsyncClosing
 from smkit.core.sample import QUALITIES, Sample, Value, storable
 from smkit.core.sqlitefile import SqliteFile, transaction
 from smkit.errors import HistorianError, HistorianUnavailable, WriteRejected
@@ -82,7 +83,7 @@ ON CONFLICT (measurement, tags, ts) DO UPDATE SET fields = json_patch(fields, ex
 """
 
 
-class SqliteHistorian:
+class SqliteHistorian(AsyncClosing):
     """Historian backend on one SQLite file (see the module docstring)."""
 
     backend = "sqlite"

@@ -16,7 +16,7 @@ from smkit.plant.machine import (
 from smkit.plant.model import Area, Line, MachinePlace, Plant, Site
 from smkit.plant.opcua import OpcUaSource
 from smkit.plant.sources import MqttSource
-from smkit.plant.storage import InfluxHistorian, Outbox, SqliteHistorian
+from smkit.plant.storage import InfluxSettings, OutboxSettings, SqliteSettings
 
 __all__ = [
     "Area",
@@ -24,13 +24,13 @@ __all__ = [
     "Calendar",
     "Counter",
     "FlagsStateMap",
-    "InfluxHistorian",
+    "InfluxSettings",
     "Line",
     "Machine",
     "MachinePlace",
     "MqttSource",
     "OpcUaSource",
-    "Outbox",
+    "OutboxSettings",
     "PlannedDowntime",
     "Plant",
     "Product",
@@ -39,7 +39,7 @@ __all__ = [
     "Signal",
     "SignalRole",
     "Site",
-    "SqliteHistorian",
+    "SqliteSettings",
     "StateCategory",
     "ValueStateMap",
     "Weekday",

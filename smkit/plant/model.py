@@ -14,7 +14,7 @@ from smkit.plant.base import ConfigModel, DurationOrZeroS, DurationS, Identifier
 from smkit.plant.calendar import Calendar
 from smkit.plant.machine import Machine, Reason, StateMap
 from smkit.plant.sources import Source
-from smkit.plant.storage import Historian, Outbox, SqliteHistorian
+from smkit.plant.storage import HistorianSettings, OutboxSettings, SqliteSettings
 
 
 @cache
@@ -96,8 +96,8 @@ class Plant(ConfigModel):
     version: Literal[1] = 1
     site: Site
     sources: list[Source] = Field(default_factory=list)
-    historian: Historian = Field(default_factory=lambda: SqliteHistorian(kind="sqlite"))
-    outbox: Outbox = Field(default_factory=Outbox)
+    historian: HistorianSettings = Field(default_factory=lambda: SqliteSettings(kind="sqlite"))
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     calendars: dict[Identifier, Calendar] = Field(default_factory=dict)
     state_maps: dict[Identifier, StateMap] = Field(default_factory=dict)
     reasons: list[Reason] = Field(default_factory=list)

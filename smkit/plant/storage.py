@@ -16,7 +16,7 @@ def resolve_path(value: Path, info: ValidationInfo) -> Path:
     return value if value.is_absolute() or base is None else Path(base) / value
 
 
-class SqliteHistorian(ConfigModel):
+class SqliteSettings(ConfigModel):
     """The embedded default: one SQLite file in WAL mode, one writer and many readers."""
 
     kind: Literal["sqlite"]
@@ -25,7 +25,7 @@ class SqliteHistorian(ConfigModel):
     _resolve = field_validator("path")(resolve_path)
 
 
-class InfluxHistorian(ConfigModel):
+class InfluxSettings(ConfigModel):
     """InfluxDB through the v1 HTTP API: native on 1.x, served for compatibility by 2.x and 3.x.
 
     Authentication: ``username`` + ``password_env`` (1.x), or ``token_env`` (2.x / 3.x). Secrets
@@ -51,10 +51,10 @@ class InfluxHistorian(ConfigModel):
         return value.rstrip("/")
 
 
-Historian = Annotated[SqliteHistorian | InfluxHistorian, Field(discriminator="kind")]
+HistorianSettings = Annotated[SqliteSettings | InfluxSettings, Field(discriminator="kind")]
 
 
-class Outbox(ConfigModel):
+class OutboxSettings(ConfigModel):
     """The on-disk store-and-forward buffer between connectors and the historian.
 
     When it reaches ``max_bytes``, ``when_full`` decides: ``drop_oldest`` makes room by discarding

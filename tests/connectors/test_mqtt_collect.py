@@ -18,7 +18,7 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
 from smkit.collector import Collector
-from smkit.connectors.mqtt.deadmessages import DeadMessages
+from smkit.connectors.mqtt.unreadable import UnreadableMessages
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.localservers import LocalAmqtt, LocalMosquitto
 from smkit.plant import load_plant
@@ -121,7 +121,7 @@ async def test_every_json_value_is_stored_once_and_every_malformed_payload_is_de
     await historian.close()
     got = Counter((s.machine_id, s.signal, s.ts, s.value) for s in stored)
     assert got == Counter((v["machine"], v["signal"], v["ts"], v["value"]) for v in served)
-    dead = DeadMessages(plant.outbox.path.with_suffix(".dead.db"))
+    dead = UnreadableMessages(plant.outbox.path.with_suffix(".dead.db"))
     letters = await dead.recent(10_000)
     await dead.close()
     assert source.messages == expected_messages
@@ -291,7 +291,7 @@ async def test_ten_thousand_fuzzed_and_good_payloads_keep_the_collector_running(
     historian = SqliteHistorian(tmp_path / "historian.db")
     stored = await historian.read_series(PRESSES, 0, 2**62)
     await historian.close()
-    dead = DeadMessages(plant.outbox.path.with_suffix(".dead.db"))
+    dead = UnreadableMessages(plant.outbox.path.with_suffix(".dead.db"))
     letters = await dead.recent(20_000)
     await dead.close()
     assert health.messages == 10_000

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from smkit.collector import Collector
-from smkit.connectors.mqtt.deadmessages import DeadMessage, DeadMessages
+from smkit.connectors.mqtt.unreadable import UnreadableMessage, UnreadableMessages
 from smkit.core.sample import Quality
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.localservers import LocalMosquitto
@@ -152,8 +152,8 @@ async def until(check: Any, timeout_s: float = 10.0) -> None:
     raise AssertionError(f"not reached within {timeout_s} s: {check}")
 
 
-async def letters(collector: Collector) -> list[DeadMessage]:
-    dead = DeadMessages(collector.plant.outbox.path.with_suffix(".dead.db"))
+async def letters(collector: Collector) -> list[UnreadableMessage]:
+    dead = UnreadableMessages(collector.plant.outbox.path.with_suffix(".dead.db"))
     try:
         return await dead.recent(100)
     finally:

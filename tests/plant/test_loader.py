@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from smkit.errors import ConfigError
 from smkit.plant import (
     FlagsStateMap,
-    InfluxHistorian,
+    InfluxSettings,
     SignalRole,
-    SqliteHistorian,
+    SqliteSettings,
     StateCategory,
     load_plant,
     parse_plant,
@@ -58,7 +58,7 @@ def test_the_example_documents_a_valid_plant() -> None:
     machines = {machine.id: machine for _, machine in plant.machines()}
     assert sorted(machines) == ["cnc-01", "cnc-02", "press-01"]
     assert plant.places()["press-01"].line == "press-line"
-    assert isinstance(plant.historian, SqliteHistorian)
+    assert isinstance(plant.historian, SqliteSettings)
     assert plant.historian.path == EXAMPLE.parent / "smkit.db"
     assert plant.outbox.max_age == 7 * 86400 and plant.outbox.max_bytes == 2**30
     assert isinstance(plant.state_maps["tower-light"], FlagsStateMap)
@@ -73,7 +73,7 @@ def test_the_example_documents_a_valid_plant() -> None:
 
 def test_minimal_plant_takes_the_defaults_next_to_the_file(tmp_path: Path) -> None:
     plant = parse_plant(MINIMAL, base_dir=tmp_path)
-    assert isinstance(plant.historian, SqliteHistorian)
+    assert isinstance(plant.historian, SqliteSettings)
     assert plant.historian.path == tmp_path / "smkit.db"
     assert plant.outbox.path == tmp_path / "smkit-outbox.db"
     assert plant.outbox.when_full == "drop_oldest"
@@ -135,7 +135,7 @@ def test_missing_secret_names_the_variable(tmp_path: Path) -> None:
         "plant.yaml:11:40: historian.password_env: environment variable 'SMKIT_TEST_PW'"
     )
     plant = parse_plant(text, environ={"SMKIT_TEST_PW": "s3cret"})
-    assert isinstance(plant.historian, InfluxHistorian)
+    assert isinstance(plant.historian, InfluxSettings)
     assert plant.secret("SMKIT_TEST_PW") == "s3cret"
     assert "s3cret" not in plant.model_dump_json()
 

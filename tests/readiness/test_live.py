@@ -73,7 +73,7 @@ async def test_how_often_machines_report_is_read_from_their_last_reports_not_the
 ) -> None:
     plant_path, samples, end = shop
     plant = load_plant(plant_path)
-    assert isinstance(plant.historian, storage.SqliteHistorian)
+    assert isinstance(plant.historian, storage.SqliteSettings)
     historian = CountingHistorian(plant.historian.path)
     try:
         found = await _connectivity(plant, historian, end - DAY_NS, end)

@@ -1,11 +1,12 @@
 """The MQTT connector: subscribe, read each message, store, and only then acknowledge it.
 
 paho runs on the event loop with ``manual_ack``: a QoS 1 message is acknowledged after its
-samples are in the outbox (or, if it cannot be read, after it is in the dead-message file), so a
-crash between receiving and storing makes the broker send it again; replays are harmless because
-samples are idempotent. With a persistent session (the default) the broker keeps what arrives
-while the collector is away. Sparkplug B topics go to a :class:`SparkplugReader`, the host side
-(births, aliases, sequence, deaths); rebirth requests it calls for are sent from here.
+samples are in the outbox (or, if it cannot be read, after it is in the file of unreadable
+messages), so a crash between receiving and storing makes the broker send it again; replays
+are harmless because samples are idempotent. With a persistent session (the default) the
+broker keeps what arrives while the collector is away. Sparkplug B topics go to a
+:class:`SparkplugReader`, the host side (births, aliases, sequence, deaths); rebirth requests
+it calls for are sent from here.
 """
 
 from __future__ import annotations
@@ -27,10 +28,14 @@ from paho.mqtt.properties import Properties
 from smkit.connectors.common.cast import cast
 from smkit.connectors.common.health import SourceHealth
 from smkit.connectors.common.sink import Sink
-from smkit.connectors.mqtt.deadmessages import DeadMessage, DeadMessages, dead_message
 from smkit.connectors.mqtt.parsers import Reading, parse_json, parse_value
 from smkit.connectors.mqtt.sparkplug_reader import Rebirth, SparkplugReader, rebirth_request
 from smkit.connectors.mqtt.topics import TopicTemplate
+from smkit.connectors.mqtt.unreadable import (
+    UnreadableMessage,
+    UnreadableMessages,
+    unreadable_message,
+)
 from smkit.core.backoff import Backoff
 from smkit.core.sample import Sample
 from smkit.errors import PayloadError, SmkitError
@@ -52,7 +57,7 @@ class MqttConnector:
         source: MqttSource,
         plant: Plant,
         sink: Sink,
-        dead: DeadMessages,
+        dead: UnreadableMessages,
         *,
         password: str | None = None,
         backoff: Backoff | None = None,
@@ -188,7 +193,7 @@ class MqttConnector:
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             samples: list[Sample] = []
-            dead: list[DeadMessage] = []
+            dead: list[UnreadableMessage] = []
             received = time.time_ns()
             for message in batch:
                 read, refused = self._read(client, message, received)
@@ -218,8 +223,8 @@ class MqttConnector:
 
     def _read(
         self, client: mqtt.Client, message: mqtt.MQTTMessage, received_ns: int
-    ) -> tuple[list[Sample], DeadMessage | None]:
-        """The samples a message carries, and a dead message if (part of) it cannot be read."""
+    ) -> tuple[list[Sample], UnreadableMessage | None]:
+        """The samples a message carries, and what of it cannot be read (None: all could)."""
         topic, payload = message.topic, bytes(message.payload)
         problems: list[str] = []
         try:
@@ -231,7 +236,7 @@ class MqttConnector:
                 machine, plain = self._readings(topic, payload, received_ns)
                 readings = [(machine, reading) for reading in plain]
         except PayloadError as error:
-            return [], dead_message(self.source.id, topic, payload, str(error))
+            return [], unreadable_message(self.source.id, topic, payload, str(error))
         samples = []
         for machine, reading in readings:
             kind = self.types.get((machine, reading.signal))
@@ -245,7 +250,9 @@ class MqttConnector:
                 continue
             samples.append(Sample(machine, reading.signal, reading.ts, value, reading.quality))
         refused = (
-            dead_message(self.source.id, topic, payload, "; ".join(problems)) if problems else None
+            unreadable_message(self.source.id, topic, payload, "; ".join(problems))
+            if problems
+            else None
         )
         return samples, refused
 

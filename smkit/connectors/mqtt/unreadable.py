@@ -2,7 +2,9 @@
 
 A bad payload must never stop the flow, and must not vanish either: it is stored here (durably,
 before its MQTT acknowledgement) with its source, topic, the first ``KEEP_BYTES`` of the payload
-and why it was refused; ``smkit outbox dead-letters`` shows them.
+and why it was refused; ``smkit outbox dead-letters`` shows them. These are messages no
+connector could read; the outbox's *dead letters* are samples the historian refused. Two
+stores, two names.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from smkit.core.lifetime import AsyncClosing
 from smkit.core.sqlitefile import SqliteFile, transaction
 from smkit.errors import OutboxError
 
@@ -30,7 +33,7 @@ CREATE TABLE IF NOT EXISTS dead_messages (
 
 
 @dataclass(frozen=True)
-class DeadMessage:
+class UnreadableMessage:
     """One refused message."""
 
     received_ns: int
@@ -41,19 +44,19 @@ class DeadMessage:
     reason: str
 
 
-class DeadMessages:
-    """The dead-message file of a collector."""
+class UnreadableMessages(AsyncClosing):
+    """The file of a collector's unreadable messages (``<outbox>.dead.db``)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._file = SqliteFile(self.path, _SCHEMA, _error)
 
-    async def put(self, messages: list[DeadMessage]) -> None:
+    async def put(self, messages: list[UnreadableMessage]) -> None:
         """Store refused messages; return once they are durable."""
         if messages:
             await self._file.run(lambda db: _insert(db, messages))
 
-    async def recent(self, limit: int = 100) -> list[DeadMessage]:
+    async def recent(self, limit: int = 100) -> list[UnreadableMessage]:
         """The newest refused messages, newest first."""
         rows = await self._file.run(
             lambda db: db.execute(
@@ -62,7 +65,7 @@ class DeadMessages:
                 (limit,),
             ).fetchall()
         )
-        return [DeadMessage(*row) for row in rows]
+        return [UnreadableMessage(*row) for row in rows]
 
     async def count(self) -> int:
         """How many refused messages are kept."""
@@ -76,12 +79,14 @@ class DeadMessages:
         await self._file.close()
 
 
-def dead_message(source: str, topic: str, payload: bytes, reason: str) -> DeadMessage:
+def unreadable_message(source: str, topic: str, payload: bytes, reason: str) -> UnreadableMessage:
     """A refused message as kept: its payload cut to ``KEEP_BYTES``, stamped now."""
-    return DeadMessage(time.time_ns(), source, topic, payload[:KEEP_BYTES], len(payload), reason)
+    return UnreadableMessage(
+        time.time_ns(), source, topic, payload[:KEEP_BYTES], len(payload), reason
+    )
 
 
-def _insert(db: sqlite3.Connection, messages: list[DeadMessage]) -> None:
+def _insert(db: sqlite3.Connection, messages: list[UnreadableMessage]) -> None:
     with transaction(db):
         db.executemany(
             "INSERT INTO dead_messages (received_ns, source, topic, payload, size, reason) "
@@ -91,4 +96,4 @@ def _insert(db: sqlite3.Connection, messages: list[DeadMessage]) -> None:
 
 
 def _error(error: sqlite3.Error) -> OutboxError:
-    return OutboxError(f"dead-message file: {error}")
+    return OutboxError(f"unreadable-message file: {error}")
