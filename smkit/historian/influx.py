@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from smkit.core.columns import Column, columns_of
 from smkit.core.lifetime import AsyncClosing
 from smkit.core.sample import QUALITIES, Quality, Sample, Value
 from smkit.errors import HistorianError
@@ -109,6 +110,12 @@ class InfluxHistorian(AsyncClosing):
         found = _samples_from_rows(results[0], types)
         found.update(_samples_from_last(fields, results[1:], types))
         return sort_samples(_build_samples(found))
+
+    async def read_columns(
+        self, machine: str, start_ns: int, end_ns: int, signals: Sequence[str]
+    ) -> dict[str, Column]:
+        """One machine's signals as columns (built from :meth:`read_series` for now)."""
+        return columns_of(await self.read_series([machine], start_ns, end_ns, signals))
 
     async def latest(self, machines: Sequence[str] | None = None) -> list[Sample]:
         """The newest sample of every series."""

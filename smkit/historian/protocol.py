@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
+from smkit.core.columns import Column
 from smkit.core.sample import Sample
 
 SAMPLES_MEASUREMENT = "machine_data"
@@ -61,6 +62,16 @@ class Historian(Protocol):
         """Samples with ``start_ns <= ts < end_ns``, and each series' last one before the window.
 
         Sorted by (machine, signal, ts). ``signals=None`` means every signal of those machines.
+        """
+        ...
+
+    async def read_columns(
+        self, machine: str, start_ns: int, end_ns: int, signals: Sequence[str]
+    ) -> dict[str, Column]:
+        """One machine's ``signals`` as columns: the samples with ``start_ns <= ts < end_ns``,
+        each column led by its last sample before the window. Signals with no sample are absent.
+
+        The read that feeds computations (OEE, evidence): no Python object per sample.
         """
         ...
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from smkit.core.columns import Column, Columns, columns_of
 from smkit.core.sample import Quality, Sample, Value
 from smkit.oee.increments import Increments, Plausible, increments
 from smkit.oee.model import Adjustments, MachineData, ProductChanges, ProductSpec, Unlisted
@@ -41,26 +42,27 @@ from smkit.plant.machine import (
 SPEED_LIMIT = 3.0
 """Counting faster than this many times the fastest ideal rate is taken as a counter glitch."""
 
-Series = Mapping[str, Sequence[Sample]]
+_BAD = int(Quality.BAD)
 
 
 def machine_data(
     machine: Machine, state_map: StateMap | None, samples: Sequence[Sample]
 ) -> MachineData:
     """The engine's view of one machine from its samples (any order)."""
-    series: dict[str, list[Sample]] = {}
-    ordered = sorted(samples, key=lambda s: s.ts)
-    for sample in ordered:
-        series.setdefault(sample.signal, []).append(sample)
+    return machine_data_of(machine, state_map, columns_of(samples))
+
+
+def machine_data_of(machine: Machine, state_map: StateMap | None, series: Columns) -> MachineData:
+    """The engine's view of one machine from its columns (as a historian reads them)."""
     catalog = {
         p.id: ProductSpec(round(p.ideal_cycle_time_s * 1e9), p.units_per_cycle)
         for p in machine.products
     }
-    products = _products(machine, series)
     changes, unknown = _states(machine, state_map, series)
     limit = plausible_limit(catalog)
     orders = _change_times(machine, series)
     counts = {role: _counter(machine, role, series, limit, orders) for role in COUNT_ROLES}
+    every_ts = [column.ts for column in series.values()]
     return MachineData(
         machine.id,
         changes,
@@ -69,11 +71,11 @@ def machine_data(
         rejects=counts[SignalRole.COUNT_REJECT],
         rework=counts[SignalRole.COUNT_REWORK],
         adjustments=_late_findings(machine, series),
-        products=products,
+        products=_products(machine, series),
         catalog=catalog,
         default_product=machine.default_product,
         unknown_states=unknown,
-        sample_ts=np.array([s.ts for s in ordered], dtype=np.int64),
+        sample_ts=np.sort(np.concatenate(every_ts)) if every_ts else np.zeros(0, np.int64),
     )
 
 
@@ -101,14 +103,9 @@ def state_signals(machine: Machine, state_map: StateMap | None) -> list[str]:
     return sorted(names)
 
 
-def runs_from(
-    machine: Machine, state_map: StateMap | None, samples: Sequence[Sample], from_ns: int
-) -> bool:
+def runs_from(machine: Machine, state_map: StateMap | None, series: Columns, from_ns: int) -> bool:
     """Whether the machine is running at ``from_ns`` or starts running after it, by these
-    samples (of its state signals, each series with its last sample before them)."""
-    series: dict[str, list[Sample]] = {}
-    for sample in sorted(samples, key=lambda s: s.ts):
-        series.setdefault(sample.signal, []).append(sample)
+    columns (of its state signals, each with its last sample before them)."""
     changes, _ = _states(machine, state_map, series)
     running = changes.category == CATEGORY_CODE[StateCategory.RUNNING]
     at = int(np.searchsorted(changes.ts, from_ns, side="right")) - 1
@@ -119,35 +116,50 @@ def _signal(machine: Machine, role: SignalRole) -> str | None:
     return next((s.name for s in machine.signals if s.role is role), None)
 
 
+def _column(machine: Machine, role: SignalRole, series: Columns) -> Column:
+    name = _signal(machine, role)
+    return series.get(name, Column.empty()) if name else Column.empty()
+
+
 def _states(
-    machine: Machine, state_map: StateMap | None, series: Series
+    machine: Machine, state_map: StateMap | None, series: Columns
 ) -> tuple[StateChanges, Unlisted]:
-    names = [s.name for s in machine.signals if s.role is SignalRole.STATE]
     unknown: list[tuple[int, str]] = []
     if isinstance(state_map, FlagsStateMap):
         raw = _flag_states(state_map, series)
     else:
-        samples = series.get(names[0], []) if names else []
-        raw = [(s.ts, _mapped(state_map, s, unknown)) for s in samples]
-    reason_name = _signal(machine, SignalRole.REASON)
-    reasons = series.get(reason_name, []) if reason_name else []
-    with_reasons = _attach_reasons(raw, reasons)
+        raw = _mapped(state_map, _column(machine, SignalRole.STATE, series), unknown)
+    with_reasons = _attach_reasons(raw, _column(machine, SignalRole.REASON, series))
     return StateChanges.of(with_reasons), Unlisted.of(unknown)
 
 
 def _mapped(
-    state_map: StateMap | None, sample: Sample, unknown: list[tuple[int, str]]
-) -> StateCategory:
-    if sample.quality is Quality.BAD or sample.value is None:
-        return StateCategory.UNKNOWN
-    if not isinstance(state_map, ValueStateMap):
-        return StateCategory.UNKNOWN
-    value = sample.value
+    state_map: StateMap | None, column: Column, unknown: list[tuple[int, str]]
+) -> list[tuple[int, StateCategory]]:
+    """Each state sample's category; a value the map does not list is noted in ``unknown``."""
+    found: dict[tuple[type, Value], StateCategory | None] = {}  # by type too: True == 1
+    out = []
+    for ts, value, quality in zip(column.ts.tolist(), column.values, column.quality.tolist(),
+                                  strict=True):  # fmt: skip
+        if quality == _BAD or value is None or not isinstance(state_map, ValueStateMap):
+            out.append((ts, StateCategory.UNKNOWN))
+            continue
+        key = (type(value), value)
+        if key not in found:
+            found[key] = _listed(state_map, value)
+        category = found[key]
+        if category is None:
+            unknown.append((ts, str(value)))
+            category = state_map.default
+        out.append((ts, category))
+    return out
+
+
+def _listed(state_map: ValueStateMap, value: Value) -> StateCategory | None:
     for key in _keys(value):
         if key in state_map.values:
             return state_map.values[key]
-    unknown.append((sample.ts, str(value)))
-    return state_map.default
+    return None
 
 
 def _keys(value: Value) -> list[int | str]:
@@ -162,32 +174,37 @@ def _keys(value: Value) -> list[int | str]:
     return [text, int(text)] if text.lstrip("-").isdigit() else [text]
 
 
-def _flag_states(state_map: FlagsStateMap, series: Series) -> list[tuple[int, StateCategory]]:
+def _flag_states(state_map: FlagsStateMap, series: Columns) -> list[tuple[int, StateCategory]]:
     """The category at every change of any flag: the first rule whose flag is set."""
     events = sorted(
-        (s.ts, rule_index, s)
+        (ts, rule_index, value, quality)
         for rule_index, rule in enumerate(state_map.rules)
-        for s in series.get(rule.signal, [])
+        for ts, value, quality in _rows(series.get(rule.signal, Column.empty()))
     )
-    current: dict[int, Sample] = {}
+    current: dict[int, tuple[Value, int]] = {}
     out: list[tuple[int, StateCategory]] = []
-    for ts, index, sample in events:
-        current[index] = sample
-        if any(s.quality is Quality.BAD for s in current.values()):
+    for ts, index, value, quality in events:
+        current[index] = (value, quality)
+        if any(q == _BAD for _, q in current.values()):
             category = StateCategory.UNKNOWN
         else:
-            on = [i for i, s in sorted(current.items()) if s.value is True]
+            on = [i for i, (v, _) in sorted(current.items()) if v is True]
             category = state_map.rules[on[0]].category if on else state_map.default
         out.append((ts, category))
     return out
 
 
+def _rows(column: Column) -> list[tuple[int, Value, int]]:
+    return list(zip(column.ts.tolist(), column.values, column.quality.tolist(), strict=True))
+
+
 def _attach_reasons(
-    states: list[tuple[int, StateCategory]], reasons: Sequence[Sample]
+    states: list[tuple[int, StateCategory]], reasons: Column
 ) -> list[tuple[int, StateCategory, str]]:
     """Each state change with the reason in effect at its start, or set first during it."""
-    ts = np.array([r.ts for r in reasons], dtype=np.int64)
-    codes = ["" if r.value is None or r.quality is Quality.BAD else str(r.value) for r in reasons]
+    ts = reasons.ts
+    codes = ["" if v is None or q == _BAD else str(v)
+             for v, q in zip(reasons.values, reasons.quality.tolist(), strict=True)]  # fmt: skip
     starts = np.array([start for start, _ in states], dtype=np.int64)
     after = np.searchsorted(ts, starts, side="right")  # the first reason set after each start
     ends = np.append(starts[1:], np.iinfo(np.int64).max)[: len(starts)]
@@ -200,17 +217,16 @@ def _attach_reasons(
     return out
 
 
-def _late_findings(machine: Machine, series: Series) -> Adjustments:
+def _late_findings(machine: Machine, series: Columns) -> Adjustments:
     found: list[tuple[int, int, bool]] = []
     invalid: list[int] = []
     for role in (SignalRole.LATE_SCRAP, SignalRole.LATE_REWORK):
-        name = _signal(machine, role)
-        for sample in series.get(name, []) if name else []:
-            units = _whole(sample.value) if sample.quality is not Quality.BAD else None
+        for ts, value, quality in _rows(_column(machine, role, series)):
+            units = _whole(value) if quality != _BAD else None
             if units is None:
-                invalid.append(sample.ts)
+                invalid.append(ts)
             else:
-                found.append((sample.ts, units, role is SignalRole.LATE_REWORK))
+                found.append((ts, units, role is SignalRole.LATE_REWORK))
     found.sort()
     return Adjustments(
         np.array([ts for ts, _, _ in found], dtype=np.int64),
@@ -229,24 +245,24 @@ def _whole(value: Value) -> int | None:
     return int(value)
 
 
-def _products(machine: Machine, series: Series) -> ProductChanges:
-    name = _signal(machine, SignalRole.PRODUCT)
-    samples = series.get(name, []) if name else []
+def _products(machine: Machine, series: Columns) -> ProductChanges:
+    column = _column(machine, SignalRole.PRODUCT, series)
     return ProductChanges.of(
-        [(s.ts, None if s.value in (None, "") else str(s.value)) for s in samples]
-    )
+        [(ts, None if value in (None, "") else str(value))
+         for ts, value in zip(column.ts.tolist(), column.values, strict=True)]
+    )  # fmt: skip
 
 
-def _change_times(machine: Machine, series: Series) -> npt.NDArray[np.int64]:
+def _change_times(machine: Machine, series: Columns) -> npt.NDArray[np.int64]:
     """When the product or the order changed (a counter may reset then)."""
     moments = set()
     for role in (SignalRole.PRODUCT, SignalRole.ORDER):
-        name = _signal(machine, role)
+        column = _column(machine, role, series)
         previous: object = object()
-        for sample in series.get(name, []) if name else []:
-            if sample.value != previous:
-                moments.add(sample.ts)
-            previous = sample.value
+        for ts, value in zip(column.ts.tolist(), column.values, strict=True):
+            if value != previous:
+                moments.add(ts)
+            previous = value
     return np.array(sorted(moments), dtype=np.int64)
 
 
@@ -261,15 +277,18 @@ def plausible_limit(catalog: Mapping[str, ProductSpec]) -> Plausible | None:
 def _counter(
     machine: Machine,
     role: SignalRole,
-    series: Series,
+    series: Columns,
     limit: Plausible | None,
     order_changes: npt.NDArray[np.int64],
 ) -> Increments | None:
     signal = next((s for s in machine.signals if s.role is role), None)
     if signal is None:
         return None
-    samples = [s for s in series.get(signal.name, []) if s.value is not None]
-    ts = np.array([s.ts for s in samples], dtype=np.int64)
-    values = np.array([int(s.value) for s in samples], dtype=np.int64)  # type: ignore[arg-type]
+    column = series.get(signal.name, Column.empty())
+    ts, raw = column.ts, column.values
+    bad = column.quality == _BAD  # a bad sample has no value
+    if bad.any():
+        ts, raw = ts[~bad], [v for v, b in zip(raw, bad.tolist(), strict=True) if not b]
+    values = np.array(raw, dtype=np.int64) if raw else np.zeros(0, np.int64)
     return increments(ts, values, signal.counter or Counter(), limit=limit,
                       order_changes=order_changes)  # fmt: skip

@@ -23,14 +23,14 @@ import time
 from collections.abc import Sequence
 from fractions import Fraction
 
-from smkit.core.sample import Sample
+from smkit.core.columns import Column, Columns, joined
 from smkit.core.timeunits import NS_PER_S
 from smkit.errors import SmkitError
 from smkit.historian.protocol import FieldValue, Historian, Record
 from smkit.oee import kernels
 from smkit.oee.elements import IDEAL_FIELDS, Elements, kpis
 from smkit.oee.engine import compute
-from smkit.oee.inputs import machine_data, runs_from, signals_read, state_signals
+from smkit.oee.inputs import machine_data_of, runs_from, signals_read, state_signals
 from smkit.oee.model import Period, Settings
 from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
 from smkit.oee.rollup import PeriodResult
@@ -78,14 +78,15 @@ async def period_results(
         read_from = start_ns - settings.small_stop_ns - 1
         read_to = max(min(end_ns, horizon_ns), start_ns) + 1  # units at the end count in it
         state_map = plant.state_maps.get(machine.state_map) if machine.state_map else None
-        samples = await historian.read_series(
-            [machine.id], read_from, read_to, signals_read(machine, state_map)
+        series = await historian.read_columns(
+            machine.id, read_from, read_to, signals_read(machine, state_map)
         )
-        if not runs_from(machine, state_map, _last_of_each(samples), read_to - 1):
-            samples += await _until_running(historian, machine, state_map, read_to, horizon_ns)
+        if not runs_from(machine, state_map, _last_of_each(series), read_to - 1):
+            ahead = await _until_running(historian, machine, state_map, read_to, horizon_ns)
+            series = joined(series, ahead)
         # the first computation in a process also loads or compiles the engine's loops
         computed = await asyncio.to_thread(
-            _elements, machine, state_map, samples, periods=periods, settings=settings,
+            _elements, machine, state_map, series, periods=periods, settings=settings,
             horizon_ns=horizon_ns,
         )  # fmt: skip
         for period, elements in zip(periods, computed, strict=True):
@@ -94,13 +95,10 @@ async def period_results(
     return out
 
 
-def _last_of_each(samples: Sequence[Sample]) -> list[Sample]:
-    """The newest sample of each signal (reads are sorted by signal, then time)."""
-    last: dict[str, Sample] = {}
-    for sample in samples:
-        if sample.ts >= last.get(sample.signal, sample).ts:
-            last[sample.signal] = sample
-    return list(last.values())
+def _last_of_each(series: Columns) -> dict[str, Column]:
+    """The newest sample of each signal."""
+    return {name: Column(c.ts[-1:], c.values[-1:], c.quality[-1:])
+            for name, c in series.items() if len(c)}  # fmt: skip
 
 
 async def _until_running(
@@ -109,16 +107,16 @@ async def _until_running(
     state_map: StateMap | None,
     from_ns: int,
     horizon_ns: int,
-) -> list[Sample]:
+) -> dict[str, Column]:
     """The state and reason samples from ``from_ns`` until the machine runs again (or the
     horizon), read in growing spans: nothing more when it is running at ``from_ns``."""
     names = state_signals(machine, state_map)
-    found: list[Sample] = []
+    found: dict[str, Column] = {}
     begin, span = from_ns, FIRST_LOOK_AHEAD_NS
     while names and begin < horizon_ns:
         upto = min(begin + span, horizon_ns)
-        read = await historian.read_series([machine.id], begin, upto, names)
-        found += [sample for sample in read if sample.ts >= begin]
+        read = await historian.read_columns(machine.id, begin, upto, names)
+        found = joined(found, read)
         if runs_from(machine, state_map, read, from_ns):
             break
         begin, span = upto, span * 4
@@ -128,13 +126,13 @@ async def _until_running(
 def _elements(
     machine: Machine,
     state_map: StateMap | None,
-    samples: Sequence[Sample],
+    series: Columns,
     *,
     periods: Sequence[Period],
     settings: Settings,
     horizon_ns: int,
 ) -> list[Elements]:
-    return compute(machine_data(machine, state_map, samples), periods, settings, horizon_ns)
+    return compute(machine_data_of(machine, state_map, series), periods, settings, horizon_ns)
 
 
 def records(

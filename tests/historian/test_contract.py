@@ -223,3 +223,35 @@ async def test_a_signal_keeps_the_type_of_its_first_value(historian: Historian) 
         ("m1", "temp", None),
         ("m2", "label", "hot"),
     ]
+
+
+async def test_columns_hold_what_the_series_read_holds_led_by_the_last_value_before(
+    historian: Historian,
+) -> None:
+    written = [
+        good("m1", "state", -100, "IDLE"),
+        good("m1", "state", -10, "RUN"),  # the last before the window leads the column
+        good("m1", "state", 0, "STOP"),
+        good("m1", "state", 59, "RUN"),
+        good("m1", "state", 60, "IDLE"),  # at the end: outside
+        good("m1", "parts", 5, 12),
+        good("m1", "parts", 6, 2**53 + 1),
+        good("m1", "light", 1, True),
+        good("m1", "light", 2, False),
+        Sample("m1", "pressure", T0 + 3 * S, None, Quality.BAD, 0x80310000),
+        good("m2", "state", 1, "RUN"),  # another machine: not read
+        good("m1", "temperature", 1, 20.5),  # not asked for: not read
+    ]
+    await historian.write_samples(written)
+    asked = ["state", "parts", "light", "pressure", "missing"]
+    columns = await historian.read_columns("m1", T0, T0 + 60 * S, asked)
+    assert sorted(columns) == ["light", "parts", "pressure", "state"]
+    series = await historian.read_series(["m1"], T0, T0 + 60 * S, asked)
+    for signal, column in columns.items():
+        expected = [s for s in series if s.signal == signal]
+        assert column.ts.tolist() == [s.ts for s in expected]
+        assert list(column.values) == [s.value for s in expected]
+        assert [type(v) for v in column.values] == [type(s.value) for s in expected]
+        assert column.quality.tolist() == [int(s.quality) for s in expected]
+    assert list(columns["state"].values) == ["RUN", "STOP", "RUN"]
+    assert await historian.read_columns("m9", T0, T0 + S, ["state"]) == {}
