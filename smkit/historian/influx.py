@@ -12,11 +12,12 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from smkit.core.columns import Column, columns_of
+from smkit.core.columns import Column
 from smkit.core.lifetime import AsyncClosing
 from smkit.core.sample import QUALITIES, Quality, Sample, Value
 from smkit.errors import HistorianError
 from smkit.historian.escape import QUALITY_SUFFIX, STATUS_SUFFIX, quote_ident, quote_string
+from smkit.historian.influx_columns import columns_from_rows
 from smkit.historian.influx_http import DatabaseNotFound, InfluxHttp, Series
 from smkit.historian.lineprotocol import SampleFormatter, record_line
 from smkit.historian.protocol import (
@@ -114,8 +115,29 @@ class InfluxHistorian(AsyncClosing):
     async def read_columns(
         self, machine: str, start_ns: int, end_ns: int, signals: Sequence[str]
     ) -> dict[str, Column]:
-        """One machine's signals as columns (built from :meth:`read_series` for now)."""
-        return columns_of(await self.read_series([machine], start_ns, end_ns, signals))
+        """One machine's signals as columns, parsed from the rows InfluxQL answers."""
+        types = await self._field_types(SAMPLES_MEASUREMENT)
+        fields = _sample_fields(types, signals)
+        if not fields:
+            return {}
+        where = _machine_filter([machine])
+        window = (
+            f"SELECT {','.join(quote_ident(f) for f in fields)} FROM {_SAMPLES} WHERE {where} "
+            f"AND time >= {int(start_ns)} AND time < {int(end_ns)}"
+        )
+        before = [_last_statement(f, f"{where} AND time < {int(start_ns)}") for f in fields]
+        results = await self.http.query([window, *before])
+        last = {
+            signal: (ts, value, int(quality) if quality is not None else 0)
+            for (_, signal, ts), (value, quality, _) in _samples_from_last(
+                fields, results[1:], types
+            ).items()
+        }
+        names: list[str] = ["time", *fields]
+        rows: list[list[Any]] = []
+        for series in results[0]:
+            names, rows = series["columns"], rows + series["values"]
+        return columns_from_rows(names, rows, types, last)
 
     async def latest(self, machines: Sequence[str] | None = None) -> list[Sample]:
         """The newest sample of every series."""

@@ -238,14 +238,16 @@ async def test_columns_hold_what_the_series_read_holds_led_by_the_last_value_bef
         good("m1", "parts", 6, 2**53 + 1),
         good("m1", "light", 1, True),
         good("m1", "light", 2, False),
+        Sample("m1", "pressure", T0 - 5 * S, 3.5, Quality.UNCERTAIN, 0x40920000),
         Sample("m1", "pressure", T0 + 3 * S, None, Quality.BAD, 0x80310000),
+        Sample("m1", "speed", T0 - 7 * S, None, Quality.BAD, 0x80310000),  # bad, before
         good("m2", "state", 1, "RUN"),  # another machine: not read
         good("m1", "temperature", 1, 20.5),  # not asked for: not read
     ]
     await historian.write_samples(written)
-    asked = ["state", "parts", "light", "pressure", "missing"]
+    asked = ["state", "parts", "light", "pressure", "speed", "missing"]
     columns = await historian.read_columns("m1", T0, T0 + 60 * S, asked)
-    assert sorted(columns) == ["light", "parts", "pressure", "state"]
+    assert sorted(columns) == ["light", "parts", "pressure", "speed", "state"]
     series = await historian.read_series(["m1"], T0, T0 + 60 * S, asked)
     for signal, column in columns.items():
         expected = [s for s in series if s.signal == signal]
@@ -254,4 +256,6 @@ async def test_columns_hold_what_the_series_read_holds_led_by_the_last_value_bef
         assert [type(v) for v in column.values] == [type(s.value) for s in expected]
         assert column.quality.tolist() == [int(s.quality) for s in expected]
     assert list(columns["state"].values) == ["RUN", "STOP", "RUN"]
+    assert columns["pressure"].quality.tolist() == [Quality.UNCERTAIN, Quality.BAD]
+    assert list(columns["speed"].values) == [None] and columns["speed"].quality.tolist() == [2]
     assert await historian.read_columns("m9", T0, T0 + S, ["state"]) == {}
