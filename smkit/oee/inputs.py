@@ -175,23 +175,25 @@ def _keys(value: Value) -> list[int | str]:
 
 
 def _flag_states(state_map: FlagsStateMap, series: Columns) -> list[tuple[int, StateCategory]]:
-    """The category at every change of any flag: the first rule whose flag is set."""
-    events = sorted(
-        (ts, rule_index, value, quality)
-        for rule_index, rule in enumerate(state_map.rules)
-        for ts, value, quality in _rows(series.get(rule.signal, Column.empty()))
-    )
-    current: dict[int, tuple[Value, int]] = {}
-    out: list[tuple[int, StateCategory]] = []
-    for ts, index, value, quality in events:
-        current[index] = (value, quality)
-        if any(q == _BAD for _, q in current.values()):
-            category = StateCategory.UNKNOWN
-        else:
-            on = [i for i, (v, _) in sorted(current.items()) if v is True]
-            category = state_map.rules[on[0]].category if on else state_map.default
-        out.append((ts, category))
-    return out
+    """The category at every change of any flag: the first rule whose flag is set; unknown
+    while any flag seen so far is bad (each flag is a step function, evaluated at once at every
+    change of any of them)."""
+    flags = [series.get(rule.signal, Column.empty()) for rule in state_map.rules]
+    moments = np.unique(np.concatenate([flag.ts for flag in flags]))
+    choices = [*(rule.category for rule in state_map.rules), state_map.default,
+               StateCategory.UNKNOWN]  # fmt: skip
+    chosen = np.full(len(moments), len(state_map.rules), dtype=np.int64)  # the default
+    bad = np.zeros(len(moments), dtype=np.bool_)
+    for number, flag in reversed(list(enumerate(flags))):  # the first rule set wins
+        if not len(flag):
+            continue
+        at = np.searchsorted(flag.ts, moments, side="right") - 1
+        seen, at = at >= 0, np.maximum(at, 0)
+        is_set = np.array([v is True for v in flag.values], dtype=np.bool_)
+        chosen[seen & is_set[at]] = number
+        bad |= seen & (flag.quality[at] == _BAD)
+    chosen[bad] = len(choices) - 1
+    return [(ts, choices[c]) for ts, c in zip(moments.tolist(), chosen.tolist(), strict=True)]
 
 
 def _rows(column: Column) -> list[tuple[int, Value, int]]:
