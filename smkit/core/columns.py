@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from smkit.core.sample import QUALITIES, Sample, Value
+from smkit.core.sample import Sample, Value
 
 Int64s = npt.NDArray[np.int64]
 Int8s = npt.NDArray[np.int8]
@@ -41,11 +41,6 @@ class Column:
             [row[1] for row in rows],
             np.fromiter((row[2] for row in rows), np.int8, count),
         )
-
-    def samples(self, machine: str, signal: str) -> list[Sample]:
-        """Back to one :class:`Sample` each (for code that wants them)."""
-        return [Sample(machine, signal, ts, value, QUALITIES[q]) for ts, value, q in
-                zip(self.ts.tolist(), self.values, self.quality.tolist(), strict=True)]  # fmt: skip
 
 
 Columns = Mapping[str, Column]

@@ -17,7 +17,7 @@ from smkit.core.lifetime import AsyncClosing
 from smkit.core.sample import QUALITIES, Quality, Sample, Value
 from smkit.errors import HistorianError
 from smkit.historian.escape import QUALITY_SUFFIX, STATUS_SUFFIX, quote_ident, quote_string
-from smkit.historian.influx_columns import columns_from_rows
+from smkit.historian.influx_columns import FIELD_CAST, columns_from_rows
 from smkit.historian.influx_http import DatabaseNotFound, InfluxHttp, Series
 from smkit.historian.lineprotocol import SampleFormatter, record_line
 from smkit.historian.protocol import (
@@ -31,7 +31,6 @@ from smkit.historian.protocol import (
 )
 from smkit.plant.model import MachinePlace
 
-_CONVERT: dict[str, Any] = {"float": float, "integer": int, "boolean": bool, "string": str}
 _SAMPLES = quote_ident(SAMPLES_MEASUREMENT)
 
 SampleKey = tuple[str, str, int]
@@ -256,7 +255,7 @@ def _split_field(field: str) -> tuple[str, int]:
 
 
 def _convert(value: Any, kind: str | None) -> FieldValue:
-    return _CONVERT[kind](value) if kind in _CONVERT else value  # type: ignore[no-any-return]
+    return FIELD_CAST[kind](value) if kind in FIELD_CAST else value  # type: ignore[no-any-return]
 
 
 def _samples_from_rows(

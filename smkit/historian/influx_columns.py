@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from smkit.core.columns import Column
+from smkit.core.columns import Column, joined
 from smkit.core.sample import Quality, Value
 from smkit.historian.escape import QUALITY_SUFFIX, STATUS_SUFFIX
 
-_CAST: dict[str, Any] = {"float": float, "integer": int, "boolean": bool, "string": str}
+FIELD_CAST: dict[str, Any] = {"float": float, "integer": int, "boolean": bool, "string": str}
+"""InfluxDB field types to Python: JSON writes a float field's 21.0 as 21."""
 _GOOD = int(Quality.GOOD)
 _BAD = int(Quality.BAD)
 
@@ -31,10 +32,13 @@ def columns_from_rows(
     signals |= {n.removesuffix(QUALITY_SUFFIX) for n in names if n.endswith(QUALITY_SUFFIX)}
     out: dict[str, Column] = {}
     for signal in sorted(signals | set(before)):
-        led = [before[signal]] if signal in before else []
         column = _one(signal, index, rows, types.get(signal))
-        if led or len(column):
-            out[signal] = _prepend(led, column)
+        if signal in before:
+            ts, value, grade = before[signal]
+            led = Column.of([(ts, None if grade == _BAD else value, grade)])
+            column = joined({signal: led}, {signal: column})[signal]
+        if len(column):
+            out[signal] = column
     return out
 
 
@@ -42,7 +46,7 @@ def _one(
     signal: str, index: Mapping[str, int], rows: Sequence[Sequence[Any]], kind: str | None
 ) -> Column:
     at_value, at_quality = index.get(signal), index.get(signal + QUALITY_SUFFIX)
-    cast = _CAST.get(kind or "")
+    cast = FIELD_CAST.get(kind or "")
     ts: list[int] = []
     values: list[Value] = []
     quality: list[int] = []
@@ -56,15 +60,3 @@ def _one(
         values.append(None if grade == _BAD or value is None else (cast(value) if cast else value))
         quality.append(grade)
     return Column(np.array(ts, dtype=np.int64), values, np.array(quality, dtype=np.int8))
-
-
-def _prepend(led: list[tuple[int, Value, int]], column: Column) -> Column:
-    if not led:
-        return column
-    (ts, value, grade), keep = led[0], column.ts > led[0][0]
-    kept_values = [v for v, k in zip(column.values, keep.tolist(), strict=True) if k]
-    return Column(
-        np.concatenate([np.array([ts], np.int64), column.ts[keep]]),
-        [None if grade == _BAD else value, *kept_values],
-        np.concatenate([np.array([grade], np.int8), column.quality[keep]]),
-    )

@@ -102,12 +102,17 @@ def _assemble(columns: Columns, count: int) -> list[Elements]:
     return [Elements(*row) for row in zip(*values, strict=True)]
 
 
+def _in_each(ts: Int64s, starts: Int64s, ends: Int64s) -> tuple[Int64s, Int64s]:
+    """For sorted times: the index of the first in each period's ``[start, end)`` and the one
+    after its last (equal when the period holds none)."""
+    return np.searchsorted(ts, starts, side="left"), np.searchsorted(ts, ends, side="left")
+
+
 def _unlisted_per_period(unlisted: Unlisted, starts: Int64s, ends: Int64s) -> list[dict[str, int]]:
     """The unlisted state values sent in each period's ``[start, end)``, counted by value."""
-    first = np.searchsorted(unlisted.ts, starts, side="left").tolist()
-    last = np.searchsorted(unlisted.ts, ends, side="left").tolist()
+    first, last = _in_each(unlisted.ts, starts, ends)
     out: list[dict[str, int]] = []
-    for a, b in zip(first, last, strict=True):
+    for a, b in zip(first.tolist(), last.tolist(), strict=True):
         counted: dict[str, int] = {}
         for value in unlisted.values[a:b]:
             counted[value] = counted.get(value, 0) + 1
@@ -118,8 +123,7 @@ def _unlisted_per_period(unlisted: Unlisted, starts: Int64s, ends: Int64s) -> li
 def _silent(sample_ts: Int64s, starts: Int64s, ends: Int64s, planned: Sequence[int]) -> Columns:
     """Periods with planned time and no sample in ``[start, end)``, and the time of the last
     sample before each (None: none before it)."""
-    first = np.searchsorted(sample_ts, starts, side="left")
-    last = np.searchsorted(sample_ts, ends, side="left")
+    first, last = _in_each(sample_ts, starts, ends)
     silent = ((first == last) & (np.asarray(planned) > 0)).tolist()
     before = [int(sample_ts[i - 1]) if i > 0 else None for i in first.tolist()]
     return {
