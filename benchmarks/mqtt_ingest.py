@@ -45,8 +45,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from smkit.connectors.common.unreadable import UnreadableMessages
 from smkit.connectors.mqtt.connector import MqttConnector
-from smkit.connectors.mqtt.unreadable import UnreadableMessages
 from smkit.core.sample import Sample
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox

@@ -31,8 +31,8 @@ from typing import Any
 
 from asyncua import Client, Server, ua
 
+from smkit.connectors.common.bindings import Binding
 from smkit.connectors.opcua.connector import OpcUaConnector
-from smkit.connectors.opcua.values import Binding
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox
 from smkit.historian.sqlite import SqliteHistorian

@@ -20,17 +20,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from smkit.connectors.mqtt.connector import MqttConnector
-from smkit.connectors.mqtt.unreadable import UnreadableMessages
-from smkit.connectors.opcua.connector import OpcUaConnector
-from smkit.connectors.opcua.values import Binding
+from smkit.connectors.common.unreadable import UnreadableMessages
+from smkit.connectors.contract import Connector, ConnectorContext
+from smkit.connectors.registry import build_connector
 from smkit.core.backoff import Backoff
 from smkit.historian.factory import open_historian
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox
 from smkit.oee.runner import prepare, schedule
 from smkit.plant.model import Plant
-from smkit.plant.opcua import OpcUaSource
 
 HEALTH_EVERY_S = 2.0
 log = logging.getLogger("smkit.collect")
@@ -39,20 +37,6 @@ log = logging.getLogger("smkit.collect")
 def health_path(plant: Plant) -> Path:
     """Where the collector of this plant writes its health."""
     return plant.outbox.path.with_suffix(".health.json")
-
-
-def bindings_of(plant: Plant, source_id: str) -> list[Binding]:
-    """The signals of every machine read from ``source_id``."""
-    found = []
-    for place, machine in plant.machines():
-        if machine.source != source_id:
-            continue
-        fields = {**place.model_dump(), "machine": machine.id}
-        for signal in machine.signals:
-            address = signal.address_for(fields)
-            if address is not None:
-                found.append(Binding(machine.id, signal.name, signal.value_type, address))
-    return found
 
 
 class Collector:
@@ -76,18 +60,12 @@ class Collector:
             backoff=Backoff(initial_s=config.retry_initial, max_s=config.retry_max),
         )
         self.dead = UnreadableMessages(config.path.with_suffix(".dead.db"))
-        self.connectors: list[OpcUaConnector | MqttConnector] = []
+        self.connectors: list[Connector] = []
         for source in plant.sources:
-            password = plant.secret(source.password_env) if source.password_env else None
-            if isinstance(source, OpcUaSource):
-                bindings = bindings_of(plant, source.id)
-                self.connectors.append(
-                    OpcUaConnector(source, bindings, self.outbox, password=password)
-                )
-            else:
-                self.connectors.append(
-                    MqttConnector(source, plant, self.outbox, self.dead, password=password)
-                )
+            password_env = getattr(source, "password_env", None)
+            password = plant.secret(password_env) if password_env else None
+            context = ConnectorContext(plant, self.outbox, self.dead, password)
+            self.connectors.append(build_connector(source, context))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set, then hand over and flush (see the module docstring)."""

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from smkit.cli.common import PlantOption, local_time, table
-from smkit.connectors.mqtt.unreadable import UnreadableMessages
+from smkit.connectors.common.unreadable import UnreadableMessages
 from smkit.historian.outbox import Outbox
 from smkit.plant import load_plant
 from smkit.plant.model import Plant
@@ -89,9 +89,9 @@ async def _unreadable_messages(plant: Plant, limit: int) -> None:
     async with UnreadableMessages(path) as store:
         messages = await store.recent(limit)
     rows = [
-        [local_time(m.received_ns, plant.site.timezone), m.source, m.topic,
+        [local_time(m.received_ns, plant.site.timezone), m.source, m.origin,
          repr(m.payload[:40]) + ("…" if m.size > 40 else ""), m.reason]
         for m in messages
     ]  # fmt: skip
     typer.echo("\nmessages that could not be read:")
-    typer.echo(table(["received at", "source", "topic", "payload", "reason"], rows, empty="none"))
+    typer.echo(table(["received at", "source", "from", "payload", "reason"], rows, empty="none"))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
+from difflib import get_close_matches
+from functools import cache
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
@@ -86,7 +89,24 @@ def parse_size_bytes(value: object) -> int:
     return size
 
 
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _check_zone(value: str) -> str:
+    if value not in _known_zones():
+        close = get_close_matches(value, sorted(_known_zones()), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"must be an IANA time zone such as 'Asia/Ho_Chi_Minh', got {value!r}{hint}"
+        )
+    return value
+
+
 Identifier = Annotated[str, AfterValidator(_check_identifier)]
+ZoneName = Annotated[str, AfterValidator(_check_zone)]
+"""An IANA time zone name, such as ``Asia/Ho_Chi_Minh``."""
 SignalName = Annotated[str, AfterValidator(_check_signal_name)]
 DurationS = Annotated[float, BeforeValidator(parse_duration_s)]
 """A length of time above zero."""

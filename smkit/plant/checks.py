@@ -13,6 +13,7 @@ from itertools import pairwise
 from pydantic import BaseModel
 
 from smkit.plant.calendar import MINUTES_PER_DAY, Calendar, Weekday, minute_of_day
+from smkit.plant.files import FileSource, file_source_problems
 from smkit.plant.machine import (
     COUNT_ROLES,
     LATE_FINDING_ROLES,
@@ -36,6 +37,10 @@ def plant_problems(plant: Plant) -> list[Problem]:
     for loc, machine in _machines_with_loc(plant):
         problems += _machine_problems(plant, loc, machine)
     problems += _signal_type_problems(plant)
+    for index, source in enumerate(plant.sources):
+        if isinstance(source, FileSource):
+            fed = [m.id for _, m in plant.machines() if m.source == source.id]
+            problems += [(("sources", index), text) for text in file_source_problems(source, fed)]
     for name, calendar in plant.calendars.items():
         problems += _calendar_problems(plant, ("calendars", name), calendar)
     return problems

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterator
-from difflib import get_close_matches
-from functools import cache
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
-from smkit.plant.base import ConfigModel, DurationOrZeroS, DurationS, Identifier
+from smkit.plant.base import ConfigModel, DurationOrZeroS, DurationS, Identifier, ZoneName
 from smkit.plant.calendar import Calendar
 from smkit.plant.machine import Machine, Reason, StateMap
 from smkit.plant.sources import Source
 from smkit.plant.storage import HistorianSettings, OutboxSettings, SqliteSettings
-
-
-@cache
-def _known_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
 
 
 class Line(ConfigModel):
@@ -45,20 +37,9 @@ class Site(ConfigModel):
     id: Identifier
     name: str | None = None
     enterprise: str | None = None
-    timezone: str
+    timezone: ZoneName
     calendar: Identifier | None = None
     areas: list[Area] = Field(min_length=1)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        if value not in _known_zones():
-            close = get_close_matches(value, sorted(_known_zones()), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
-                f"must be an IANA time zone such as 'Asia/Ho_Chi_Minh', got {value!r}{hint}"
-            )
-        return value
 
 
 class MachinePlace(ConfigModel):

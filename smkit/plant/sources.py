@@ -6,10 +6,11 @@ from typing import Annotated
 
 from pydantic import Field
 
+from smkit.plant.files import FileSource
 from smkit.plant.mqtt import MqttSource
 from smkit.plant.opcua import OpcUaSource
 
-__all__ = ["MqttSource", "OpcUaSource", "Source"]
+__all__ = ["FileSource", "MqttSource", "OpcUaSource", "Source"]
 
 
-Source = Annotated[OpcUaSource | MqttSource, Field(discriminator="kind")]
+Source = Annotated[OpcUaSource | MqttSource | FileSource, Field(discriminator="kind")]

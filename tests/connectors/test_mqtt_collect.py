@@ -18,7 +18,7 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
 from smkit.collector import Collector
-from smkit.connectors.mqtt.unreadable import UnreadableMessages
+from smkit.connectors.common.unreadable import UnreadableMessages
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.localservers import LocalAmqtt, LocalMosquitto
 from smkit.plant import load_plant
@@ -126,7 +126,7 @@ async def test_every_json_value_is_stored_once_and_every_malformed_payload_is_de
     await dead.close()
     assert source.messages == expected_messages
     assert len(letters) == len(malformed) > 5
-    assert Counter(d.topic for d in letters) == Counter(e["topic"] for e in malformed)
+    assert Counter(d.origin for d in letters) == Counter(e["topic"] for e in malformed)
     assert all(d.reason and d.source == "shop-broker" for d in letters)
     listed = smkit("outbox", "dead-letters", "--plant", str(tmp_path / "plant.yaml"))
     assert listed.returncode == 0 and "messages that could not be read:" in listed.stdout

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from smkit.connectors.common.bindings import Binding
 from smkit.connectors.opcua.connector import OpcUaConnector
 from smkit.connectors.opcua.session import (
     SessionEnded,
@@ -19,7 +20,6 @@ from smkit.connectors.opcua.session import (
     explain,
     subscription_lost,
 )
-from smkit.connectors.opcua.values import Binding
 from smkit.core.backoff import Backoff
 from smkit.core.sample import Quality, Sample
 from smkit.localservers import free_port

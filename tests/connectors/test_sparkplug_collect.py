@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from smkit.collector import Collector
-from smkit.connectors.mqtt.unreadable import UnreadableMessage, UnreadableMessages
+from smkit.connectors.common.unreadable import UnreadableMessage, UnreadableMessages
 from smkit.core.sample import Quality
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.localservers import LocalMosquitto

@@ -28,14 +28,15 @@ from paho.mqtt.properties import Properties
 from smkit.connectors.common.cast import cast
 from smkit.connectors.common.health import SourceHealth
 from smkit.connectors.common.sink import Sink
-from smkit.connectors.mqtt.parsers import Reading, parse_json, parse_value
-from smkit.connectors.mqtt.sparkplug_reader import Rebirth, SparkplugReader, rebirth_request
-from smkit.connectors.mqtt.topics import TopicTemplate
-from smkit.connectors.mqtt.unreadable import (
+from smkit.connectors.common.unreadable import (
     UnreadableMessage,
     UnreadableMessages,
     unreadable_message,
 )
+from smkit.connectors.contract import ConnectorContext
+from smkit.connectors.mqtt.parsers import Reading, parse_json, parse_value
+from smkit.connectors.mqtt.sparkplug_reader import Rebirth, SparkplugReader, rebirth_request
+from smkit.connectors.mqtt.topics import TopicTemplate
 from smkit.core.backoff import Backoff
 from smkit.core.sample import Sample
 from smkit.errors import PayloadError, SmkitError
@@ -335,3 +336,10 @@ def _parse(
         return parse_value(payload, signal, received_ns)
     assert subscription.json_paths is not None
     return parse_json(payload, subscription.json_paths, signal, received_ns)
+
+
+def build(source: MqttSource, context: ConnectorContext) -> MqttConnector:
+    """The :data:`~smkit.connectors.contract.ConnectorFactory` of ``kind: mqtt``."""
+    return MqttConnector(
+        source, context.plant, context.sink, context.unreadable, password=context.password
+    )

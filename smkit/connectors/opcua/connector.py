@@ -21,8 +21,10 @@ from typing import Any
 from asyncua import Client, ua
 from asyncua.common.subscription import DataChangeEvent, StatusChangeEvent
 
+from smkit.connectors.common.bindings import Binding, bindings_of
 from smkit.connectors.common.health import SourceHealth
 from smkit.connectors.common.sink import Sink
+from smkit.connectors.contract import ConnectorContext
 from smkit.connectors.opcua.resolve import Unresolved, resolve
 from smkit.connectors.opcua.session import (
     MAX_MONITORED_ITEMS_PER_CALL,
@@ -34,7 +36,7 @@ from smkit.connectors.opcua.session import (
     status_name,
     subscription_lost,
 )
-from smkit.connectors.opcua.values import Binding, sample_from
+from smkit.connectors.opcua.values import sample_from
 from smkit.core.backoff import Backoff
 from smkit.core.sample import Sample
 from smkit.errors import SmkitError
@@ -250,3 +252,9 @@ def _request(node_id: ua.NodeId, handle: int, settings: Any) -> ua.MonitoredItem
     request.MonitoringMode = ua.MonitoringMode.Reporting
     request.RequestedParameters = parameters
     return request
+
+
+def build(source: OpcUaSource, context: ConnectorContext) -> OpcUaConnector:
+    """The :data:`~smkit.connectors.contract.ConnectorFactory` of ``kind: opcua``."""
+    bindings = bindings_of(context.plant, source.id)
+    return OpcUaConnector(source, bindings, context.sink, password=context.password)

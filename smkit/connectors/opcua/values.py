@@ -4,9 +4,9 @@ no value at all: a bad sample is never a repeated last good value."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from smkit.connectors.common.bindings import Binding
 from smkit.connectors.common.cast import cast
 from smkit.core.sample import Quality, Sample
 from smkit.core.timeunits import utc_ns
@@ -17,16 +17,6 @@ _SEVERITY = {0: Quality.GOOD, 1: Quality.UNCERTAIN}
 def quality_of(status: int) -> Quality:
     """OPC UA severity (the top two bits of the status code): good, uncertain or bad."""
     return _SEVERITY.get(status >> 30, Quality.BAD)
-
-
-@dataclass(frozen=True)
-class Binding:
-    """Which machine signal a node carries, and the type it is stored as."""
-
-    machine: str
-    signal: str
-    value_type: str
-    address: str
 
 
 def sample_from(data_value: Any, binding: Binding, timestamp: str, received_ns: int) -> Sample:

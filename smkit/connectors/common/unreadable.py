@@ -1,8 +1,9 @@
 """Messages a connector could not read: kept, with the reason, in an SQLite file of their own.
 
 A bad payload must never stop the flow, and must not vanish either: it is stored here (durably,
-before its MQTT acknowledgement) with its source, topic, the first ``KEEP_BYTES`` of the payload
-and why it was refused; ``smkit outbox dead-letters`` shows them. These are messages no
+before its MQTT acknowledgement, or before a file's progress moves past it) with its source,
+its origin (the MQTT topic, or ``file:line``), the first ``KEEP_BYTES`` of the payload and why it
+was refused; ``smkit outbox dead-letters`` shows them. These are messages no
 connector could read; the outbox's *dead letters* are samples the historian refused. Two
 stores, two names.
 """
@@ -24,7 +25,7 @@ CREATE TABLE IF NOT EXISTS dead_messages (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     received_ns INTEGER NOT NULL,
     source      TEXT NOT NULL,
-    topic       TEXT NOT NULL,
+    origin      TEXT NOT NULL,
     payload     BLOB NOT NULL,
     size        INTEGER NOT NULL,
     reason      TEXT NOT NULL
@@ -38,7 +39,7 @@ class UnreadableMessage:
 
     received_ns: int
     source: str
-    topic: str
+    origin: str
     payload: bytes
     size: int
     reason: str
@@ -60,7 +61,7 @@ class UnreadableMessages(AsyncClosing):
         """The newest refused messages, newest first."""
         rows = await self._file.run(
             lambda db: db.execute(
-                "SELECT received_ns, source, topic, payload, size, reason FROM dead_messages "
+                "SELECT received_ns, source, origin, payload, size, reason FROM dead_messages "
                 "ORDER BY id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
@@ -79,19 +80,19 @@ class UnreadableMessages(AsyncClosing):
         await self._file.close()
 
 
-def unreadable_message(source: str, topic: str, payload: bytes, reason: str) -> UnreadableMessage:
+def unreadable_message(source: str, origin: str, payload: bytes, reason: str) -> UnreadableMessage:
     """A refused message as kept: its payload cut to ``KEEP_BYTES``, stamped now."""
     return UnreadableMessage(
-        time.time_ns(), source, topic, payload[:KEEP_BYTES], len(payload), reason
+        time.time_ns(), source, origin, payload[:KEEP_BYTES], len(payload), reason
     )
 
 
 def _insert(db: sqlite3.Connection, messages: list[UnreadableMessage]) -> None:
     with transaction(db):
         db.executemany(
-            "INSERT INTO dead_messages (received_ns, source, topic, payload, size, reason) "
+            "INSERT INTO dead_messages (received_ns, source, origin, payload, size, reason) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(m.received_ns, m.source, m.topic, m.payload, m.size, m.reason) for m in messages],
+            [(m.received_ns, m.source, m.origin, m.payload, m.size, m.reason) for m in messages],
         )
 
 
