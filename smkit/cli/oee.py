@@ -1,5 +1,5 @@
-"""``smkit oee``: OEE reports, loss waterfalls and downtime Pareto, writing KPI records, and
-recording late quality findings."""
+"""``smkit oee``: OEE reports, loss waterfalls and downtime Pareto, the list of stops, writing
+KPI records, and recording late quality findings."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from smkit.cli.common import PlantOption, table, with_historian
+from smkit.cli.common import PlantOption, local_time, table, with_historian
 from smkit.core.sample import Sample
 from smkit.core.timeunits import NS_PER_S
 from smkit.errors import ConfigError
 from smkit.oee.report import pareto, report_rows, waterfall
 from smkit.oee.rollup import Bucket, Group, Level, roll_up
-from smkit.oee.runner import period_results, run_once
+from smkit.oee.runner import machine_stops, period_results, run_once
+from smkit.oee.stops import Stop
 from smkit.plant import load_plant
 from smkit.plant.machine import SignalRole
 from smkit.plant.model import Plant
@@ -138,11 +139,7 @@ def render_report(groups: list[Group], fmt: str, *, exclude_unknown: bool = Fals
               *(_percent(row[name]) for name in KPI_COLUMNS), str(row["total"]), str(row["good"]),
               "; ".join(row["flags"])] for row in rows]  # fmt: skip
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
-        writer.writerows(cells)
-        return buffer.getvalue().rstrip("\n")
+        return _csv(headers, cells)
     return table(headers, cells, empty="no planned production in that window")
 
 
@@ -181,6 +178,59 @@ def render_losses(group: Group, plant: Plant, lang: Literal["en", "vi"]) -> str:
     downtime = table(["reason", "label", "minutes", "share", "cumulative"], ranked,
                      empty="no downtime")  # fmt: skip
     return f"{steps}\n\n{downtime}"
+
+
+@app.command("downtime")
+def downtime(  # noqa: PLR0917 - typer maps each parameter to an option
+    start: FromOption,
+    plant_file: PlantOption = Path("plant.yaml"),
+    end: ToOption = None,
+    machine: MachineOption = None,
+    line: LineOption = None,
+    output: FormatOption = "table",
+    lang: Annotated[str, typer.Option("--lang", help="Reason labels: en or vi.")] = "en",
+) -> None:
+    """Every stop in planned time, measured to its end: start, end, class, reason, failure."""
+    fmt = _choice(output, ("table", "csv", "json"), "--format")
+    language: Literal["en", "vi"] = _choice(lang, ("en", "vi"), "--lang")  # type: ignore[assignment]
+    plant = load_plant(plant_file)
+    start_ns, end_ns, now = window(plant, start, end)
+    chosen, _ = _selection(plant, machine, line)
+    found = with_historian(plant, lambda historian: machine_stops(
+        plant, historian, start_ns, end_ns, horizon_ns=now, machines=chosen))  # fmt: skip
+    typer.echo(render_stops(found, plant, fmt, language))
+
+
+def render_stops(
+    found: dict[str, list[Stop]], plant: Plant, fmt: str, lang: Literal["en", "vi"]
+) -> str:
+    """The stops as a table, CSV or JSON (times in the site's zone, lengths in seconds)."""
+    labels = {reason.code: getattr(reason.label, lang) for reason in plant.reasons}
+    zone = plant.site.timezone
+    rows = [
+        {"machine": machine, "start_ns": stop.start_ns, "end_ns": stop.end_ns,
+         "start": local_time(stop.start_ns, zone),
+         "end": local_time(stop.end_ns, zone), "length_s": stop.length_ns / NS_PER_S,
+         "planned_s": stop.planned_ns / NS_PER_S, "kind": stop.kind, "reason": stop.reason,
+         "label": labels.get(stop.reason, ""), "is_failure": stop.is_failure,
+         "open_start": stop.open_start, "open_end": stop.open_end}
+        for machine, machine_stops_ in found.items() for stop in machine_stops_
+    ]  # fmt: skip
+    if fmt == "json":
+        return json.dumps(rows, indent=1, ensure_ascii=False)
+    headers = ["machine", "start", "end", "minutes", "kind", "reason", "label", "failure"]
+    cells = [[row["machine"], row["start"], ("…" if row["open_end"] else "") + row["end"],
+              f"{row['length_s'] / 60:.1f}", row["kind"], row["reason"], row["label"],
+              "yes" if row["is_failure"] else ""] for row in rows]  # fmt: skip
+    if fmt == "csv":
+        return _csv(headers, cells)
+    return table(headers, cells, empty="no stops in planned time in that window")
+
+
+def _csv(headers: list[str], cells: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([headers, *cells])
+    return buffer.getvalue().rstrip("\n")
 
 
 @app.command("run")

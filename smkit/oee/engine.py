@@ -39,6 +39,7 @@ from smkit.oee.timeline import (
     SETUP,
     SMALL_STOP,
     UNKNOWN,
+    StateChanges,
     Timeline,
     timeline,
 )
@@ -58,10 +59,8 @@ def compute(
 ) -> list[Elements]:
     """The elements of each period (disjoint, sorted); time after ``horizon_ns`` has not come.
 
-    The timeline runs from just before the first period (the small-stop threshold earlier, so
-    a stop is classed by its whole length) to the horizon, so that a failure's length does not
-    depend on the periods asked for. Each step gives columns (a value per period); the
-    elements are assembled from them at the end.
+    The timeline is :func:`timeline_of` the first period's start. Each step gives columns (a
+    value per period); the elements are assembled from them at the end.
     """
     if not periods:
         return []
@@ -72,9 +71,7 @@ def compute(
         raise ValueError("a period is longer than 104 days; split it")
     if (starts[1:] < ends[:-1]).any():
         raise ValueError("periods must be in time order and must not overlap")
-    begin = int(starts.min()) - settings.small_stop_ns - 1
-    line = timeline(data.states, begin, max(begin + 1, horizon_ns), settings.reasons,
-                    settings.small_stop_ns, settings.max_hold_ns)  # fmt: skip
+    line = timeline_of(data.states, int(starts.min()), settings, horizon_ns)
     planned = PlannedIndex([p.planned for p in clipped])
     columns: Columns = {
         "all_ns": (ends - starts).tolist(),
@@ -90,6 +87,17 @@ def compute(
     columns |= _time(line, planned, (starts, ends))
     columns |= count_columns(data, line, planned, (starts, ends), settings.startup_ns)
     return _assemble(columns, len(clipped))
+
+
+def timeline_of(
+    changes: StateChanges, first_ns: int, settings: Settings, horizon_ns: int
+) -> Timeline:
+    """The classified timeline the engine cuts periods from when the first begins at
+    ``first_ns``: from the small-stop threshold before it, so a stop is classed by its whole
+    length, to the horizon, so a failure's length does not depend on the periods asked for."""
+    begin = first_ns - settings.small_stop_ns - 1
+    return timeline(changes, begin, max(begin + 1, horizon_ns), settings.reasons,
+                    settings.small_stop_ns, settings.max_hold_ns)  # fmt: skip
 
 
 Columns = dict[str, Sequence[Any]]

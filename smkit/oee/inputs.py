@@ -85,6 +85,11 @@ ROLES_READ = frozenset(
 )  # fmt: skip
 
 
+def state_changes_of(machine: Machine, state_map: StateMap | None, series: Columns) -> StateChanges:
+    """The machine's state changes (category and reason) from its columns."""
+    return _states(machine, state_map, series)[0]
+
+
 def signals_read(machine: Machine, state_map: StateMap | None) -> list[str]:
     """The signals :func:`machine_data` reads, so a reader can leave out the process values
     (temperatures, pressures...), which are most of a machine's samples."""

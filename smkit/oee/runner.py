@@ -29,11 +29,18 @@ from smkit.errors import SmkitError
 from smkit.historian.protocol import FieldValue, Historian, Record
 from smkit.oee import kernels
 from smkit.oee.elements import IDEAL_FIELDS, Elements, kpis
-from smkit.oee.engine import compute
-from smkit.oee.inputs import machine_data_of, runs_from, signals_read, state_signals
+from smkit.oee.engine import compute, timeline_of
+from smkit.oee.inputs import (
+    machine_data_of,
+    runs_from,
+    signals_read,
+    state_changes_of,
+    state_signals,
+)
 from smkit.oee.model import Period, Settings
 from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
 from smkit.oee.rollup import PeriodResult
+from smkit.oee.stops import Stop, stops
 from smkit.plant.machine import Machine, StateMap
 from smkit.plant.model import Plant
 
@@ -75,15 +82,10 @@ async def period_results(
         periods = shift_periods(plant, machine.id, start_ns, end_ns)
         if hourly:
             periods = hour_periods(periods, plant.site.timezone)
-        read_from = start_ns - settings.small_stop_ns - 1
-        read_to = max(min(end_ns, horizon_ns), start_ns) + 1  # units at the end count in it
         state_map = plant.state_maps.get(machine.state_map) if machine.state_map else None
-        series = await historian.read_columns(
-            machine.id, read_from, read_to, signals_read(machine, state_map)
-        )
-        if not runs_from(machine, state_map, _last_of_each(series), read_to - 1):
-            ahead = await _until_running(historian, machine, state_map, read_to, horizon_ns)
-            series = joined(series, ahead)
+        read = signals_read(machine, state_map)
+        series = await _machine_series(historian, machine, state_map, read, (start_ns, end_ns),
+                                       settings=settings, horizon_ns=horizon_ns)  # fmt: skip
         # the first computation in a process also loads or compiles the engine's loops
         computed = await asyncio.to_thread(
             _elements, machine, state_map, series, periods=periods, settings=settings,
@@ -93,6 +95,55 @@ async def period_results(
             out.append(PeriodResult(machine.id, place, period.key, period.start, period.end,
                                     elements))  # fmt: skip
     return out
+
+
+async def machine_stops(
+    plant: Plant,
+    historian: Historian,
+    start_ns: int,
+    end_ns: int,
+    *,
+    horizon_ns: int,
+    machines: Sequence[str] | None = None,
+) -> dict[str, list[Stop]]:
+    """Every machine's (or ``machines``') downtime events in planned time of [start_ns, end_ns),
+    each measured to its end (see :mod:`smkit.oee.stops`)."""
+    settings = settings_of(plant)
+    out: dict[str, list[Stop]] = {}
+    for _, machine in plant.machines():
+        if machines is not None and machine.id not in machines:
+            continue
+        state_map = plant.state_maps.get(machine.state_map) if machine.state_map else None
+        names = state_signals(machine, state_map)
+        series = await _machine_series(historian, machine, state_map, names, (start_ns, end_ns),
+                                       settings=settings, horizon_ns=horizon_ns)  # fmt: skip
+        planned = [i for p in shift_periods(plant, machine.id, start_ns, end_ns) for i in p.planned]
+        line = timeline_of(state_changes_of(machine, state_map, series), start_ns, settings,
+                           max(horizon_ns, start_ns))  # fmt: skip
+        out[machine.id] = stops(line, planned, (start_ns, min(end_ns, horizon_ns)))
+    return out
+
+
+async def _machine_series(
+    historian: Historian,
+    machine: Machine,
+    state_map: StateMap | None,
+    names: Sequence[str],
+    window: tuple[int, int],
+    *,
+    settings: Settings,
+    horizon_ns: int,
+) -> Columns:
+    """The signals ``names`` of the window, with each one's last sample before it, and the
+    state and reason after it until the machine runs again (see the module docstring)."""
+    start_ns, end_ns = window
+    read_from = start_ns - settings.small_stop_ns - 1
+    read_to = max(min(end_ns, horizon_ns), start_ns) + 1  # units at the end count in it
+    series = await historian.read_columns(machine.id, read_from, read_to, list(names))
+    if not runs_from(machine, state_map, _last_of_each(series), read_to - 1):
+        ahead = await _until_running(historian, machine, state_map, read_to, horizon_ns)
+        series = joined(series, ahead)
+    return series
 
 
 def _last_of_each(series: Columns) -> dict[str, Column]:
