@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
 from smkit.core.columns import Column, Columns, joined
@@ -42,7 +42,7 @@ from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
 from smkit.oee.rollup import PeriodResult
 from smkit.oee.stops import Stop, stops
 from smkit.plant.machine import Machine, StateMap
-from smkit.plant.model import Plant
+from smkit.plant.model import MachinePlace, Plant
 
 log = logging.getLogger("smkit.oee")
 FIRST_LOOK_AHEAD_NS = 3600 * NS_PER_S
@@ -76,13 +76,10 @@ async def period_results(
     """Every machine's (or ``machines``') elements per shift (or hour) of [start_ns, end_ns)."""
     settings = settings_of(plant)
     out: list[PeriodResult] = []
-    for place, machine in plant.machines():
-        if machines is not None and machine.id not in machines:
-            continue
+    for place, machine, state_map in _chosen(plant, machines):
         periods = shift_periods(plant, machine.id, start_ns, end_ns)
         if hourly:
             periods = hour_periods(periods, plant.site.timezone)
-        state_map = plant.state_maps.get(machine.state_map) if machine.state_map else None
         read = signals_read(machine, state_map)
         series = await _machine_series(historian, machine, state_map, read, (start_ns, end_ns),
                                        settings=settings, horizon_ns=horizon_ns)  # fmt: skip
@@ -110,10 +107,7 @@ async def machine_stops(
     each measured to its end (see :mod:`smkit.oee.stops`)."""
     settings = settings_of(plant)
     out: dict[str, list[Stop]] = {}
-    for _, machine in plant.machines():
-        if machines is not None and machine.id not in machines:
-            continue
-        state_map = plant.state_maps.get(machine.state_map) if machine.state_map else None
+    for _, machine, state_map in _chosen(plant, machines):
         names = state_signals(machine, state_map)
         series = await _machine_series(historian, machine, state_map, names, (start_ns, end_ns),
                                        settings=settings, horizon_ns=horizon_ns)  # fmt: skip
@@ -122,6 +116,16 @@ async def machine_stops(
                            max(horizon_ns, start_ns))  # fmt: skip
         out[machine.id] = stops(line, planned, (start_ns, min(end_ns, horizon_ns)))
     return out
+
+
+def _chosen(
+    plant: Plant, machines: Sequence[str] | None
+) -> Iterator[tuple[MachinePlace, Machine, StateMap | None]]:
+    """The plant's machines (or those of ``machines``), each with its place and state map."""
+    for place, machine in plant.machines():
+        if machines is None or machine.id in machines:
+            state_map = plant.state_maps.get(machine.state_map) if machine.state_map else None
+            yield place, machine, state_map
 
 
 async def _machine_series(
