@@ -18,6 +18,9 @@ import itertools
 import statistics
 from collections.abc import Sequence
 
+import numpy as np
+import numpy.typing as npt
+
 from smkit.core.timeunits import DAY_NS, HOUR_NS, NS_PER_S
 from smkit.historian.protocol import Historian
 from smkit.oee.elements import Elements, kpis, total
@@ -59,7 +62,8 @@ async def _connectivity(
     kinds = {s.id: s.kind for s in plant.sources}
     with_data, standard, intervals = [], [], []
     for machine in machines:
-        times = await _recent_reports(historian, machine.id, start_ns, end_ns)
+        signals = [signal.name for signal in machine.signals]
+        times = await _recent_reports(historian, machine.id, signals, (start_ns, end_ns))
         if not times:
             continue
         with_data.append(machine.id)
@@ -89,18 +93,23 @@ async def _connectivity(
 
 
 async def _recent_reports(
-    historian: Historian, machine: str, start_ns: int, end_ns: int
+    historian: Historian, machine: str, signals: Sequence[str], window: tuple[int, int]
 ) -> list[int]:
     """The times of the machine's last ``RECENT_REPORTS`` reports (a report: one or more
-    samples at one time) in [start_ns, end_ns), fewer if it reported less, oldest first."""
-    times: set[int] = set()
-    upper, span = end_ns, HOUR_NS
-    while upper > start_ns and len(times) < RECENT_REPORTS:
+    samples at one time) in the window, fewer if it reported less, oldest first."""
+    start_ns, end_ns = window
+    found: list[npt.NDArray[np.int64]] = []
+    count, upper, span = 0, end_ns, HOUR_NS
+    while upper > start_ns and count < RECENT_REPORTS:
         lower = max(start_ns, upper - span)
-        samples = await historian.read_series([machine], lower, upper)
-        times.update(s.ts for s in samples if s.ts >= lower)  # not the last one before the span
+        columns = await historian.read_columns(machine, lower, upper, signals)
+        found += [
+            column.ts[column.ts >= lower] for column in columns.values()
+        ]  # not the one before
+        count = len(np.unique(np.concatenate(found))) if found else 0
         upper, span = lower, span * 4
-    return sorted(times)[-RECENT_REPORTS:]
+    times = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+    return [int(ts) for ts in times[-RECENT_REPORTS:]]
 
 
 def _oee_metrics(results: Sequence[PeriodResult], machines: int) -> dict[str, Found]:
