@@ -8,8 +8,7 @@ days that is about 17.5 million state changes and 52.6 million counter samples.
 Measured in the same run:
 
 * smkit: ``smkit.oee.engine.compute`` per machine over every shift of the year (the time to
-  generate the data is not counted); peak RSS of the process. The engine's compiled loops are
-  made ready first (``kernels.prepare``), and that time is printed apart: a process pays it once;
+  generate the data is not counted); peak RSS of the process;
 * baseline: a straightforward per-event Python loop (each state interval walked against the
   planned intervals, each counter sample diffed and placed) on one machine-quarter (the
   fastest of three runs), scaled per event. It runs first, in a child process: the millions of
@@ -18,7 +17,8 @@ Measured in the same run:
 
 Three sizes show how time grows with machines x days: the two smaller ones give a fixed time
 per machine and a time per machine-day, which predict the full size. Targets (issue #6): the
-full size in <= 30 s and <= 6 GB on 2 cores, >= 50x the loop.
+full size in <= 30 s and <= 6 GB on 2 cores, >= 50x the loop (met with loops compiled by
+numba; since issue #16 the engine is numpy alone, about 15x: see smkit/oee/README.md).
 
 Usage: python benchmarks/oee_engine.py [--machines 100] [--days 365]
 """
@@ -37,7 +37,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from smkit.oee import kernels
 from smkit.oee.elements import Elements
 from smkit.oee.engine import compute
 from smkit.oee.increments import increments
@@ -261,9 +260,6 @@ def main(machines: int, days: int) -> None:
     sizes = [(max(1, machines // 10), max(1, days // 4)), (max(1, machines // 4), days // 2 or 1),
              (machines, days)]  # fmt: skip
     print("OEE engine: per-shift KPIs, a state change every ~3 min, a counter sample a minute")
-    started = time.perf_counter()
-    kernels.prepare()
-    ready = time.perf_counter() - started
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
         loop_s, loop_events = child.submit(baseline, 91).result()
     per_event = loop_s / loop_events
@@ -272,8 +268,6 @@ def main(machines: int, days: int) -> None:
         f"{loop_s:.2f} s for {loop_events:,} events ({per_event * 1e6:.2f} us/event); "
         f"its results equal smkit's in every one of the {91 * 3} shifts"
     )
-    print(f"  smkit: compiled loops ready in {ready:.2f} s (once per process; compiled on the "
-          f"first run ever, then loaded from numba's disk cache)")  # fmt: skip
     per_machine = []
     for number, (size_machines, size_days) in enumerate(sizes):
         elapsed, events, samples = engine(size_machines, size_days)
@@ -286,8 +280,12 @@ def main(machines: int, days: int) -> None:
                 f"{scaled / elapsed:.0f}x the loop; peak RSS {rss:,.0f} MB")  # fmt: skip
         print(line)
         if number == len(sizes) - 1:
-            meets = elapsed <= 30 and rss <= 6 * 1024 and scaled / elapsed >= 50
-            print(f"  {'meets' if meets else 'MISSES'} <= 30 s, <= 6 GB, >= 50x the loop")
+            meets = elapsed <= 30 and rss <= 6 * 1024
+            print(
+                f"  {'meets' if meets else 'MISSES'} <= 30 s, <= 6 GB; {scaled / elapsed:.0f}x "
+                "the loop (issue #6 asked >= 50x, which numba's compiled loops gave; issue #16 "
+                "gave them up for their half second of start-up: see smkit/oee/README.md)"
+            )
     _linearity([days for _, days in sizes], per_machine, machines)
 
 

@@ -5,8 +5,7 @@ drains the outbox into the historian and survives its outages. On stop, connecto
 what they hold, the forwarder delivers what it can within ``flush_s``, and whatever is left
 stays in the outbox for the next start. Health is written to ``<outbox>.health.json`` every
 ``HEALTH_EVERY_S`` seconds, which ``smkit status`` reads. OEE records are recomputed on the
-plant's schedule (``oee.every``) in the same process, in a worker thread; the engine is made
-ready before the sources connect.
+plant's schedule (``oee.every``) in the same process, in a worker thread.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from smkit.core.backoff import Backoff
 from smkit.historian.factory import open_historian
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox
-from smkit.oee.runner import prepare, schedule
+from smkit.oee.runner import schedule
 from smkit.plant.model import Plant
 
 HEALTH_EVERY_S = 2.0
@@ -72,7 +71,6 @@ class Collector:
         async with contextlib.AsyncExitStack() as opened:  # closed last in, first out
             for resource in (self.historian, self.dead, self.outbox):
                 await opened.enter_async_context(resource)
-            await prepare(self.plant)
             reporter = asyncio.create_task(self._report(stop))
             try:
                 await asyncio.gather(

@@ -16,7 +16,6 @@ import pytest
 from smkit.historian import Historian, InfluxHistorian, SqliteHistorian
 from smkit.historian.influx_http import InfluxHttp
 from smkit.localservers import LocalInflux, LocalMosquitto
-from smkit.oee import kernels
 from smkit.plant.model import MachinePlace
 from tests.sparkplug_reference import compile_reference
 
@@ -69,11 +68,3 @@ def reference_payload(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The protobuf ``Payload`` class compiled from tests/sparkplug_b.proto: an independent
     Sparkplug B decoder to check smkit's own codec and the simulator against."""
     return compile_reference(tmp_path_factory.mktemp("proto")).Payload
-
-
-@pytest.fixture(autouse=True, scope="session")
-def compiled_kernels() -> None:
-    """The OEE engine's compiled loops, made ready once before any test: so that compiling them
-    counts against no hypothesis deadline, and no collector running in this process loads
-    them while its data flows (``smkit collect`` itself does it before its sources connect)."""
-    kernels.prepare()

@@ -118,6 +118,8 @@ def _in_each(ts: Int64s, starts: Int64s, ends: Int64s) -> tuple[Int64s, Int64s]:
 
 def _unlisted_per_period(unlisted: Unlisted, starts: Int64s, ends: Int64s) -> list[dict[str, int]]:
     """The unlisted state values sent in each period's ``[start, end)``, counted by value."""
+    if not len(unlisted.ts):
+        return [{} for _ in range(len(starts))]
     first, last = _in_each(unlisted.ts, starts, ends)
     out: list[dict[str, int]] = []
     for a, b in zip(first.tolist(), last.tolist(), strict=True):

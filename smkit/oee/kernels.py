@@ -1,24 +1,16 @@
-"""The engine's hot loops, compiled with numba.
+"""The engine's inner steps over a machine's state intervals and counter samples, in numpy.
 
-Each is a plain loop over a machine's state intervals or counter samples (a year of a machine
-is some 175,000 state changes and 525,000 samples per counter). numpy can express them too, but
-only as several passes over the arrays, each allocating a temporary; the loops make one pass and
-allocate only their results (``benchmarks/oee_engine.py`` measures the whole engine).
+Each is written as whole-array operations (sorted searches, cumulative sums, masks) rather than
+a loop, with integer arithmetic throughout: exact. They were loops compiled with numba until
+issue #16 measured what that cost every command: half a second to import numba and set up its
+compiler before the first loop ran, more than a day of a 50-machine plant takes to read.
 
-They are compiled on first use, not at import, because importing numba takes about half a
-second that commands computing no OEE should not pay; the compiled code is cached on disk
-(``cache=True``), so a later process only loads it.
-
-The loop bodies stay plain Python with integer arithmetic: exact, and readable as the
-definition of what they compute. ``tests/oee/test_kernels.py`` checks them against simpler
-definitions.
+``tests/oee/test_kernels.py`` checks each against a plain definition of what it computes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -40,10 +32,35 @@ def states_in_window(
     ``unknown`` before any change). Of several changes at one time the last counts, and a
     change that repeats the state in effect starts no new interval.
     """
-    return cast(
-        tuple[Int64s, Int8s, Int32s],
-        _compiled(_states_in_window)(*changes, *window, table, unknown),
-    )
+    ts, category, reason = changes
+    begin, end = window
+    first = int(np.searchsorted(ts, begin, side="right"))
+    last = int(np.searchsorted(ts, end, side="left"))
+    later = ts[first + 1 : last + 1]
+    final = np.ones(last - first, np.bool_)  # the last change at its time
+    final[: len(later)] = later != ts[first : first + len(later)]
+    state = np.empty(last - first + 1, category.dtype)
+    code = np.empty(last - first + 1, reason.dtype)
+    state[0], code[0] = (category[first - 1], reason[first - 1]) if first else (unknown, 0)
+    state[1:], code[1:] = category[first:last], reason[first:last]
+    keep = np.concatenate(([True], final))
+    state, code = state[keep], code[keep]
+    starts = np.concatenate(([begin], ts[first:last][final])).astype(np.int64)
+    new = np.ones(len(state), np.bool_)
+    new[1:] = (state[1:] != state[:-1]) | (code[1:] != code[:-1])
+    state, code = state[new], code[new]
+    return starts[new], table[state, code].astype(np.int8), code.astype(np.int32)
+
+
+def _runs(mask: Bools, starts: Int64s, end: int) -> tuple[Int64s, Int64s, Int64s]:
+    """Each run of consecutive intervals where ``mask`` holds: its first interval, the one
+    after its last, and the time it ends."""
+    before = np.concatenate(([False], mask[:-1]))
+    after = np.concatenate((mask[1:], [False]))
+    first = np.flatnonzero(mask & ~before)
+    following = np.flatnonzero(mask & ~after) + 1
+    ends = np.where(following < len(starts), starts[np.minimum(following, len(starts) - 1)], end)
+    return first, following, ends.astype(np.int64)
 
 
 def class_stops(starts: Int64s, end: int, kinds: Int8s, codes: tuple[int, int, int],
@@ -53,7 +70,26 @@ def class_stops(starts: Int64s, end: int, kinds: Int8s, codes: tuple[int, int, i
 
     The intervals are ``[starts[i], starts[i+1])``, the last ending at ``end``.
     """
-    _compiled(_class_stops)(starts, end, kinds, *codes, threshold_ns)
+    stop, small, long = codes
+    is_stop = kinds == stop
+    if not is_stop.any():
+        return
+    first, _, ends = _runs(is_stop, starts, end)
+    whole = np.where(ends - starts[first] <= threshold_ns, small, long).astype(kinds.dtype)
+    run = np.cumsum(np.isin(np.arange(len(kinds)), first)) - 1
+    kinds[is_stop] = whole[run[is_stop]]
+
+
+def runs_of(starts: Int64s, end: int, kinds: Int8s, kind: int) -> tuple[Int64s, Int64s]:
+    """Start and end of each run of consecutive intervals of class ``kind`` (the intervals
+    ``[starts[i], starts[i+1])``, the last ending at ``end``)."""
+    first, _, ends = _runs(kinds == kind, starts, end)
+    return starts[first], ends
+
+
+def upto(ts: Int64s, points: Int64s) -> Int64s:
+    """How many of ``ts`` (sorted) are at or before each point."""
+    return np.searchsorted(ts, points, side="right").astype(np.int64)
 
 
 class PlannedSums(NamedTuple):
@@ -63,7 +99,7 @@ class PlannedSums(NamedTuple):
     failures: Int64s  # (periods, 2): failures beginning in planned time, their whole length
     running: Int64s  # running nanoseconds in the whole period, planned or not
     entry_period: Int64s  # downtime entries (period, label, nanoseconds), by period,
-    entry_label: Int64s  # one per label a period has
+    entry_label: Int64s  # one per label a period has, in the order the period meets them
     entry_ns: Int64s
 
 
@@ -86,10 +122,89 @@ def planned_sums(  # noqa: PLR0917 - the timeline, the periods and the classes, 
     intervals. ``classes`` is ``(is_down, failure, running)``: which classes are downtime, the
     class whose runs of consecutive intervals are failures (-1: none), and the running class.
     """
-    return PlannedSums(
-        *_compiled(_planned_sums)(*timeline, class_labels, *planned, *windows, label_count,
-                                  *classes)
-    )  # fmt: skip
+    starts, end, kinds, reasons = timeline
+    is_down, failure, running = classes
+    periods = len(windows[0])
+    pieces = _pieces(starts, end, planned)
+    by_class = np.zeros((periods, len(is_down)), np.int64)
+    np.add.at(by_class, (pieces.period, kinds[pieces.interval]), pieces.ns)
+    down = is_down[kinds[pieces.interval]]
+    interval, period, ns = pieces.interval[down], pieces.period[down], pieces.ns[down]
+    label = np.where(reasons[interval] > 0, reasons[interval], class_labels[kinds[interval]])
+    entries = _entries(period, label.astype(np.int64), ns, label_count)
+    return PlannedSums(by_class, _failures((starts, end, kinds), pieces, failure, periods),
+                       _running(starts, end, kinds, running, windows), *entries)  # fmt: skip
+
+
+class _Pieces(NamedTuple):
+    """The overlaps of timeline intervals with planned intervals, in time order."""
+
+    interval: Int64s
+    period: Int64s
+    planned_start: Int64s
+    ns: Int64s
+
+
+def _pieces(starts: Int64s, end: int, planned: tuple[Int64s, Int64s, Int64s]) -> _Pieces:
+    planned_start, planned_end, planned_period = planned
+    lo = np.maximum(np.searchsorted(starts, planned_start, side="right") - 1, 0)
+    hi = np.searchsorted(starts, planned_end, side="left") - 1
+    counts = np.maximum(hi - lo + 1, 0)
+    which = np.repeat(np.arange(len(planned_start)), counts)
+    offset = np.arange(len(which)) - np.repeat(np.cumsum(counts) - counts, counts)
+    interval = (lo[which] + offset).astype(np.int64)
+    right = np.append(starts[1:], end)[interval]
+    ns = np.minimum(right, planned_end[which]) - np.maximum(starts[interval], planned_start[which])
+    keep = ns > 0
+    return _Pieces(interval[keep], planned_period[which][keep].astype(np.int64),
+                   planned_start[which][keep], ns[keep].astype(np.int64))  # fmt: skip
+
+
+def _entries(
+    period: Int64s, label: Int64s, ns: Int64s, label_count: int
+) -> tuple[Int64s, Int64s, Int64s]:
+    """Downtime per (period, label): by period, labels in the order the period meets them."""
+    keys = period * label_count + label
+    unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    summed = np.zeros(len(unique), np.int64)
+    np.add.at(summed, inverse, ns)
+    order = np.lexsort((first, unique // label_count))
+    return unique[order] // label_count, unique[order] % label_count, summed[order]
+
+
+def _failures(
+    timeline: tuple[Int64s, int, Int8s], pieces: _Pieces, failure: int, periods: int
+) -> Int64s:
+    """Per period: failures (runs of the failure class) beginning in its planned time, and
+    their whole length."""
+    starts, end, kinds = timeline
+    out = np.zeros((periods, 2), np.int64)
+    if failure < 0:
+        return out
+    interval = pieces.interval
+    previous = np.concatenate(([-1], kinds[:-1].astype(np.int64)))[interval]
+    begins = ((kinds[interval] == failure) & (previous != failure)
+              & (pieces.planned_start <= starts[interval]))  # fmt: skip
+    run_first, _, run_end = _runs(kinds == failure, starts, end)
+    begun = interval[begins]
+    length = run_end[np.searchsorted(run_first, begun)] - starts[begun]
+    np.add.at(out[:, 0], pieces.period[begins], 1)
+    np.add.at(out[:, 1], pieces.period[begins], length)
+    return out
+
+
+def _running(
+    starts: Int64s, end: int, kinds: Int8s, running: int, windows: tuple[Int64s, Int64s]
+) -> Int64s:
+    """Running time inside each window, planned or not."""
+    lengths = np.where(kinds == running, np.diff(np.append(starts, end)), 0)
+    before = np.concatenate(([0], np.cumsum(lengths)))
+
+    def until(moments: Int64s) -> Int64s:
+        at = np.maximum(np.searchsorted(starts, moments, side="right") - 1, 0)
+        return before[at] + np.where(kinds[at] == running, moments - starts[at], 0)
+
+    return (until(windows[1]) - until(windows[0])).astype(np.int64)
 
 
 def counter_increments(  # noqa: PLR0917 - the samples and the counter's rules, each needed
@@ -113,254 +228,68 @@ def counter_increments(  # noqa: PLR0917 - the samples and the counter's rules, 
     increase above ``ceil(gap * rate) + burst``, or below zero, is set aside as an anomaly.
 
     A cumulative counter that only rose, within the limit, at strictly increasing times is
-    its own running total: its arrays are returned as views (base: its first value), with no
-    array the size of the samples allocated (allocating one costs more than the loop on it).
+    its own running total: its arrays are returned as views (base: its first value).
     """
-    if not delta and len(ts) and _compiled(_only_rises)(ts, values, *limit):
-        none = ts[:0]
+    none = ts[:0]
+    if len(ts) > 1 and (ts[1:] < ts[:-1]).any():
+        return False, none, none, 0, none, none
+    if not len(ts):
+        return True, none, none, 0, none, none
+    rate, burst = limit
+    if not delta and len(ts) and _only_rises(ts, values, rate, burst):
         return True, ts[1:], values[1:], int(values[0]), none, none
-    in_order, credited_ts, running, odd_ts, odd_units = _compiled(_counter_increments)(
-        ts, values, delta, wrap, *limit, order_changes, resets_expected
+    last = np.append(ts[1:] != ts[:-1], True)  # of samples at one time the last counts
+    ts, values = ts[last], values[last]
+    gap = np.append(_FOREVER, np.diff(ts))
+    step = values.copy() if delta else np.append(values[:1], np.diff(values))
+    unexpected = np.zeros(len(ts), np.bool_)
+    if not delta:
+        step, unexpected = _drops(ts, values, step, gap, (wrap, rate, burst), order_changes,
+                                  resets_expected)  # fmt: skip
+    counted = np.ones(len(ts), np.bool_)
+    counted[:1] = delta  # a cumulative counter's first sample is where it starts from
+    bad = (step < 0) | _above_limit(step, gap, rate, burst)
+    odd = counted & (bad | unexpected)
+    good = counted & ~bad
+    return (True, ts[good], np.cumsum(step[good]), 0, ts[odd],
+            np.where(bad, np.abs(step), 0)[odd])  # fmt: skip
+
+
+def _only_rises(ts: Int64s, values: Int64s, rate: float, burst: int) -> bool:
+    step, gap = np.diff(values), np.diff(ts)
+    if not len(step):
+        return True
+    return bool(
+        step.min() >= 0 and gap.min() > 0 and not _above_limit(step, gap, rate, burst).any()
     )
-    return bool(in_order), credited_ts, running, 0, odd_ts, odd_units
 
 
-def upto(ts: Int64s, points: Int64s) -> Int64s:
-    """How many of ``ts`` (sorted) are at or before each point: ``np.searchsorted(ts, points,
-    side="right")``, searched onwards from the previous point's place (points are sorted, as a
-    report's are, most often: then a point costs a few steps near the last, not a binary
-    search of the whole array)."""
-    return cast(Int64s, _compiled(_upto)(ts, points))
+def _above_limit(step: Int64s, gap: Int64s, rate: float, burst: int) -> Bools:
+    """Where ``step > ceil(gap * rate) + burst`` (nowhere for a negative rate). The bound only
+    grows with the gap, so only steps above the smallest gap's bound are worked out."""
+    above = np.zeros(len(step), np.bool_)
+    if rate < 0 or not len(step):
+        return above
+    maybe = np.flatnonzero(step > np.ceil(gap.min() * rate) + burst)
+    above[maybe] = step[maybe] > np.ceil(gap[maybe] * rate) + burst
+    return above
 
 
-def runs_of(starts: Int64s, end: int, kinds: Int8s, kind: int) -> tuple[Int64s, Int64s]:
-    """Start and end of each run of consecutive intervals of class ``kind`` (the intervals
-    ``[starts[i], starts[i+1])``, the last ending at ``end``)."""
-    return cast(tuple[Int64s, Int64s], _compiled(_runs_of)(starts, end, kinds, kind))
-
-
-def prepare() -> None:
-    """Compile (or load from the disk cache) every loop now, for the types the engine uses,
-    rather than on the first machine computed."""
-    ts, none = np.zeros(2, np.int64), np.zeros(0, np.int64)
-    kinds = np.zeros(2, np.int8)
-    states_in_window((ts, kinds, np.zeros(2, np.int32)), (0, 1), np.zeros((1, 1), np.int8), 0)
-    class_stops(ts, 2, kinds, (0, 1, 2), 0)
-    planned_sums((ts, 0, kinds, np.zeros(2, np.int32)), ts, (none, none, none), (ts, ts), 1,
-                 (np.zeros(1, np.bool_), 0, 0))  # fmt: skip
-    upto(ts, ts)
-    runs_of(ts, 2, kinds, 0)
-    counter_increments(ts, ts, False, 0, (-1.0, 0), none, False)
-    counter_increments(ts, ts[::-1].copy(), True, 0, (-1.0, 0), none, False)
-
-
-@cache
-def _compiled(function: Callable[..., Any]) -> Callable[..., Any]:
-    import numba  # noqa: PLC0415 - see the module docstring
-
-    return cast(Callable[..., Any], numba.njit(cache=True, nogil=True)(function))
-
-
-def _states_in_window(  # noqa: PLR0917 - compiled: numba takes positional arguments
-    ts: Any, category: Any, reason: Any, begin: int, end: int, table: Any, unknown: int
-) -> Any:
-    starts = np.empty(len(ts) + 1, np.int64)
-    kinds = np.empty(len(ts) + 1, np.int8)
-    codes = np.empty(len(ts) + 1, np.int32)
-    state, code, i = unknown, 0, 0
-    while i < len(ts) and ts[i] <= begin:
-        state, code, i = category[i], reason[i], i + 1
-    starts[0], kinds[0], codes[0] = begin, table[state, code], code
-    count = 1
-    while i < len(ts) and ts[i] < end:
-        last_at_time = i + 1 == len(ts) or ts[i + 1] != ts[i]
-        if last_at_time and (category[i] != state or reason[i] != code):
-            state, code = category[i], reason[i]
-            starts[count], kinds[count], codes[count] = ts[i], table[state, code], code
-            count += 1
-        i += 1
-    return starts[:count], kinds[:count], codes[:count]
-
-
-def _only_rises(ts: Any, values: Any, rate: float, burst: int) -> bool:
-    for i in range(1, len(ts)):
-        step = values[i] - values[i - 1]
-        if ts[i] <= ts[i - 1] or step < 0:
-            return False
-        if rate >= 0 and step > np.ceil((ts[i] - ts[i - 1]) * rate) + burst:
-            return False
-    return True
-
-
-def _counter_increments(  # noqa: PLR0917 - compiled: numba takes positional arguments
-    ts: Any, values: Any, delta: bool, wrap: int, rate: float, burst: int, changes: Any,
-    resets_expected: bool,
-) -> Any:  # fmt: skip
-    n = len(ts)
-    out_ts, out_running = np.empty(n, np.int64), np.empty(n, np.int64)
-    odd_ts, odd_units = np.empty(n, np.int64), np.empty(n, np.int64)
-    credited, odd, total, change = 0, 0, 0, 0
-    previous_ts, previous_value, started = 0, 0, False
-    for i in range(n):
-        if i + 1 < n and ts[i + 1] <= ts[i]:
-            if ts[i + 1] < ts[i]:
-                return False, out_ts[:0], out_running[:0], odd_ts[:0], odd_units[:0]
-            continue  # a later sample at the same time replaces this one
-        now, value, unexpected = ts[i], values[i], False
-        gap = now - previous_ts if started else _FOREVER
-        step = value if delta or not started else value - previous_value
-        if not delta and started and step < 0:
-            while change < len(changes) and changes[change] <= previous_ts:
-                change += 1
-            changed = change < len(changes) and changes[change] <= now
-            wrapped = step + wrap
-            fits = wrapped <= np.ceil(gap * rate) + burst if rate >= 0 else wrapped < wrap // 2
-            if wrap and fits and not changed:
-                step = wrapped
-            else:
-                step, unexpected = value, not (changed and resets_expected)
-        first, previous_ts, previous_value, started = not started, now, value, True
-        if first and not delta:
-            continue  # a cumulative counter's first sample is where it starts from
-        bad = step < 0 or (rate >= 0 and step > np.ceil(gap * rate) + burst)
-        if bad or unexpected:
-            odd_ts[odd], odd_units[odd] = now, abs(step) if bad else 0
-            odd += 1
-        if not bad:
-            total += step
-            out_ts[credited], out_running[credited] = now, total
-            credited += 1
-    return (True, out_ts[:credited], out_running[:credited], odd_ts[:odd],
-            odd_units[:odd])  # fmt: skip
-
-
-def _upto(ts: Any, points: Any) -> Any:
-    out = np.empty(len(points), np.int64)
-    k = 0  # ts[:k] are at or before the previous point
-    for i in range(len(points)):
-        point = points[i]
-        if i and point < points[i - 1]:
-            k = 0  # out of order: search from the start
-        if k < len(ts) and ts[k] <= point:
-            step = 1  # gallop: ts[k] <= point; find an index beyond it, then bisect
-            while k + step < len(ts) and ts[k + step] <= point:
-                k += step
-                step *= 2
-            low, high = k + 1, min(k + step, len(ts))
-            while low < high:
-                middle = (low + high) // 2
-                if ts[middle] <= point:
-                    low = middle + 1
-                else:
-                    high = middle
-            k = low
-        out[i] = k
-    return out
-
-
-def _runs_of(starts: Any, end: int, kinds: Any, kind: int) -> Any:
-    run_starts = np.empty(len(kinds), np.int64)
-    run_ends = np.empty(len(kinds), np.int64)
-    count, i = 0, 0
-    while i < len(kinds):
-        if kinds[i] != kind:
-            i += 1
-            continue
-        run_starts[count] = starts[i]
-        while i < len(kinds) and kinds[i] == kind:
-            i += 1
-        run_ends[count] = starts[i] if i < len(starts) else end
-        count += 1
-    return run_starts[:count], run_ends[:count]
-
-
-def _class_stops(  # noqa: PLR0917 - compiled: numba takes positional arguments
-    starts: Any, end: int, kinds: Any, stop: int, small: int, long: int, threshold_ns: int
-) -> None:
-    i = 0
-    while i < len(kinds):
-        if kinds[i] != stop:
-            i += 1
-            continue
-        j = i + 1
-        while j < len(kinds) and kinds[j] == stop:
-            j += 1
-        stop_end = starts[j] if j < len(starts) else end
-        kinds[i:j] = small if stop_end - starts[i] <= threshold_ns else long
-        i = j
-
-
-def _planned_sums(  # noqa: PLR0915, PLR0917 - one walk, helpers inside; numba: positional
-    starts: Any, end: int, kinds: Any, reasons: Any, class_labels: Any,
-    planned_start: Any, planned_end: Any, planned_period: Any, window_start: Any,
-    window_end: Any, label_count: int, is_down: Any, failure: int, running: int,
-) -> Any:  # fmt: skip
-    periods, n = len(window_start), len(starts)
-    by_class = np.zeros((periods, len(is_down)), np.int64)
-    failures = np.zeros((periods, 2), np.int64)
-    running_in = np.zeros(periods, np.int64)
-    entry_period = np.empty(n + len(planned_start), np.int64)
-    entry_label = np.empty_like(entry_period)
-    entry_ns = np.empty_like(entry_period)
-    scratch = np.zeros(label_count, np.int64)  # the current period's time per label
-    seen = np.empty(label_count, np.int64)  # the labels it has, in order of appearance
-    entries, i, j = 0, 0, 0
-    ran = 0  # running time of the intervals before interval i
-
-    def advance(i: int, ran: int, t: int) -> tuple[int, int]:
-        """On to the interval holding ``t``, adding the running time of those passed."""
-        while i + 1 < n and starts[i + 1] <= t:
-            ran += starts[i + 1] - starts[i] if kinds[i] == running else 0
-            i += 1
-        return i, ran
-
-    def run_end(i: int) -> int:
-        """Where the run of intervals of ``kinds[i]`` that ``i`` is in ends."""
-        k = i + 1
-        while k < n and kinds[k] == kinds[i]:
-            k += 1
-        return int(starts[k]) if k < n else end
-
-    def ran_until(i: int, ran: int, t: int) -> int:
-        """Running time before ``t``, in interval ``i``."""
-        return ran + (t - starts[i] if kinds[i] == running else 0)
-
-    for period in range(periods):
-        i, ran = advance(i, ran, window_start[period])
-        ran_before = ran_until(i, ran, window_start[period])
-        seen_count = 0
-        while j < len(planned_start) and planned_period[j] == period:
-            a, b = planned_start[j], planned_end[j]
-            i, ran = advance(i, ran, a)
-            while starts[i] < b:
-                right = starts[i + 1] if i + 1 < n else end
-                overlap = min(right, b) - max(starts[i], a)
-                if overlap > 0:
-                    by_class[period, kinds[i]] += overlap
-                    if is_down[kinds[i]]:
-                        label = reasons[i] if reasons[i] > 0 else class_labels[kinds[i]]
-                        if scratch[label] == 0:
-                            seen[seen_count] = label
-                            seen_count += 1
-                        scratch[label] += overlap
-                    if (
-                        kinds[i] == failure
-                        and a <= starts[i]
-                        and (i == 0 or kinds[i - 1] != failure)
-                    ):
-                        failures[period, 0] += 1  # a failure begins: its whole length counts
-                        failures[period, 1] += run_end(i) - starts[i]
-                if right > b or i + 1 == n:
-                    break
-                ran += right - starts[i] if kinds[i] == running else 0
-                i += 1
-            j += 1
-        i, ran = advance(i, ran, window_end[period])
-        running_in[period] = ran_until(i, ran, window_end[period]) - ran_before
-        for k in range(seen_count):  # the period is complete: its labels become entries
-            label = seen[k]
-            entry_period[entries], entry_label[entries] = period, label
-            entry_ns[entries], scratch[label] = scratch[label], 0
-            entries += 1
-    return (by_class, failures, running_in, entry_period[:entries], entry_label[:entries],
-            entry_ns[:entries])  # fmt: skip
+def _drops(  # noqa: PLR0917 - one counter's samples and rules
+    ts: Int64s, values: Int64s, step: Int64s, gap: Int64s, rules: tuple[int, float, int],
+    order_changes: Int64s, resets_expected: bool,
+) -> tuple[Int64s, Bools]:  # fmt: skip
+    """A cumulative counter's drops as wraps or resets (see :func:`counter_increments`)."""
+    wrap, rate, burst = rules
+    drop = step < 0
+    drop[:1] = False
+    previous = np.append(ts[:1], ts[:-1])
+    changed = np.searchsorted(order_changes, ts, side="right") > np.searchsorted(
+        order_changes, previous, side="right"
+    )
+    wrapped = step + wrap
+    fits = wrapped <= np.ceil(gap * rate) + burst if rate >= 0 else wrapped < wrap // 2
+    as_wrap = drop & bool(wrap) & fits & ~changed
+    reset = drop & ~as_wrap
+    step = np.where(as_wrap, wrapped, np.where(reset, values, step))
+    return step, reset & ~(changed & resets_expected)

@@ -27,7 +27,6 @@ from smkit.core.columns import Column, Columns, joined
 from smkit.core.timeunits import NS_PER_S
 from smkit.errors import SmkitError
 from smkit.historian.protocol import FieldValue, Historian, Record
-from smkit.oee import kernels
 from smkit.oee.elements import IDEAL_FIELDS, Elements, kpis
 from smkit.oee.engine import compute, timeline_of
 from smkit.oee.inputs import (
@@ -263,15 +262,6 @@ def planned_machines(plant: Plant) -> list[str]:
     calendars = {(a.id, ln.id): ln.calendar or plant.site.calendar
                  for a in plant.site.areas for ln in a.lines}  # fmt: skip
     return [m.id for place, m in plant.machines() if calendars[(place.area, place.line)]]
-
-
-async def prepare(plant: Plant) -> None:
-    """Before ``smkit collect`` connects its sources: get the engine's compiled loops ready
-    when the schedule will run. Importing numba and loading (or, the first time, compiling)
-    them holds the interpreter for up to seconds, which would starve the collection if it
-    happened while data flows."""
-    if plant.oee.every and planned_machines(plant):
-        await asyncio.to_thread(kernels.prepare)
 
 
 async def schedule(plant: Plant, historian: Historian, stop: asyncio.Event) -> None:
