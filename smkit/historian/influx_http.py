@@ -10,18 +10,24 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import msgpack
 
 from smkit.errors import HistorianError, HistorianUnavailable, PayloadTooLarge, WriteRejected
 
 Series = dict[str, Any]
 """One series of a query result: ``name``, ``tags``, ``columns``, ``values``."""
 
+_MSGPACK = "application/x-msgpack"
+_ANSWER_FORMATS = {"Accept": f"{_MSGPACK}, application/json;q=0.9"}
+"""1.x answers in MessagePack, which reads in half the time of its JSON
+(``benchmarks/oee_report.py``); 2.x and 3.x answer in JSON."""
 _CONFIG_STATUSES = {401: "authentication failed", 403: "not authorised", 404: "not found"}
 
 
@@ -99,9 +105,9 @@ class InfluxHttp:
             params["db"] = self.database
             if self.retention_policy:
                 params["rp"] = self.retention_policy
-        response = await self._send("POST", "/query", data=params)
+        response = await self._send("POST", "/query", data=params, headers=_ANSWER_FORMATS)
         _raise_for_status(response, "query")
-        merged = _merge_chunks(_json_lines(response.text))
+        merged = _merge_chunks(_documents(response))
         return [merged.get(number, []) for number in range(len(statements))]
 
     async def close(self) -> None:
@@ -150,9 +156,13 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _json_lines(text: str) -> Iterator[dict[str, Any]]:
-    """A chunked response is one JSON document per line."""
-    for line in text.splitlines():
+def _documents(response: httpx.Response) -> Iterator[dict[str, Any]]:
+    """The documents of a chunked answer: a stream of MessagePack documents, or one JSON
+    document per line."""
+    if response.headers.get("Content-Type", "").startswith(_MSGPACK):
+        yield from msgpack.Unpacker(io.BytesIO(response.content), raw=False)
+        return
+    for line in response.text.splitlines():
         if line.strip():
             yield json.loads(line)
 
