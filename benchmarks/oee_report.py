@@ -52,13 +52,13 @@ from smkit.core.columns import Columns, columns_of
 from smkit.historian.factory import open_historian
 from smkit.historian.protocol import Historian
 from smkit.localservers import LocalInflux
-from smkit.oee import kernels
 from smkit.oee.engine import compute
 from smkit.oee.inputs import machine_data_of
 from smkit.oee.periods import shift_periods
 from smkit.oee.runner import run_once, settings_of
 from smkit.plant import load_plant
 from smkit.plant.model import Plant
+from smkit.readiness.live import measure
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 START = T0 + 6 * 3600 * 10**9
@@ -156,6 +156,15 @@ async def collector_cycle(plant: Plant, objects: bool) -> float:
         return time.process_time() - started
 
 
+async def evidence_seconds(plant: Plant, days: int, objects: bool) -> float:
+    """Wall seconds of ``smkit readiness evidence`` over ``days`` (its measure step)."""
+    async with open_historian(plant) as historian:
+        reader: Any = SampleObjectReads(historian) if objects else historian
+        started = time.perf_counter()
+        await measure(plant, reader, START + days * DAY, window_days=days)
+        return time.perf_counter() - started
+
+
 def fit(sizes: Sequence[int], seconds: Sequence[float]) -> tuple[float, float]:
     """(seconds per machine-day, fixed seconds) of the least-squares line."""
     slope, intercept = np.polyfit(np.array(sizes, dtype=float), np.array(seconds), 1)
@@ -195,7 +204,6 @@ def prepare(folder: Path, size: Size) -> tuple[Path, Path, LocalInflux]:
 def in_process(plant_path: Path, days: int, repeat: int) -> dict[str, float]:
     """Seconds of the column read, the sample-object read and the engine alone."""
     plant = load_plant(plant_path)
-    kernels.prepare()
 
     async def reads() -> tuple[float, float, dict[str, Columns]]:
         async with open_historian(plant) as historian:

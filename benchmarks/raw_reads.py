@@ -2,7 +2,7 @@
 
 SQLite: per series, the last row before the window and the window's rows by the (series, ts)
 key, fetched by sqlite3 into numpy arrays (times, quality) and a list (values). InfluxDB: the
-InfluxQL smkit asks (one statement for the window's fields, one ``last()`` per field before
+InfluxQL smkit asks (a statement per field for the window, one ``last()`` per field before
 it), answered in each format 1.x offers and parsed by the fastest plain parser for it; the
 rows end as the same Python lists.
 """
@@ -50,15 +50,15 @@ def sqlite_raw(
 
 
 def statements(machine: str, fields: Sequence[str], window: tuple[int, int]) -> str:
-    """The InfluxQL smkit sends to read one machine's window."""
+    """The InfluxQL smkit sends to read one machine's window: a statement per field (the
+    generated plant stores no quality fields), and one ``last()`` per field before it."""
     start, end = window
     where = f"(\"machine\" = '{machine}')"
-    asked = ",".join(f'"{field}"' for field in fields)
-    window_query = (f'SELECT {asked} FROM "machine_data" WHERE {where} '
-                    f"AND time >= {start} AND time < {end}")  # fmt: skip
+    inside = [f'SELECT "{field}" FROM "machine_data" WHERE {where} '
+              f"AND time >= {start} AND time < {end}" for field in fields]  # fmt: skip
     last = [f'SELECT last("{field}") FROM "machine_data" WHERE {where} AND time < {start} '
             'GROUP BY "machine"' for field in fields]  # fmt: skip
-    return ";\n".join([window_query, *last])
+    return ";\n".join([*inside, *last])
 
 
 def _json_rows(body: bytes, loads: Callable[[bytes], Any]) -> list[list[Any]]:

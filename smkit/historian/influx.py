@@ -17,7 +17,7 @@ from smkit.core.lifetime import AsyncClosing
 from smkit.core.sample import QUALITIES, Quality, Sample, Value
 from smkit.errors import HistorianError
 from smkit.historian.escape import QUALITY_SUFFIX, STATUS_SUFFIX, quote_ident, quote_string
-from smkit.historian.influx_columns import FIELD_CAST, columns_from_rows
+from smkit.historian.influx_columns import FIELD_CAST, signal_column
 from smkit.historian.influx_http import DatabaseNotFound, InfluxHttp, Series
 from smkit.historian.lineprotocol import SampleFormatter, record_line
 from smkit.historian.protocol import (
@@ -114,29 +114,34 @@ class InfluxHistorian(AsyncClosing):
     async def read_columns(
         self, machine: str, start_ns: int, end_ns: int, signals: Sequence[str]
     ) -> dict[str, Column]:
-        """One machine's signals as columns, parsed from the rows InfluxQL answers."""
+        """One machine's signals as columns: a statement per signal (its value and quality),
+        and one ``last()`` per field for the sample before the window."""
         types = await self._field_types(SAMPLES_MEASUREMENT)
-        fields = _sample_fields(types, signals)
-        if not fields:
+        wanted = [s for s in signals if s in types or s + QUALITY_SUFFIX in types]
+        if not wanted:
             return {}
         where = _machine_filter([machine])
-        window = (
-            f"SELECT {','.join(quote_ident(f) for f in fields)} FROM {_SAMPLES} WHERE {where} "
-            f"AND time >= {int(start_ns)} AND time < {int(end_ns)}"
-        )
-        before = [_last_statement(f, f"{where} AND time < {int(start_ns)}") for f in fields]
-        results = await self.http.query([window, *before])
+        inside = f"{where} AND time >= {int(start_ns)} AND time < {int(end_ns)}"
+        graded = [s + QUALITY_SUFFIX in types for s in wanted]  # a quality field was ever stored
+        asked = [[s, s + QUALITY_SUFFIX] if q else [s] for s, q in zip(wanted, graded, strict=True)]
+        fields = _sample_fields(types, wanted)
+        results = await self.http.query(
+            [f"SELECT {','.join(quote_ident(f) for f in names)} FROM {_SAMPLES} WHERE {inside}"
+             for names in asked]
+            + [_last_statement(f, f"{where} AND time < {int(start_ns)}") for f in fields]
+        )  # fmt: skip
         last = {
             signal: (ts, value, int(quality) if quality is not None else 0)
             for (_, signal, ts), (value, quality, _) in _samples_from_last(
-                fields, results[1:], types
+                fields, results[len(wanted) :], types
             ).items()
         }
-        names: list[str] = ["time", *fields]
-        rows: list[list[Any]] = []
-        for series in results[0]:
-            names, rows = series["columns"], rows + series["values"]
-        return columns_from_rows(names, rows, types, last)
+        out = {}
+        for signal, with_quality, answer in zip(wanted, graded, results, strict=False):
+            column = signal_column(answer, types.get(signal), with_quality, last.get(signal))
+            if len(column):
+                out[signal] = column
+        return out
 
     async def latest(self, machines: Sequence[str] | None = None) -> list[Sample]:
         """The newest sample of every series."""
