@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from smkit.connectors.common.unreadable import UnreadableMessages
-from smkit.connectors.contract import Connector, ConnectorContext
+from smkit.connectors.contract import Connector, ConnectorContext, FiniteConnector
 from smkit.connectors.registry import build_connector
 from smkit.core.backoff import Backoff
 from smkit.historian.factory import open_historian
@@ -83,6 +83,15 @@ class Collector:
             finally:
                 reporter.cancel()
                 await self._write_health()
+
+    async def stop_when_imported(self, stop: asyncio.Event) -> None:
+        """Set ``stop`` once every finite source has read all it holds and the outbox is
+        empty: for loading exported files once (``smkit collect --until-imported``)."""
+        finite = [c for c in self.connectors if isinstance(c, FiniteConnector)]
+        await asyncio.gather(*(connector.imported.wait() for connector in finite))
+        while (await self.outbox.stats()).samples:
+            await asyncio.sleep(HEALTH_EVERY_S / 4)
+        stop.set()
 
     async def _report(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -8,6 +8,7 @@ import logging
 import signal
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -18,11 +19,20 @@ from smkit.plant import load_plant
 STALE_AFTER_S = 10.0
 
 
-def collect(plant_file: PlantOption = Path("plant.yaml")) -> None:
+UntilImported = Annotated[bool, typer.Option(
+    "--until-imported", help="Stop once every file source has imported what its folder holds "
+    "and the outbox is empty (to load exported logs once).")]  # fmt: skip
+
+
+def collect(
+    plant_file: PlantOption = Path("plant.yaml"), until_imported: UntilImported = False
+) -> None:
     """Collect every source of the plant into its historian until SIGINT or SIGTERM."""
     from smkit.collector import Collector  # noqa: PLC0415 - asyncua loads only when collecting
 
     plant = load_plant(plant_file)
+    if until_imported and not any(source.kind == "file" for source in plant.sources):
+        raise ConfigError("--until-imported: this plant has no file source (kind: file)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     # asyncua logs each failure it raises, with tracebacks; the connector reports them itself.
     logging.getLogger("asyncua").setLevel(logging.CRITICAL)
@@ -34,7 +44,14 @@ def collect(plant_file: PlantOption = Path("plant.yaml")) -> None:
             loop.add_signal_handler(signum, stop.set)
         collector = Collector(plant)
         typer.echo(f"collecting {len(collector.connectors)} source(s); stop with Ctrl-C")
+        watcher = (
+            asyncio.create_task(collector.stop_when_imported(stop)) if until_imported else None
+        )
         await collector.run(stop)
+        if watcher is not None and watcher.done():
+            typer.echo("every file source is imported; `smkit oee report` shows its OEE")
+        elif watcher is not None:
+            watcher.cancel()  # stopped by a signal before the import was complete
         typer.echo("stopped; everything collected is in the outbox or the historian")
 
     asyncio.run(run())

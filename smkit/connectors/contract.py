@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from smkit.connectors.common.health import SourceHealth
 from smkit.connectors.common.sink import Sink
@@ -33,6 +33,14 @@ class Connector(Protocol):
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set."""
         ...
+
+
+@runtime_checkable
+class FiniteConnector(Connector, Protocol):
+    """A connector whose source can be read to its end (a folder of exports): ``imported`` is
+    set each time it has read everything there was."""
+
+    imported: asyncio.Event
 
 
 @dataclass(frozen=True)

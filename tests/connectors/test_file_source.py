@@ -20,9 +20,12 @@ from smkit.connectors.file.times import time_parser
 from smkit.core.sample import Quality, Sample
 from smkit.core.timeunits import NS_PER_S, utc_ns
 from smkit.errors import ConfigError
+from smkit.historian.sqlite import SqliteHistorian
 from smkit.plant import parse_plant
 from smkit.plant.files import FileSource
 from smkit.plant.model import Plant
+from tests.cli.test_cli import smkit
+from tests.plant.test_loader import MINIMAL
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 PLANT = """\
@@ -206,3 +209,34 @@ def test_value_cells_follow_the_files_decimal_mark_and_the_signals_type() -> Non
     with pytest.raises(ValueError, match="is not a boolean"):
         boolean("maybe")
     assert cell_parser("str", ".")(" E-101 ") == "E-101"
+
+
+def test_collect_until_imported_stores_an_export_and_stops(tmp_path: Path) -> None:
+    (tmp_path / "plant.yaml").write_text(
+        PLANT.format(source='pattern: "*.csv", columns: {machine: Máy}, decimal: ","')
+        + "historian: {kind: sqlite, path: historian.db}\n"
+    )
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "a.csv").write_text(
+        "time;Máy;total;temp\n05/01/2026 07:00;press-1;4;21,5\n05/01/2026 07:01;press-2;5;\n"
+    )
+    done = smkit("collect", "--plant", str(tmp_path / "plant.yaml"), "--until-imported")
+    assert done.returncode == 0, done.stderr
+    assert "every file source is imported" in done.stdout
+
+    async def stored() -> list[Sample]:
+        async with SqliteHistorian(tmp_path / "historian.db") as historian:
+            return await historian.read_series(["press-1", "press-2"], 0, 2**62)
+
+    seven = utc_ns(dt.datetime(2026, 1, 5, 7, tzinfo=ZONE))
+    assert sorted(asyncio.run(stored())) == [
+        Sample("press-1", "temp", seven, 21.5), Sample("press-1", "total", seven, 4),
+        Sample("press-2", "total", seven + 60 * NS_PER_S, 5),
+    ]  # fmt: skip
+
+
+def test_until_imported_without_a_file_source_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "plant.yaml").write_text(MINIMAL)
+    done = smkit("collect", "--plant", str(tmp_path / "plant.yaml"), "--until-imported")
+    assert done.returncode == 2
+    assert "this plant has no file source" in done.stderr
