@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -97,7 +98,7 @@ async def importing(
 
 
 async def test_wide_exports_in_a_folder_per_machine(tmp_path: Path) -> None:
-    plant = plant_of(tmp_path, 'pattern: "{machine}/*.csv", time_format: epoch_ms')
+    plant = plant_of(tmp_path, 'pattern: "{machine}/*.csv", time_format: epoch_ms, watch: 0.05')
     for machine, state in (("press-1", 6), ("press-2", 9), ("press-9", 1)):
         (tmp_path / "exports" / machine).mkdir(parents=True)
         (tmp_path / "exports" / machine / "day.csv").write_text(
@@ -105,8 +106,12 @@ async def test_wide_exports_in_a_folder_per_machine(tmp_path: Path) -> None:
             f"1767571200000,{state},10,21.5,x\n"
             f"1767571260500,,12,,y\n"
         )
-    async with importing(plant, tmp_path) as (_, sink, unreadable):
+    async with importing(plant, tmp_path) as (connector, sink, unreadable):
+        await imported(connector)  # a second look leaves press-9's folder alone too
         assert await unreadable.count() == 0
+    with sqlite3.connect(tmp_path / "outbox.exports.files.db") as db:
+        recorded = {row[0] for row in db.execute("SELECT path FROM files")}
+    assert recorded == {"press-1/day.csv", "press-2/day.csv"}, "imported once its machine is added"
     second = utc_ns(dt.datetime(2026, 1, 5, 0, 1, tzinfo=dt.UTC)) + NS_PER_S // 2
     first = second - 60 * NS_PER_S - NS_PER_S // 2
     assert sorted(sink.samples) == sorted([

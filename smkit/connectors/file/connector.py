@@ -97,8 +97,8 @@ class FileConnector:
         ):  # fmt: skip
             return
         machine = self._machine_of(name)
-        if machine is None and self.source.machine_from_path:
-            return
+        if machine is None and self.source.columns.machine is None:
+            return  # nothing in the file says whose rows they are (or no machine reads it)
         reader = await asyncio.to_thread(ExportReader, path, known)
         try:
             if await self._is_duplicate(name, reader, progress):
@@ -115,15 +115,16 @@ class FileConnector:
             return self._machines[0] if len(self._machines) == 1 else None
         match = self._path_machine.fullmatch(name)
         machine = match.group("machine") if match else None
-        if machine not in self._machines and name not in self._warned:
+        if machine in self._machines:
+            return machine
+        if name not in self._warned:
             self._warned.add(name)
             log.warning(
                 "source %s: %s names machine %r, which is not read from this source (%s); "
                 "the file is left alone",
                 self.source.id, name, machine, ", ".join(self._machines),
             )  # fmt: skip
-            return None
-        return machine
+        return None
 
     async def _is_duplicate(
         self, name: str, reader: ExportReader, progress: ImportProgress
