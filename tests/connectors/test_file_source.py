@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 import datetime as dt
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
