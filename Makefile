@@ -40,6 +40,7 @@ bench: $(STAMP) servers
 	$(PY) benchmarks/oee_engine.py
 	$(PY) benchmarks/readiness_portfolio.py
 	$(PY) benchmarks/scenarios_truth.py
+	$(PY) benchmarks/oee_report.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check smkit tests benchmarks

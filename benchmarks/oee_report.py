@@ -1,6 +1,6 @@
 """What an OEE report costs end to end, next to the cost of only reading its rows.
 
-A generated plant (``generated_plant.py``: 50 machines x 30 days, a state change every ~3
+A generated plant (``support/generated_plant.py``: 50 machines x 30 days, a state change every ~3
 minutes, counters every minute, a 1 Hz process value the report must not read) is stored in an
 SQLite file and in a real ``influxd``. For three windows (a third, two thirds and all of the
 days) it measures, on each backend:
@@ -45,8 +45,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from generated_plant import DAY, SIGNALS, T0, Size, write_influx, write_plant_yaml, write_sqlite
-from raw_reads import FORMATS, InfluxRaw, sqlite_raw
+from support.generated_plant import (
+    DAY,
+    SIGNALS,
+    T0,
+    Size,
+    write_influx,
+    write_plant_yaml,
+    write_sqlite,
+)
+from support.raw_reads import FORMATS, InfluxRaw, sqlite_raw
 
 from smkit.core.columns import Columns, columns_of
 from smkit.historian.factory import open_historian

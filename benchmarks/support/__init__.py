@@ -1,0 +1,1 @@
+"""Helpers of the benchmarks: generated plants and raw reads (not benchmarks themselves)."""
