@@ -112,3 +112,39 @@ async def test_token_auth_request_shape_against_a_mock_transport_no_2x_server_he
     assert write.headers["Authorization"] == "Token t0k3n"
     assert write.content == b"machine_data,machine=m1 temp=21.5 1764000000000000000"
     await historian.close()
+
+
+async def test_a_server_refusing_messagepack_is_asked_for_json_mock_transport_no_such_server_here() -> (
+    None
+):
+    """1.x answers MessagePack (the contract tests run against it); a server that answers 406
+    to it, as a v1-compatible server without MessagePack may, is asked for JSON from then on."""
+    accepted: list[str | None] = []
+    body = b'{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","x"],' \
+           b'"values":[[1,2]]}]}]}\n'  # fmt: skip
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        accepted.append(request.headers.get("Accept"))
+        if request.headers.get("Accept") == "application/x-msgpack":
+            return httpx.Response(406)
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+
+    http = InfluxHttp("http://influx.example:8086", "plant", transport=httpx.MockTransport(answer))
+    first = await http.query(["SELECT x FROM m"])
+    second = await http.query(["SELECT x FROM m"])
+    assert first == second == [[{"name": "m", "columns": ["time", "x"], "values": [[1, 2]]}]]
+    assert accepted == ["application/x-msgpack", "*/*", "*/*"]
+    await http.close()
+
+
+async def test_influxd_answers_messagepack_when_asked(influx_server: LocalInflux) -> None:
+    seen: list[str] = []
+
+    async def record(response: httpx.Response) -> None:
+        seen.append(response.headers.get("Content-Type", ""))
+
+    http = InfluxHttp(influx_server.url, "_internal")
+    http._client.event_hooks["response"].append(record)
+    assert await http.query(["SHOW MEASUREMENTS LIMIT 1"])
+    assert seen == ["application/x-msgpack"]
+    await http.close()
