@@ -114,17 +114,17 @@ async def test_token_auth_request_shape_against_a_mock_transport_no_2x_server_he
     await historian.close()
 
 
-async def test_a_server_refusing_messagepack_is_asked_for_json_mock_transport_no_such_server_here() -> (
-    None
-):
+async def test_json_after_a_406_to_messagepack_mock_transport_no_such_server_here() -> None:
     """1.x answers MessagePack (the contract tests run against it); a server that answers 406
     to it, as a v1-compatible server without MessagePack may, is asked for JSON from then on."""
     accepted: list[str | None] = []
+    encodings: list[str | None] = []
     body = b'{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","x"],' \
            b'"values":[[1,2]]}]}]}\n'  # fmt: skip
 
     def answer(request: httpx.Request) -> httpx.Response:
         accepted.append(request.headers.get("Accept"))
+        encodings.append(request.headers.get("Accept-Encoding"))
         if request.headers.get("Accept") == "application/x-msgpack":
             return httpx.Response(406)
         return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
@@ -134,6 +134,7 @@ async def test_a_server_refusing_messagepack_is_asked_for_json_mock_transport_no
     second = await http.query(["SELECT x FROM m"])
     assert first == second == [[{"name": "m", "columns": ["time", "x"], "values": [[1, 2]]}]]
     assert accepted == ["application/x-msgpack", "*/*", "*/*"]
+    assert encodings == ["identity"] * 3
     await http.close()
 
 
