@@ -43,6 +43,9 @@ SPEED_LIMIT = 3.0
 """Counting faster than this many times the fastest ideal rate is taken as a counter glitch."""
 
 _BAD = int(Quality.BAD)
+Int64s = npt.NDArray[np.int64]
+Int32s = npt.NDArray[np.int32]
+Int8s = npt.NDArray[np.int8]
 
 
 def machine_data(
@@ -129,35 +132,38 @@ def _column(machine: Machine, role: SignalRole, series: Columns) -> Column:
 def _states(
     machine: Machine, state_map: StateMap | None, series: Columns
 ) -> tuple[StateChanges, Unlisted]:
+    """The state changes in time order (columns are), each with the reason in effect."""
     unknown: list[tuple[int, str]] = []
     if isinstance(state_map, FlagsStateMap):
-        raw = _flag_states(state_map, series)
+        changes = _flag_states(state_map, series)
+        ts = np.array([at for at, _ in changes], dtype=np.int64)
+        categories = np.array([CATEGORY_CODE[c] for _, c in changes], dtype=np.int8)
     else:
-        raw = _mapped(state_map, _column(machine, SignalRole.STATE, series), unknown)
-    with_reasons = _attach_reasons(raw, _column(machine, SignalRole.REASON, series))
-    return StateChanges.of(with_reasons), Unlisted.of(unknown)
+        ts, categories = _mapped(state_map, _column(machine, SignalRole.STATE, series), unknown)
+    reasons, names = _reasons_at(ts, _column(machine, SignalRole.REASON, series))
+    return StateChanges(ts, categories, reasons, names), Unlisted.of(unknown)
+
+
+_UNKNOWN = CATEGORY_CODE[StateCategory.UNKNOWN]
 
 
 def _mapped(
     state_map: StateMap | None, column: Column, unknown: list[tuple[int, str]]
-) -> list[tuple[int, StateCategory]]:
-    """Each state sample's category; a value the map does not list is noted in ``unknown``."""
-    found: dict[tuple[type, Value], StateCategory | None] = {}  # by type too: True == 1
-    out = []
-    for ts, value, quality in zip(column.ts.tolist(), column.values, column.quality.tolist(),
-                                  strict=True):  # fmt: skip
-        if quality == _BAD or value is None or not isinstance(state_map, ValueStateMap):
-            out.append((ts, StateCategory.UNKNOWN))
-            continue
-        key = (type(value), value)
-        if key not in found:
-            found[key] = _listed(state_map, value)
-        category = found[key]
-        if category is None:
-            unknown.append((ts, str(value)))
-            category = state_map.default
-        out.append((ts, category))
-    return out
+) -> tuple[Int64s, Int8s]:
+    """Each state sample's category code; a value the map does not list is noted in
+    ``unknown``. Each distinct value is looked up once (a signal's values share one type)."""
+    if not isinstance(state_map, ValueStateMap) or not len(column):
+        return column.ts, np.full(len(column), _UNKNOWN, dtype=np.int8)
+    listed = {value: _listed(state_map, value) for value in set(column.values) - {None}}
+    code = {value: -1 if category is None else CATEGORY_CODE[category]
+            for value, category in listed.items()}  # fmt: skip
+    code[None] = _UNKNOWN
+    categories = np.fromiter(map(code.__getitem__, column.values), np.int8, len(column))
+    categories[column.quality == _BAD] = _UNKNOWN
+    for at in np.flatnonzero(categories == -1).tolist():
+        unknown.append((int(column.ts[at]), str(column.values[at])))
+    categories[categories == -1] = CATEGORY_CODE[state_map.default]
+    return column.ts, categories
 
 
 def _listed(state_map: ValueStateMap, value: Value) -> StateCategory | None:
@@ -205,23 +211,23 @@ def _rows(column: Column) -> list[tuple[int, Value, int]]:
     return list(zip(column.ts.tolist(), column.values, column.quality.tolist(), strict=True))
 
 
-def _attach_reasons(
-    states: list[tuple[int, StateCategory]], reasons: Column
-) -> list[tuple[int, StateCategory, str]]:
-    """Each state change with the reason in effect at its start, or set first during it."""
-    ts = reasons.ts
-    codes = ["" if v is None or q == _BAD else str(v)
-             for v, q in zip(reasons.values, reasons.quality.tolist(), strict=True)]  # fmt: skip
-    starts = np.array([start for start, _ in states], dtype=np.int64)
-    after = np.searchsorted(ts, starts, side="right")  # the first reason set after each start
-    ends = np.append(starts[1:], np.iinfo(np.int64).max)[: len(starts)]
-    out = []
-    for (start, category), at, end in zip(states, after.tolist(), ends.tolist(), strict=True):
-        code = codes[at - 1] if at > 0 else ""
-        if not code and at < len(ts) and ts[at] < end:
-            code = codes[at]
-        out.append((start, category, code))
-    return out
+def _reasons_at(starts: Int64s, reasons: Column) -> tuple[Int32s, tuple[str, ...]]:
+    """The reason of each state change: the one in effect at its start, or else the first set
+    during it; as indexes into the reason names, whose first is "" (no reason)."""
+    texts = ["" if value is None or bad else str(value)
+             for value, bad in zip(reasons.values, (reasons.quality == _BAD).tolist(),
+                                   strict=True)]  # fmt: skip
+    names = ("", *sorted(set(texts) - {""}))
+    number = {name: index for index, name in enumerate(names)}
+    codes = np.fromiter(map(number.__getitem__, texts), np.int32, len(texts))
+    if not len(codes):
+        return np.zeros(len(starts), np.int32), names
+    after = np.searchsorted(reasons.ts, starts, side="right")  # the first set after each start
+    ends = np.append(starts[1:], np.iinfo(np.int64).max)
+    before = np.where(after > 0, codes[np.maximum(after - 1, 0)], 0)
+    following = np.minimum(after, len(codes) - 1)
+    set_during = (after < len(codes)) & (reasons.ts[following] < ends)
+    return np.where((before == 0) & set_during, codes[following], before).astype(np.int32), names
 
 
 def _late_findings(machine: Machine, series: Columns) -> Adjustments:
