@@ -42,7 +42,8 @@ async def measure(
     """Every metric of :data:`~smkit.readiness.evidence.METRICS` over the window."""
     start_ns = end_ns - round(window_days * DAY_NS)
     moment = dt.datetime.fromtimestamp(end_ns / NS_PER_S, dt.UTC)
-    source = f"{plant.historian.kind}: {plant.site.name}"
+    site = plant.site.name or plant.site.id  # the name is optional in plant.yaml
+    source = f"{plant.historian.kind}: {site}"
     found = await _connectivity(plant, historian, start_ns, end_ns)
     results = await period_results(plant, historian, start_ns, end_ns, horizon_ns=end_ns,
                                    machines=planned_machines(plant))  # fmt: skip
@@ -50,7 +51,7 @@ async def measure(
     metrics = {name: LiveMetric(value=value, time=moment, source=source,
                                 detail=LocalText(vi=vi, en=en))
                for name, (value, (vi, en)) in found.items()}  # fmt: skip
-    return EvidenceFile(plant=plant.site.name, generated=moment, window_days=window_days,
+    return EvidenceFile(plant=site, generated=moment, window_days=window_days,
                         metrics=metrics)  # fmt: skip
 
 

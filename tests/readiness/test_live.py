@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from smkit.core.columns import Column
 from smkit.core.sample import Sample
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.plant import load_plant, storage
-from smkit.readiness.live import DAY_NS, RECENT_REPORTS, _connectivity
+from smkit.readiness.live import DAY_NS, RECENT_REPORTS, _connectivity, measure
 from tests.cli.test_cli import smkit
 from tests.cli.test_oee_cli import local
 from tests.readiness.test_cli import SMALL
@@ -67,6 +68,13 @@ class CountingHistorian(SqliteHistorian):
         self.read += len(found)
         return found
 
+    async def read_columns(
+        self, machine: str, start_ns: int, end_ns: int, signals: Sequence[str]
+    ) -> dict[str, Column]:
+        found = await super().read_columns(machine, start_ns, end_ns, signals)
+        self.read += sum(len(column) for column in found.values())
+        return found
+
 
 async def test_how_often_machines_report_is_read_from_their_last_reports_not_the_window(
     shop: tuple[Path, list[Sample], int],
@@ -102,3 +110,16 @@ def test_live_data_changes_the_small_examples_score_and_shows_in_its_report(
     assert conflict["kind"] == "supports"
     live_rated = {c["id"]: c for d in data["dimensions"] for c in d["criteria"]}
     assert live_rated["sfc.3.1"]["source"] == "assessor"  # partly: not contradicted (1.0 >= 0.8)
+
+
+async def test_evidence_of_a_site_without_a_name_is_labelled_by_its_id(
+    shop: tuple[Path, list[Sample], int],
+) -> None:
+    plant_path, _, end = shop
+    plant = load_plant(plant_path)
+    nameless = plant.model_copy(update={"site": plant.site.model_copy(update={"name": None})})
+    assert isinstance(plant.historian, storage.SqliteSettings)
+    async with SqliteHistorian(plant.historian.path) as historian:
+        evidence = await measure(nameless, historian, end, window_days=1)
+    assert evidence.plant == plant.site.id
+    assert evidence.metrics["machines_connected_share"].source == f"sqlite: {plant.site.id}"
