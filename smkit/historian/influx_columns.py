@@ -8,6 +8,7 @@ transposed in one step, not walked once per signal.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -28,21 +29,26 @@ def signal_column(
 ) -> Column:
     """One signal's column from its statement's answer (rows ``[time, value(, quality)]``),
     led by its last sample before the window (``before``: ts, value, quality)."""
-    rows = [row for one in series for row in one["values"]]
+    rows = series[0]["values"] if len(series) == 1 else [r for one in series for r in one["values"]]
     if before is not None:
         ts, value, grade = before
-        rows.insert(0, [ts, None if grade == _BAD else value, grade] if with_quality
-                    else [ts, value])  # fmt: skip
+        rows = [[ts, None if grade == _BAD else value, grade] if with_quality else [ts, value],
+                *rows]  # fmt: skip
     if not rows:
         return Column.empty()
-    parts = list(zip(*rows, strict=True))
-    values: list[Value] = list(parts[1])
+    count = len(rows)
+    times = np.fromiter(map(_TIME, rows), np.int64, count)
+    values: list[Value] = list(map(_VALUE, rows))
     if with_quality:
-        grades = np.array([0 if grade is None else grade for grade in parts[2]], dtype=np.int8)
-        bad = (grades == _BAD).tolist()
-        values = [None if no else value for value, no in zip(values, bad, strict=True)]
+        grades = np.fromiter((0 if q is None else q for q in map(_QUALITY, rows)), np.int8, count)
+        if (grades == _BAD).any():
+            bad = (grades == _BAD).tolist()
+            values = [None if no else value for value, no in zip(values, bad, strict=True)]
     else:
-        grades = np.zeros(len(rows), dtype=np.int8)
-    if kind == "float":
+        grades = np.zeros(count, dtype=np.int8)
+    if kind == "float" and not set(map(type, values)) <= {float, type(None)}:
         values = [None if value is None else float(value) for value in values]
-    return Column(np.array(parts[0], dtype=np.int64), values, grades)
+    return Column(times, values, grades)
+
+
+_TIME, _VALUE, _QUALITY = itemgetter(0), itemgetter(1), itemgetter(2)
