@@ -20,7 +20,7 @@ the fixed cost of a run <= 0.3 s over ``smkit version``, peak RSS <= 2 GB. Then 
 periodic recomputation (``oee.lookback`` of every machine) is timed in CPU seconds per cycle,
 reading columns and reading sample objects.
 
-Usage: python benchmarks/oee_report.py [--machines 50] [--days 30] [--data DIR]
+Usage: python benchmarks/oee_report.py [--machines 50] [--days 30] [--data DIR] [--backend B]
 (``--data`` keeps the generated stores there and reuses them on the next run.)
 """
 
@@ -326,13 +326,21 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data", type=Path, help="keep the generated stores here")
+    parser.add_argument(
+        "--backend",
+        choices=["sqlite", "influx"],
+        action="append",
+        help="only this backend (repeatable; default: both)",
+    )
     args = parser.parse_args()
     size = Size(args.machines, args.days)
     folder = args.data or Path(tempfile.mkdtemp(prefix="smkit-oee-report-"))
     folder.mkdir(parents=True, exist_ok=True)
     sqlite_plant, influx_plant, server = prepare(folder, size)
     try:
-        report(size, {"sqlite": sqlite_plant, "influx": influx_plant}, folder, args.repeat)
+        plants = {"sqlite": sqlite_plant, "influx": influx_plant}
+        chosen = {name: path for name, path in plants.items() if name in (args.backend or plants)}
+        report(size, chosen, folder, args.repeat)
     finally:
         server.stop()
         if args.data is None:
