@@ -25,9 +25,10 @@ servers:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
 	fi
 
-## Run every test against real servers (started and stopped by the test session).
+## Run every test against real servers, a pytest-xdist worker per core; each worker starts and
+## stops its own servers on free ports.
 test: $(STAMP) servers
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 ## Run the benchmarks; each prints its figure next to baselines measured in the same run.
 bench: $(STAMP) servers

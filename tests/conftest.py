@@ -1,4 +1,5 @@
-"""Session-wide real servers: a private influxd and mosquitto on free loopback ports.
+"""Session-wide real servers: a private influxd and mosquitto on free loopback ports (one pair
+per pytest-xdist worker: `make test` runs a worker per core).
 
 There is no skipping: when a binary is missing the fixture fails with the command that installs
 it (``make test`` installs both).

@@ -338,8 +338,12 @@ def _env_references(model: BaseModel, loc: Loc) -> Iterator[tuple[Loc, str]]:
 
 
 def render_loc(loc: Loc) -> str:
-    """``site.areas[0].lines[1]`` from ``("site", "areas", 0, "lines", 1)``."""
+    """``site.areas[0].lines[1]`` from ``("site", "areas", 0, "lines", 1)``; a key that is not
+    printable on one line (a newline, a tab) is shown quoted: ``site['\\n']``."""
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int) or not part.isprintable():
+            text += f"[{part!r}]"
+        else:
+            text += f".{part}" if text else part
     return text

@@ -35,7 +35,7 @@ async def test_every_served_value_is_stored_once_with_its_timestamp_and_type(
     tmp_path: Path,
 ) -> None:
     async with simulator(
-        tmp_path, "--speed", "600", "--duration", "3h", "--linger", "2s", "--start-after", "4s"
+        tmp_path, "--speed", "600", "--duration", "3h", "--linger", "2s", "--start-after", "8s"
     ) as (
         endpoint,
         process,
@@ -68,7 +68,7 @@ async def test_an_influxdb_outage_during_collection_loses_nothing(tmp_path: Path
     influx.start()
     try:
         async with simulator(tmp_path, "--speed", "300", "--duration", "1h", "--linger", "2s",
-                             "--start-after", "4s") as (endpoint, process):  # fmt: skip
+                             "--start-after", "8s") as (endpoint, process):  # fmt: skip
             historian = {"kind": "influx", "url": influx.url, "database": "cell"}
             plant = load_plant(collecting_plant(tmp_path, endpoint, historian=historian))
             collector = Collector(plant)

@@ -100,6 +100,12 @@ def test_unknown_key_suggests_the_right_one() -> None:
     )
 
 
+def test_a_key_that_is_a_line_break_stays_on_one_quoted_line() -> None:
+    text = MINIMAL.replace("  timezone:", '  "\\n": 1\n  timezone:')
+    (unknown,) = problems(text)
+    assert unknown.startswith("plant.yaml:3:3: site['\\n']: unknown key '\\n' (allowed: ")
+
+
 def test_wrong_types_say_what_is_allowed() -> None:
     found = problems(
         with_machine(
