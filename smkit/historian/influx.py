@@ -3,12 +3,15 @@
 Schema: measurement ``machine_data``, tags ``site, area, line, machine``, one field per signal;
 a sample that is not good adds ``<signal>.quality`` and maybe ``<signal>.status``. Records go to
 their own measurement with their own tags. InfluxDB's JSON does not say whether ``21`` was a
-float or an integer, so reads ask ``SHOW FIELD KEYS`` for each field's type.
+float or an integer, so reads ask ``SHOW FIELD KEYS`` for each field's type; the answer is kept
+for :data:`FIELD_TYPES_FRESH_S` (a report reads machine after machine) and dropped when this
+historian writes, so its own new fields are seen at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -35,6 +38,10 @@ _SAMPLES = quote_ident(SAMPLES_MEASUREMENT)
 
 SampleKey = tuple[str, str, int]
 
+FIELD_TYPES_FRESH_S = 5.0
+"""How long a measurement's field types are reused: fields written by another process are seen
+within this time."""
+
 
 class InfluxHistorian(AsyncClosing):
     """Historian backend on an InfluxDB server (see the module docstring)."""
@@ -53,6 +60,7 @@ class InfluxHistorian(AsyncClosing):
         self.create_database = create_database
         self._formatter = SampleFormatter(places)
         self._version: str | None = None
+        self._types: dict[str, tuple[float, dict[str, str]]] = {}
 
     async def write_samples(self, samples: Sequence[Sample]) -> None:
         """Write samples in requests of at most ``batch_lines`` lines.
@@ -207,6 +215,7 @@ class InfluxHistorian(AsyncClosing):
         await self.http.close()
 
     async def _post(self, body: bytes) -> None:
+        self._types.clear()
         try:
             await self.http.write(body)
         except DatabaseNotFound:
@@ -230,8 +239,14 @@ class InfluxHistorian(AsyncClosing):
         )
 
     async def _field_types(self, measurement: str) -> dict[str, str]:
+        kept = self._types.get(measurement)
+        if kept is not None and time.monotonic() - kept[0] < FIELD_TYPES_FRESH_S:
+            return kept[1]
+        asked = time.monotonic()
         (series_list,) = await self.http.query([f"SHOW FIELD KEYS FROM {quote_ident(measurement)}"])
-        return {name: kind for series in series_list for name, kind in series["values"]}
+        types = {name: kind for series in series_list for name, kind in series["values"]}
+        self._types[measurement] = (asked, types)
+        return types
 
 
 def _machine_filter(machines: Iterable[str]) -> str:

@@ -162,7 +162,7 @@ def ratio(numerator: Exact, denominator: Exact, what: str) -> Ratio:
     """``numerator / denominator``, or no value when ``what`` (the denominator) is zero."""
     if denominator == 0:
         return Ratio(None, f"no {what}")
-    return Ratio(Fraction(numerator) / Fraction(denominator))
+    return Ratio(Fraction(numerator, denominator))
 
 
 def kpis(e: Elements, *, exclude_unknown: bool = False) -> dict[str, Ratio]:

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from fractions import Fraction
 
 from smkit.core.columns import Column, Columns, joined
@@ -48,6 +48,8 @@ FIRST_LOOK_AHEAD_NS = 3600 * NS_PER_S
 """After the window, state samples are read in spans growing fourfold from an hour."""
 OEE_MEASUREMENT = "oee"
 DOWNTIME_MEASUREMENT = "downtime"
+_Chosen = tuple[MachinePlace, Machine, StateMap | None]
+"""A machine to compute, with its place and state map."""
 
 
 def settings_of(plant: Plant) -> Settings:
@@ -74,23 +76,48 @@ async def period_results(
 ) -> list[PeriodResult]:
     """Every machine's (or ``machines``') elements per shift (or hour) of [start_ns, end_ns)."""
     settings = settings_of(plant)
-    out: list[PeriodResult] = []
-    for place, machine, state_map in _chosen(plant, machines):
-        periods = shift_periods(plant, machine.id, start_ns, end_ns)
-        if hourly:
-            periods = hour_periods(periods, plant.site.timezone)
+
+    async def series_of(chosen: _Chosen) -> Columns:
+        _, machine, state_map = chosen
         read = signals_read(machine, state_map)
-        series = await _machine_series(historian, machine, state_map, read, (start_ns, end_ns),
-                                       settings=settings, horizon_ns=horizon_ns)  # fmt: skip
-        # the first computation in a process also loads or compiles the engine's loops
-        computed = await asyncio.to_thread(
-            _elements, machine, state_map, series, periods=periods, settings=settings,
-            horizon_ns=horizon_ns,
-        )  # fmt: skip
-        for period, elements in zip(periods, computed, strict=True):
-            out.append(PeriodResult(machine.id, place, period.key, period.start, period.end,
-                                    elements))  # fmt: skip
+        return await _machine_series(historian, machine, state_map, read, (start_ns, end_ns),
+                                     settings=settings, horizon_ns=horizon_ns)  # fmt: skip
+
+    out: list[PeriodResult] = []
+    ahead = _read_ahead(list(_chosen(plant, machines)), series_of)
+    async with contextlib.aclosing(ahead) as machines_read:
+        async for (place, machine, state_map), series in machines_read:
+            periods = shift_periods(plant, machine.id, start_ns, end_ns)
+            if hourly:
+                periods = hour_periods(periods, plant.site.timezone)
+            computed = await asyncio.to_thread(
+                _elements, machine, state_map, series, periods=periods, settings=settings,
+                horizon_ns=horizon_ns,
+            )  # fmt: skip
+            for period, elements in zip(periods, computed, strict=True):
+                out.append(PeriodResult(machine.id, place, period.key, period.start, period.end,
+                                        elements))  # fmt: skip
     return out
+
+
+async def _read_ahead(
+    chosen: Sequence[_Chosen], read: Callable[[_Chosen], Awaitable[Columns]]
+) -> AsyncGenerator[tuple[_Chosen, Columns]]:
+    """Each machine with its series; the next machine's read is under way while the caller
+    computes this one, so the database answers (or SQLite steps, without the GIL) meanwhile."""
+    if not chosen:
+        return
+    pending = asyncio.ensure_future(read(chosen[0]))
+    try:
+        for item, following in zip(chosen, [*chosen[1:], None], strict=True):
+            series = await pending
+            if following is not None:
+                pending = asyncio.ensure_future(read(following))
+            yield item, series
+    finally:  # when the caller stopped early, the read ahead is not wanted
+        if not pending.done():
+            pending.cancel()
+            pending.add_done_callback(lambda task: task.cancelled() or task.exception())
 
 
 async def machine_stops(
@@ -117,9 +144,7 @@ async def machine_stops(
     return out
 
 
-def _chosen(
-    plant: Plant, machines: Sequence[str] | None
-) -> Iterator[tuple[MachinePlace, Machine, StateMap | None]]:
+def _chosen(plant: Plant, machines: Sequence[str] | None) -> Iterator[_Chosen]:
     """The plant's machines (or those of ``machines``), each with its place and state map."""
     for place, machine in plant.machines():
         if machines is None or machine.id in machines:
