@@ -7,7 +7,8 @@ days) it measures, on each backend:
 
 * **end to end**: ``smkit oee report --format json`` in its own process, as a user runs it (best
   of ``--repeat``), and that process's peak RSS;
-* **raw read limit**: the same rows fetched with no smkit code (sqlite3 into arrays; the same
+* **raw read limit**: the same rows fetched with no smkit code (sqlite3 into arrays, from smkit's
+  layout of a row per sample and from samples packed per series and hour; the same
   InfluxQL asked over HTTP and parsed by the fastest plain parser of each answer format 1.x
   offers: JSON, CSV, MessagePack);
 * **sample-object read** (the read path before issue #16): ``read_series`` into ``Sample``
@@ -54,6 +55,7 @@ from support.generated_plant import (
     write_plant_yaml,
     write_sqlite,
 )
+from support.packed_layout import pack, packed_raw
 from support.raw_reads import FORMATS, InfluxRaw, sqlite_raw
 
 from smkit.core.columns import Columns, columns_of
@@ -72,6 +74,8 @@ ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 START = T0 + 6 * 3600 * 10**9
 """Reports begin with the first shift of the first day (06:00)."""
 READ = [name for name in SIGNALS if name != "temp"]
+PACKED = "packed.db"
+"""The report's rows in the other SQLite layout (``support/packed_layout.py``)."""
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 """A user's Python caches compiled bytecode; this machine's environment turns that off."""
 
@@ -194,6 +198,12 @@ def prepare(folder: Path, size: Size) -> tuple[Path, Path, LocalInflux]:
         write_influx(server.url, "bench", size)
         print(f"and into influxd in {time.perf_counter() - began:.0f} s", flush=True)
         manifest.write_text(json.dumps(wanted))
+    if fresh or not (folder / PACKED).exists():
+        began = time.perf_counter()
+        count = pack(folder / "historian.db", folder / PACKED, READ)
+        print(
+            f"packed {count:,} samples per series and hour in {time.perf_counter() - began:.0f} s"
+        )
     sqlite_plant = write_plant_yaml(folder, size, {"kind": "sqlite", "path": "historian.db"})
     influx_plant = write_plant_yaml(folder, size, {"kind": "influx", "url": server.url,
                                                    "database": "bench"})  # fmt: skip
@@ -228,7 +238,9 @@ def raw_limit(backend: str, plant: Plant, days: int, folder: Path) -> dict[str, 
     machines = [m.id for _, m in plant.machines()]
     window = (START, START + days * DAY)
     if backend == "sqlite":
-        return {"raw sqlite3": sqlite_raw(folder / "historian.db", machines, window, READ)}
+        rows = sqlite_raw(folder / "historian.db", machines, window, READ)
+        return {"raw sqlite3": rows, "raw packed per hour": packed_raw(folder / PACKED, machines,
+                                                                        window, READ)}  # fmt: skip
     raw = InfluxRaw(plant.historian.url, "bench")  # type: ignore[union-attr]
     try:
         return {f"raw {fmt}": raw.read(fmt, machines, window, sorted(READ))[0] for fmt in FORMATS}
@@ -311,6 +323,9 @@ def _verdict(backend: str, sizes: list[int], paths: dict[str, list[float]], fixe
             f"    reading sample objects (the path before): {ratio:.1f}x the column read at "
             f"{sizes[0]} machine-days"
         )
+    for name in fits:
+        if name.startswith("raw ") and name != raw_name:
+            print(f"    end to end is {fits[name][0] / fits['end to end'][0]:.2f}x {name}")
     ratio = fits[raw_name][0] / fits["end to end"][0]
     print(
         f"  {backend}: end to end is {ratio:.2f}x the raw limit ({raw_name}; target >= 0.7), "
