@@ -20,6 +20,7 @@ from smkit.cli import (
     opcua,
     outbox,
     readiness,
+    serve,
     simulate,
     validate,
 )
@@ -45,6 +46,8 @@ app.add_typer(opcua.app, name="opcua")
 app.add_typer(mqtt.app, name="mqtt")
 app.add_typer(oee.app, name="oee")
 app.add_typer(readiness.app, name="readiness")
+app.command("serve")(serve.serve)
+app.add_typer(serve.keys_app, name="api-key")
 
 
 @app.command("version")

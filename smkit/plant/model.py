@@ -10,6 +10,7 @@ from pydantic import Field, PrivateAttr, model_validator
 from smkit.plant.base import ConfigModel, DurationOrZeroS, DurationS, Identifier, ZoneName
 from smkit.plant.calendar import Calendar
 from smkit.plant.machine import Machine, Reason, StateMap
+from smkit.plant.serving import ApiSettings
 from smkit.plant.sources import Source
 from smkit.plant.storage import HistorianSettings, OutboxSettings, SqliteSettings
 
@@ -83,6 +84,7 @@ class Plant(ConfigModel):
     state_maps: dict[Identifier, StateMap] = Field(default_factory=dict)
     reasons: list[Reason] = Field(default_factory=list)
     oee: OeeSettings = OeeSettings()
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     _secrets: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -91,7 +93,7 @@ class Plant(ConfigModel):
     def _storage_defaults(cls, data: Any) -> Any:
         """Fill the storage defaults in before validation, so their paths are resolved too."""
         if isinstance(data, dict):
-            data = {"historian": {"kind": "sqlite"}, "outbox": {}, **data}
+            data = {"historian": {"kind": "sqlite"}, "outbox": {}, "api": {}, **data}
         return data
 
     def machines(self) -> Iterator[tuple[MachinePlace, Machine]]:

@@ -1,0 +1,68 @@
+"""The HTTP API's app factory: routers under ``/api/v1``, the historian opened for the app's
+lifetime, keys checked on every route, bodies bounded, CORS only for the origins plant.yaml
+lists. ``smkit serve`` runs it under uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from smkit import __version__
+from smkit.api import errors
+from smkit.api.deps import Served
+from smkit.api.keys import KeyStore
+from smkit.api.routes import health, oee, plant
+from smkit.historian.factory import open_historian
+from smkit.plant.model import Plant
+
+PREFIX = "/api/v1"
+
+
+def create_app(plant_config: Plant) -> FastAPI:
+    """The API over the plant's historian (opened when the app starts, closed when it stops)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_historian(plant_config) as historian:
+            app.state.served = Served(plant_config, historian, KeyStore(plant_config.api.keys))
+            yield
+
+    app = FastAPI(
+        title="smkit", version=__version__, lifespan=lifespan, docs_url="/docs",
+        openapi_url=f"{PREFIX}/openapi.json", redoc_url=None,
+        description="Plant, OEE and losses, downtime, for MES systems and smkit's pages. "
+                    "Every route needs an API key (`smkit api-key create`).",
+    )  # fmt: skip
+    for router in (health.router, plant.router, oee.router):
+        app.include_router(router, prefix=PREFIX)
+    errors.install(app)
+    app.middleware("http")(_body_limit(plant_config.api.max_body_bytes))
+    if plant_config.api.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=plant_config.api.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+        )
+    return app
+
+
+def _body_limit(
+    limit: int,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """Refuse a body over ``limit`` bytes by its declared length (413), before reading it."""
+
+    async def check(request: Request, call_next: Callable[[Request], Awaitable[Response]]
+                    ) -> Response:  # fmt: skip
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return JSONResponse({"detail": f"the request body is over {limit} bytes"}, 413)
+        if declared is None and request.headers.get("transfer-encoding"):
+            return JSONResponse({"detail": "send the body with a Content-Length"}, 411)
+        return await call_next(request)
+
+    return check

@@ -1,0 +1,83 @@
+"""What every route is given: the plant, the historian and the caller, checked against a right.
+
+A key comes as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``. No key or a key that is
+not (or no longer) valid: 401. A valid key whose role lacks the right: 403. A read without a key
+passes only when plant.yaml sets ``api.anonymous_read``; a write never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from smkit.api.keys import ApiKey, KeyStore
+from smkit.api.roles import Right, may
+from smkit.historian.protocol import Historian
+from smkit.plant.model import Plant
+
+_BEARER = HTTPBearer(auto_error=False, description="An smkit API key: `smk_...`")
+_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="An smkit API key")
+
+
+@dataclass
+class Served:
+    """What the app serves from, opened once for its lifetime."""
+
+    plant: Plant
+    historian: Historian
+    keys: KeyStore
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: a key, or nobody (an anonymous read)."""
+
+    key: ApiKey | None
+
+    @property
+    def name(self) -> str:
+        return "anonymous" if self.key is None else f"{self.key.name} ({self.key.id})"
+
+
+def served(request: Request) -> Served:
+    """The app's plant, historian and key store."""
+    found: Served = request.app.state.served
+    return found
+
+
+ServedDep = Annotated[Served, Depends(served)]
+
+
+def require(right: Right) -> Callable[..., Awaitable[Caller]]:
+    """A dependency that lets the caller through only with ``right``."""
+
+    async def check(
+        app: ServedDep,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],
+        header: Annotated[str | None, Security(_HEADER)],
+    ) -> Caller:
+        text = bearer.credentials if bearer is not None else header
+        if text is None:
+            if right is Right.READ and app.plant.api.anonymous_read:
+                return Caller(None)
+            raise _unauthorized("an API key is needed (Authorization: Bearer <key>)")
+        key = app.keys.verify(text)
+        if key is None:
+            raise _unauthorized("the API key is not valid or was revoked")
+        if not may(key.role, right):
+            raise HTTPException(403, f"the role {key.role.value} may not do this "
+                                     f"(it needs the right {right.value!r})")  # fmt: skip
+        return Caller(key)
+
+    return check
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+Reader = Annotated[Caller, Depends(require(Right.READ))]

@@ -1,0 +1,127 @@
+"""API keys: random, shown once, stored only as a SHA-256 hash in a SQLite file of their own.
+
+A key reads ``smk_<id>_<secret>``: the id names it in lists and logs, the secret (32 random
+bytes) is what proves it. A fast hash is enough for a random 256-bit secret (nobody can guess
+its way to a match); a slow password hash would only slow every request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import secrets
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from smkit.api.roles import Role
+from smkit.errors import ConfigError, SmkitError
+
+PREFIX = "smk_"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS api_keys (
+    id         TEXT PRIMARY KEY,
+    hash       TEXT NOT NULL UNIQUE,
+    name       TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    lines      TEXT NOT NULL,
+    created_ns INTEGER NOT NULL,
+    revoked_ns INTEGER
+);
+"""
+
+
+class UnknownKey(SmkitError):
+    """No API key has this id."""
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """What is known of a key, never its secret. ``lines`` (empty: every line) limits an
+    operator's writes to those lines."""
+
+    id: str
+    name: str
+    role: Role
+    lines: tuple[str, ...]
+    created_ns: int
+    revoked_ns: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_ns is None
+
+
+class KeyStore:
+    """The key file. Each call opens it briefly, so the CLI and a running server share it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def create(self, name: str, role: Role, lines: Sequence[str] = ()) -> tuple[ApiKey, str]:
+        """A new key and its secret text (to show once)."""
+        if not name.strip():
+            raise ConfigError("--name: a key needs a name saying who or what uses it")
+        key = ApiKey(secrets.token_hex(4), name.strip(), role, tuple(lines), time.time_ns())
+        text = f"{PREFIX}{key.id}_{secrets.token_urlsafe(32)}"
+        with self._open() as db:
+            db.execute(
+                "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                (key.id, _hash(text), key.name, key.role.value, json.dumps(key.lines),
+                 key.created_ns),
+            )  # fmt: skip
+        return key, text
+
+    def listed(self) -> list[ApiKey]:
+        """Every key, revoked ones too, oldest first."""
+        with self._open() as db:
+            rows = db.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_ns").fetchall()
+        return [_key(row) for row in rows]
+
+    def revoke(self, key_id: str) -> ApiKey:
+        """Revoke a key for good (revoking it again changes nothing)."""
+        with self._open() as db:
+            db.execute(
+                "UPDATE api_keys SET revoked_ns = ? WHERE id = ? AND revoked_ns IS NULL",
+                (time.time_ns(), key_id),
+            )
+            row = db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+        if row is None:
+            raise UnknownKey(f"no API key has the id {key_id!r} (see `smkit api-key list`)")
+        return _key(row)
+
+    def verify(self, text: str) -> ApiKey | None:
+        """The active key this text is, or None."""
+        if not text.startswith(PREFIX):
+            return None
+        with self._open() as db:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM api_keys WHERE hash = ? AND revoked_ns IS NULL",
+                (_hash(text),),
+            ).fetchone()
+        return None if row is None else _key(row)
+
+    def _open(self) -> contextlib.closing[sqlite3.Connection]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"API key file {self.path}: {exc}") from exc
+        return contextlib.closing(db)
+
+
+_COLUMNS = "id, name, role, lines, created_ns, revoked_ns"
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _key(row: tuple[str, str, str, str, int, int | None]) -> ApiKey:
+    key_id, name, role, lines, created_ns, revoked_ns = row
+    return ApiKey(key_id, name, Role(role), tuple(json.loads(lines)), created_ns, revoked_ns)

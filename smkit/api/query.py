@@ -1,0 +1,63 @@
+"""Query parameters shared by the read routes, checked into smkit's terms (UTC ns, machine ids).
+
+A mistake is a 422 shaped as FastAPI's own validation errors (``detail[].loc``, ``msg``), so a
+client reads every refusal the same way and the OpenAPI schema covers it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import HTTPException, Query
+
+from smkit.api.schemas.times import site_ns
+from smkit.plant.model import Plant
+
+FROM_HELP = "Start: ISO 8601; without an offset, in the site's time zone (2026-11-24T06:00)."
+From = Annotated[dt.datetime, Query(alias="from", description=FROM_HELP)]
+To = Annotated[dt.datetime | None, Query(alias="to", description="End (default: now).")]
+Machines = Annotated[list[str] | None, Query(alias="machine", description=(
+    "Only these machines (repeat the parameter).") )]  # fmt: skip
+LineId = Annotated[str | None, Query(description="Only this line's machines (its id).")]
+MAX_WINDOW_DAYS = 400
+
+
+def invalid(field: str, message: str, where: str = "query") -> HTTPException:
+    """A 422 naming ``field`` as request validation does."""
+    return HTTPException(422, [{"loc": [where, field], "msg": message, "type": "value_error"}])
+
+
+def window(plant: Plant, start: dt.datetime, end: dt.datetime | None) -> tuple[int, int, int]:
+    """(start, end, now) in UTC ns; the window must not be empty and at most a long year."""
+    zone = ZoneInfo(plant.site.timezone)
+    now = time.time_ns()
+    start_ns = site_ns(start, zone)
+    end_ns = now if end is None else site_ns(end, zone)
+    if end_ns <= start_ns:
+        raise invalid("to", "must be after 'from'" if end else "'from' must be in the past")
+    if end_ns - start_ns > MAX_WINDOW_DAYS * 86400 * 10**9:
+        raise invalid("from", f"a window is at most {MAX_WINDOW_DAYS} days")
+    return start_ns, end_ns, now
+
+
+def chosen_machines(
+    plant: Plant, machines: Sequence[str] | None, line: str | None
+) -> list[str] | None:
+    """The machines asked for (None: all of them)."""
+    known = plant.places()
+    for machine in machines or []:
+        if machine not in known:
+            raise invalid("machine", f"no machine {machine!r} (known: {', '.join(known)})")
+    if line is None:
+        return list(machines) if machines else None
+    on_line = [
+        m for m, place in known.items() if line in (place.line, f"{place.area}/{place.line}")
+    ]
+    if not on_line:
+        lines = sorted({place.line for place in known.values()})
+        raise invalid("line", f"no line {line!r} (known: {', '.join(lines)})")
+    return [m for m in on_line if not machines or m in machines]

@@ -1,0 +1,85 @@
+"""OEE and losses per machine, line, area or site and bucket, and the downtime events."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Response
+
+from smkit.api.deps import Reader, ServedDep
+from smkit.api.query import From, LineId, Machines, To, chosen_machines, window
+from smkit.api.schemas.oee import OeeRow, StopView, oee_row, stop_view
+from smkit.oee.report import report_rows
+from smkit.oee.rollup import Bucket, Level, roll_up
+from smkit.oee.runner import machine_stops, period_results
+
+router = APIRouter(tags=["oee"])
+CSV = {200: {"content": {"text/csv": {}}, "description": "JSON rows, or CSV with format=csv"}}
+
+
+@router.get("/oee", response_model=list[OeeRow], responses=CSV)  # type: ignore[arg-type]
+async def oee(
+    *,
+    caller: Reader,
+    app: ServedDep,
+    start: From,
+    end: To = None,
+    machines: Machines = None,
+    line: LineId = None,
+    level: Annotated[Level, Query(description="Sum per machine, line, area or site.")] = "machine",
+    by: Annotated[Bucket, Query(description="Shift, hour, day, week, month or window.")] = "shift",
+    format: Literal["json", "csv"] = "json",
+) -> list[OeeRow] | Response:
+    """A, P, Q, OEE and every other KPI, time element, count and flag."""
+    plant = app.plant
+    start_ns, end_ns, now = window(plant, start, end)
+    chosen = chosen_machines(plant, machines, line)
+    results = await period_results(plant, app.historian, start_ns, end_ns, horizon_ns=now,
+                                   machines=chosen, hourly=by == "hour")  # fmt: skip
+    groups = roll_up(results, level, by)
+    exclude = plant.oee.unknown_time == "excluded"
+    zone = ZoneInfo(plant.site.timezone)
+    rows = [oee_row(g, r, zone) for g, r in zip(groups, report_rows(groups,
+            exclude_unknown=exclude), strict=True)]  # fmt: skip
+    return _csv(rows) if format == "csv" else rows
+
+
+@router.get("/downtime", response_model=list[StopView])
+async def downtime(
+    *,
+    caller: Reader,
+    app: ServedDep,
+    start: From,
+    end: To = None,
+    machines: Machines = None,
+    line: LineId = None,
+) -> list[StopView]:
+    """Every stop in planned time of the window, each measured to its real end."""
+    plant = app.plant
+    start_ns, end_ns, now = window(plant, start, end)
+    found = await machine_stops(plant, app.historian, start_ns, end_ns, horizon_ns=now,
+                                machines=chosen_machines(plant, machines, line))  # fmt: skip
+    zone = ZoneInfo(plant.site.timezone)
+    return [stop_view(machine, stop, zone) for machine, stops in found.items() for stop in stops]
+
+
+def _csv(rows: list[OeeRow]) -> Response:
+    """One line per row: its place, then every KPI, time and count as a column."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    first = rows[0] if rows else None
+    kpis = list(first.kpis) if first else []
+    times = list(first.times_s) if first else []
+    counts = list(first.counts) if first else []
+    writer.writerow(["period", "level", "entity", "start", "end", *kpis,
+                     *(f"{t}_s" for t in times), *counts, "flags"])  # fmt: skip
+    for row in rows:
+        writer.writerow([row.period, row.level, row.entity, row.start.isoformat(),
+                         row.end.isoformat(), *("" if row.kpis[k] is None else row.kpis[k]
+                         for k in kpis), *(row.times_s[t] for t in times),
+                         *(row.counts[c] for c in counts), "; ".join(row.flags)])  # fmt: skip
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="oee.csv"'})  # fmt: skip

@@ -1,0 +1,96 @@
+"""Who may do what: every route against every role, no key, a wrong key and a revoked key; and
+mistakes in a request answered with a 4xx that names the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+
+from smkit.api.app import create_app
+from smkit.api.roles import Role
+from smkit.plant import load_plant
+from smkit.plant.serving import ApiSettings
+from tests.api.conftest import LiveApi, ServerThread
+
+PUBLIC = {("GET", "/api/v1/health")}
+READS = {("GET", "/api/v1/plant"), ("GET", "/api/v1/oee"), ("GET", "/api/v1/downtime")}
+"""Every route of the app is in one of these sets: a new route must say who may use it."""
+QUERY = {"from": "2026-11-23T06:00", "to": "2026-11-23T07:00"}
+
+
+def _routes(live_api: LiveApi) -> set[tuple[str, str]]:
+    """Every operation of the app's OpenAPI schema."""
+    paths = create_app(load_plant(live_api.plant_path)).openapi()["paths"]
+    return {(method.upper(), path) for path, operations in paths.items() for method in operations}
+
+
+def test_every_route_is_in_the_role_matrix(live_api: LiveApi) -> None:
+    assert _routes(live_api) == PUBLIC | READS
+
+
+@pytest.mark.parametrize("role", [*Role, None, "revoked", "forged"])
+def test_each_role_gets_the_status_the_matrix_says(live_api: LiveApi, role: Role | str | None
+                                                   ) -> None:  # fmt: skip
+    headers = {}
+    if isinstance(role, Role):
+        headers = {"X-API-Key": live_api.keys[role]}
+    elif role == "revoked":
+        headers = {"Authorization": f"Bearer {live_api.revoked}"}
+    elif role == "forged":
+        headers = {"Authorization": f"Bearer {live_api.keys[Role.ADMIN][:-4]}AAAA"}
+    with httpx.Client(base_url=live_api.url, headers=headers, timeout=60) as client:
+        for method, path in sorted(PUBLIC | READS):
+            answer = client.request(method, path, params=QUERY)
+            want = 200 if (method, path) in PUBLIC or isinstance(role, Role) else 401
+            assert answer.status_code == want, (method, path, role, answer.text)
+            if want == 401:
+                assert answer.headers["WWW-Authenticate"] == "Bearer"
+                assert "API key" in answer.json()["detail"]
+
+
+def test_anonymous_reads_only_when_plant_yaml_allows_them(live_api: LiveApi) -> None:
+    plant = load_plant(live_api.plant_path)
+    open_plant = plant.model_copy(update={"api": ApiSettings(keys=plant.api.keys,
+                                                             anonymous_read=True)})  # fmt: skip
+    with ServerThread(create_app(open_plant)) as url:
+        assert httpx.get(f"{url}/api/v1/plant", timeout=60).status_code == 200
+
+
+@pytest.mark.parametrize(("params", "field", "says"), [
+    ({"from": "yesterday"}, "from", "datetime"),
+    ({"from": "2026-11-23T06:00", "to": "2026-11-23T05:00"}, "to", "after 'from'"),
+    ({**QUERY, "machine": "press-99"}, "machine", "known: press-01"),
+    ({**QUERY, "line": "nowhere"}, "line", "known:"),
+    ({**QUERY, "level": "galaxy"}, "level", "'machine', 'line', 'area' or 'site'"),
+    ({**QUERY, "by": "fortnight"}, "by", "'shift'"),
+    ({**QUERY, "format": "xlsx"}, "format", "'json' or 'csv'"),
+    ({"from": "2020-01-01", "to": "2026-01-01"}, "from", "at most 400 days"),
+])  # fmt: skip
+def test_a_bad_query_is_a_422_naming_the_field(
+    live_api: LiveApi, params: dict[str, str], field: str, says: str
+) -> None:
+    with live_api.client(Role.VIEWER) as client:
+        answer = client.get("/api/v1/oee", params=params)
+    assert answer.status_code == 422, answer.text
+    (problem,) = answer.json()["detail"]
+    assert problem["loc"] == ["query", field]
+    assert says in problem["msg"]
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(live_api: LiveApi) -> None:
+    limit = load_plant(live_api.plant_path).api.max_body_bytes
+    with live_api.client(Role.ADMIN) as client:
+        answer = client.post("/api/v1/oee", content=b"x" * (limit + 1))
+    assert answer.status_code == 413
+    assert f"over {limit} bytes" in answer.json()["detail"]
+
+
+def test_times_without_an_offset_are_site_time_and_with_one_are_kept(live_api: LiveApi) -> None:
+    local = {"from": "2026-11-23T06:00", "to": "2026-11-23T14:00", "by": "window"}
+    utc = {"from": "2026-11-22T23:00:00+00:00", "to": "2026-11-23T07:00:00Z", "by": "window"}
+    with live_api.client(Role.VIEWER) as client:
+        first, second = (client.get("/api/v1/oee", params=p).json() for p in (local, utc))
+    assert first == second and first
+    assert dt.datetime.fromisoformat(first[0]["start"]).utcoffset() == dt.timedelta(hours=7)

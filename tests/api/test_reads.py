@@ -1,0 +1,108 @@
+"""The read routes over a simulated day: the plant as plant.yaml has it, OEE equal to
+``smkit oee report`` and to the simulator's truth, the downtime list, CSV for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from smkit.api.roles import Role
+from tests.api.conftest import LiveApi
+from tests.cli.test_cli import smkit
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+DAY_NS = 24 * 3600 * 10**9
+
+
+def local(ns: int) -> str:
+    return dt.datetime.fromtimestamp(ns / 1e9, ZONE).replace(tzinfo=None).isoformat()
+
+
+def test_the_plant_is_served_as_plant_yaml_has_it(live_api: LiveApi) -> None:
+    document = yaml.safe_load(live_api.plant_path.read_text())
+    with live_api.client(Role.VIEWER) as client:
+        found = client.get("/api/v1/plant", params={"shifts_ahead_h": 48}).json()
+    assert found["site"] == document["site"]["id"]
+    want = [m["id"] for a in document["site"]["areas"] for ln in a["lines"] for m in ln["machines"]]
+    got = [m["id"] for a in found["areas"] for ln in a["lines"] for m in ln["machines"]]
+    assert got == want
+    machine = found["areas"][0]["lines"][0]["machines"][0]
+    written = document["site"]["areas"][0]["lines"][0]["machines"][0]
+    assert [p["ideal_cycle_time_s"] for p in machine["products"]] == [
+        p["ideal_cycle_time_s"] for p in written["products"]
+    ]
+    assert {r["code"]: r["label"] for r in found["reasons"]} == {
+        r["code"]: r["label"] for r in document["reasons"]
+    }
+    shifts = found["areas"][0]["lines"][0]["coming_shifts"]
+    spans = [(dt.datetime.fromisoformat(s["start"]), dt.datetime.fromisoformat(s["end"]))
+             for s in shifts]  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    assert len(spans) >= 5 and spans == sorted(spans)
+    assert all(end > now and start < now + dt.timedelta(hours=48) for start, end in spans)
+    assert all(start >= now for start, _ in spans[1:])  # only the first may be going on
+    assert all(end - start == dt.timedelta(hours=8) for start, end in spans)
+
+
+def test_oee_per_shift_equals_the_cli_report_and_the_truth(live_api: LiveApi) -> None:
+    window = {"from": local(live_api.start_ns), "to": local(live_api.start_ns + DAY_NS)}
+    with live_api.client(Role.VIEWER) as client:
+        answer = client.get("/api/v1/oee", params=window)
+    assert answer.status_code == 200, answer.text
+    rows = {(r["entity"], r["period"]): r for r in answer.json()}
+    done = smkit("oee", "report", "--plant", str(live_api.plant_path), "--from", window["from"],
+                 "--to", window["to"], "--format", "json")  # fmt: skip
+    cli = json.loads(done.stdout)
+    assert len(cli) == len(rows) > 0
+    for expected in cli:
+        row = rows[(expected["entity"], expected["period"])]
+        for name in ("availability", "performance", "quality", "oee", "teep", "mtbf_s"):
+            assert row["kpis"][name] == expected[name]
+        assert row["counts"]["good"] == expected["good"]
+        assert row["flags"] == expected["flags"]
+    for truth in live_api.truths:
+        row = rows[(truth.machine, f"{truth.day} {truth.shift}")]
+        for name, want in truth.kpis().items():
+            if name in ("availability", "performance", "quality", "oee"):
+                got = row["kpis"][name]
+                assert (got is None) == (want is None)
+                assert want is None or got == pytest.approx(float(want), abs=1e-9)
+
+
+def test_oee_rolls_up_per_line_and_day_and_answers_csv(live_api: LiveApi) -> None:
+    window = {"from": local(live_api.start_ns), "to": local(live_api.start_ns + DAY_NS)}
+    with live_api.client(Role.VIEWER) as client:
+        line = client.get("/api/v1/oee", params={**window, "level": "line", "by": "window"}).json()
+        machines = client.get("/api/v1/oee", params={**window, "by": "window"}).json()
+        table = client.get("/api/v1/oee", params={**window, "by": "window", "format": "csv"})
+    assert len(line) == 1 and line[0]["level"] == "line"
+    assert sorted(line[0]["machines"]) == sorted(m["entity"] for m in machines)
+    assert line[0]["counts"]["good"] == sum(m["counts"]["good"] for m in machines)
+    assert line[0]["times_s"]["running_ns"] == pytest.approx(
+        sum(m["times_s"]["running_ns"] for m in machines)
+    )
+    assert table.headers["content-type"].startswith("text/csv")
+    parsed = list(csv.DictReader(io.StringIO(table.text)))
+    assert [r["entity"] for r in parsed] == [m["entity"] for m in machines]
+    assert [float(r["oee"]) for r in parsed] == [m["kpis"]["oee"] for m in machines]
+
+
+def test_the_downtime_list_equals_the_cli_list(live_api: LiveApi) -> None:
+    window = {"from": local(live_api.start_ns), "to": local(live_api.start_ns + DAY_NS)}
+    with live_api.client(Role.VIEWER) as client:
+        stops = client.get("/api/v1/downtime", params={**window, "machine": "press-01"}).json()
+    done = smkit("oee", "downtime", "--plant", str(live_api.plant_path), "--from",
+                 window["from"], "--to", window["to"], "--machine", "press-01",
+                 "--format", "json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    cli = json.loads(done.stdout)
+    assert len(stops) == len(cli) > 0
+    assert {s["machine"] for s in stops} == {"press-01"}
+    assert [s["reason"] for s in stops] == [c["reason"] for c in cli]
+    assert sum(s["length_s"] for s in stops) == pytest.approx(sum(c["length_s"] for c in cli))
