@@ -38,6 +38,21 @@ def health_path(plant: Plant) -> Path:
     return plant.outbox.path.with_suffix(".health.json")
 
 
+STALE_AFTER_S = 10.0
+"""A health file older than this says the collector is not running (it writes every
+``HEALTH_EVERY_S``)."""
+
+
+def last_health(plant: Plant, now_ns: int) -> tuple[dict[str, Any] | None, bool]:
+    """The health the plant's collector last wrote (None: never), and whether it is running."""
+    try:
+        document: dict[str, Any] = json.loads(health_path(plant).read_text())
+    except (OSError, ValueError):
+        return None, False
+    age_s = (now_ns - int(document.get("written_at_ns", 0))) / 1e9
+    return document, age_s < STALE_AFTER_S
+
+
 class Collector:
     """Runs a plant's connectors, its outbox and its forwarder until stopped."""
 

@@ -4,6 +4,7 @@ lists. ``smkit serve`` runs it under uvicorn."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -15,8 +16,12 @@ from smkit import __version__
 from smkit.api import errors
 from smkit.api.deps import Served
 from smkit.api.keys import KeyStore
-from smkit.api.routes import health, oee, plant
+from smkit.api.routes import health, oee, plant, status
+from smkit.api.schemas.status import StatusView, status_view
+from smkit.api.shared import Shared
+from smkit.collector import last_health
 from smkit.historian.factory import open_historian
+from smkit.oee.status import plant_status
 from smkit.plant.model import Plant
 
 PREFIX = "/api/v1"
@@ -28,7 +33,15 @@ def create_app(plant_config: Plant) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_historian(plant_config) as historian:
-            app.state.served = Served(plant_config, historian, KeyStore(plant_config.api.keys))
+
+            async def status() -> StatusView:
+                now = time.time_ns()
+                found = await plant_status(plant_config, historian, now)
+                return status_view(plant_config, found, now, *last_health(plant_config, now))
+
+            shared = Shared(status, plant_config.api.live_refresh)
+            keys = KeyStore(plant_config.api.keys)
+            app.state.served = Served(plant_config, historian, keys, shared)
             yield
 
     app = FastAPI(
@@ -37,7 +50,7 @@ def create_app(plant_config: Plant) -> FastAPI:
         description="Plant, OEE and losses, downtime, for MES systems and smkit's pages. "
                     "Every route needs an API key (`smkit api-key create`).",
     )  # fmt: skip
-    for router in (health.router, plant.router, oee.router):
+    for router in (health.router, plant.router, status.router, oee.router):
         app.include_router(router, prefix=PREFIX)
     errors.install(app)
     app.middleware("http")(_body_limit(plant_config.api.max_body_bytes))

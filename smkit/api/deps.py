@@ -16,6 +16,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from smkit.api.keys import ApiKey, KeyStore
 from smkit.api.roles import Right, may
+from smkit.api.schemas.status import StatusView
+from smkit.api.shared import Shared
 from smkit.historian.protocol import Historian
 from smkit.plant.model import Plant
 
@@ -25,11 +27,13 @@ _HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="An smkit
 
 @dataclass
 class Served:
-    """What the app serves from, opened once for its lifetime."""
+    """What the app serves from, opened once for its lifetime; ``status`` is the plant's live
+    status, shared by every request while it is fresh."""
 
     plant: Plant
     historian: Historian
     keys: KeyStore
+    status: Shared[StatusView]
 
 
 @dataclass(frozen=True)

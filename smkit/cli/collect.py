@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import signal
 import time
@@ -15,9 +14,6 @@ import typer
 from smkit.cli.common import PlantOption, local_time, table
 from smkit.errors import ConfigError
 from smkit.plant import load_plant
-
-STALE_AFTER_S = 10.0
-
 
 UntilImported = Annotated[bool, typer.Option(
     "--until-imported", help="Stop once every file source has imported what its folder holds "
@@ -59,18 +55,17 @@ def collect(
 
 def status(plant_file: PlantOption = Path("plant.yaml")) -> None:
     """Show the health the collector of this plant last wrote."""
-    from smkit.collector import health_path  # noqa: PLC0415 - see collect
+    from smkit.collector import health_path, last_health  # noqa: PLC0415 - see collect
 
     plant = load_plant(plant_file)
-    path = health_path(plant)
-    if not path.exists():
+    document, running = last_health(plant, time.time_ns())
+    if document is None:
         raise ConfigError(
-            f"{path}: no health file yet (is `smkit collect` running for this plant?)"
+            f"{health_path(plant)}: no health file yet (is `smkit collect` running for this plant?)"
         )
-    document = json.loads(path.read_text())
     age = time.time() - document["written_at_ns"] / 1e9
     zone = plant.site.timezone
-    state = "running" if age < STALE_AFTER_S else f"NOT RUNNING (last report {age:.0f} s ago)"
+    state = "running" if running else f"NOT RUNNING (last report {age:.0f} s ago)"
     typer.echo(f"collector: {state}")
     rows = []
     for source in document["sources"]:

@@ -80,7 +80,7 @@ async def period_results(
     async def series_of(chosen: _Chosen) -> Columns:
         _, machine, state_map = chosen
         read = signals_read(machine, state_map)
-        return await _machine_series(historian, machine, state_map, read, (start_ns, end_ns),
+        return await machine_series(historian, machine, state_map, read, (start_ns, end_ns),
                                      settings=settings, horizon_ns=horizon_ns)  # fmt: skip
 
     out: list[PeriodResult] = []
@@ -91,7 +91,7 @@ async def period_results(
             if hourly:
                 periods = hour_periods(periods, plant.site.timezone)
             computed = await asyncio.to_thread(
-                _elements, machine, state_map, series, periods=periods, settings=settings,
+                elements_of, machine, state_map, series, periods=periods, settings=settings,
                 horizon_ns=horizon_ns,
             )  # fmt: skip
             for period, elements in zip(periods, computed, strict=True):
@@ -135,7 +135,7 @@ async def machine_stops(
     out: dict[str, list[Stop]] = {}
     for _, machine, state_map in _chosen(plant, machines):
         names = state_signals(machine, state_map)
-        series = await _machine_series(historian, machine, state_map, names, (start_ns, end_ns),
+        series = await machine_series(historian, machine, state_map, names, (start_ns, end_ns),
                                        settings=settings, horizon_ns=horizon_ns)  # fmt: skip
         planned = [i for p in shift_periods(plant, machine.id, start_ns, end_ns) for i in p.planned]
         line = timeline_of(state_changes_of(machine, state_map, series), start_ns, settings,
@@ -152,7 +152,7 @@ def _chosen(plant: Plant, machines: Sequence[str] | None) -> Iterator[_Chosen]:
             yield place, machine, state_map
 
 
-async def _machine_series(
+async def machine_series(
     historian: Historian,
     machine: Machine,
     state_map: StateMap | None,
@@ -202,7 +202,7 @@ async def _until_running(
     return found
 
 
-def _elements(
+def elements_of(
     machine: Machine,
     state_map: StateMap | None,
     series: Columns,

@@ -15,7 +15,12 @@ from smkit.plant.serving import ApiSettings
 from tests.api.conftest import LiveApi, ServerThread
 
 PUBLIC = {("GET", "/api/v1/health")}
-READS = {("GET", "/api/v1/plant"), ("GET", "/api/v1/oee"), ("GET", "/api/v1/downtime")}
+READS = {
+    ("GET", "/api/v1/plant"),
+    ("GET", "/api/v1/status"),
+    ("GET", "/api/v1/oee"),
+    ("GET", "/api/v1/downtime"),
+}
 """Every route of the app is in one of these sets: a new route must say who may use it."""
 QUERY = {"from": "2026-11-23T06:00", "to": "2026-11-23T07:00"}
 

@@ -4,13 +4,14 @@ flag, and the downtime events. Built from what :mod:`smkit.oee.report` assembled
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from smkit.api.schemas.times import moment
 from smkit.core.timeunits import NS_PER_S
-from smkit.oee.elements import COUNT_FIELDS, IDEAL_FIELDS, TIME_FIELDS
+from smkit.oee.elements import COUNT_FIELDS, IDEAL_FIELDS, TIME_FIELDS, Ratio
 from smkit.oee.report import ReportRow
 from smkit.oee.rollup import Group
 from smkit.oee.stops import Stop
@@ -53,6 +54,13 @@ class StopView(BaseModel):
     open_end: bool
 
 
+def kpi_values(ratios: Mapping[str, Ratio], names: Iterable[str] | None = None
+               ) -> dict[str, float | None]:  # fmt: skip
+    """KPIs as plain numbers (None where there is no value: see ``missing`` for why)."""
+    values = {name: ratios[name].value for name in (ratios if names is None else names)}
+    return {name: None if value is None else float(value) for name, value in values.items()}
+
+
 def oee_row(group: Group, row: ReportRow, zone: ZoneInfo) -> OeeRow:
     """The API's row of a roll-up group and the report row built from it."""
     e = group.elements
@@ -60,7 +68,7 @@ def oee_row(group: Group, row: ReportRow, zone: ZoneInfo) -> OeeRow:
         period=row.period, level=group.level, entity=group.entity,
         start=moment(group.start, zone), end=moment(group.end, zone),
         machines=list(group.machines),
-        kpis={name: None if r.value is None else float(r.value) for name, r in row.kpis.items()},
+        kpis=kpi_values(row.kpis),
         missing={name: r.reason for name, r in row.kpis.items() if r.reason is not None},
         times_s={name: float(getattr(e, name)) / NS_PER_S for name in TIME_FIELDS + IDEAL_FIELDS},
         counts={name: getattr(e, name) for name in COUNT_FIELDS} | {"no_data": e.no_data},

@@ -1,0 +1,23 @@
+"""Live status of every machine, computed once per ``api.live_refresh`` for every caller."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from smkit.api.deps import Reader, ServedDep
+from smkit.api.query import LineId, chosen_machines
+from smkit.api.schemas.status import StatusView
+
+router = APIRouter(tags=["status"])
+
+
+@router.get("/status", response_model=StatusView)
+async def status(*, caller: Reader, app: ServedDep, line: LineId = None) -> StatusView:
+    """State and since when, reason, order, product, this shift's counts and A, P, Q, OEE, the
+    age of the newest sample and the source's health, per machine."""
+    found = await app.status.get()
+    wanted = chosen_machines(app.plant, None, line)
+    if wanted is None:
+        return found
+    return found.model_copy(update={"machines": [m for m in found.machines
+                                                 if m.machine in wanted]})  # fmt: skip
