@@ -60,18 +60,23 @@ def require(right: Right) -> Callable[..., Awaitable[Caller]]:
     """A dependency that lets the caller through only with ``right``."""
 
     async def check(
+        request: Request,
         app: ServedDep,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],
         header: Annotated[str | None, Security(_HEADER)],
     ) -> Caller:
-        text = bearer.credentials if bearer is not None else header
-        if text is None:
+        if bearer is None and "authorization" in request.headers:
+            raise _unauthorized("the Authorization header must be 'Bearer <key>'")
+        texts = {t for t in (bearer.credentials if bearer else None, header) if t is not None}
+        if not texts:
             if right is Right.READ and app.plant.api.anonymous_read:
                 return Caller(None)
             raise _unauthorized("an API key is needed (Authorization: Bearer <key>)")
-        key = app.keys.verify(text)
-        if key is None:
-            raise _unauthorized("the API key is not valid or was revoked")
+        keys = [app.keys.verify(text) for text in texts]  # every key presented must be valid
+        if len(keys) > 1 or keys[0] is None:
+            raise _unauthorized("the API key is not valid or was revoked" if None in keys
+                                else "give one API key, not two")  # fmt: skip
+        key = keys[0]
         if not may(key.role, right):
             raise HTTPException(403, f"the role {key.role.value} may not do this "
                                      f"(it needs the right {right.value!r})")  # fmt: skip

@@ -3,6 +3,7 @@ shop in SQLite, and an API key of every role."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -12,12 +13,16 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+import yaml
 
 from smkit.api.app import create_app
 from smkit.api.keys import KeyStore
 from smkit.api.roles import Role
-from smkit.localservers import free_port
+from smkit.core.sample import Sample
+from smkit.historian import open_historian
+from smkit.localservers import LocalInflux, free_port
 from smkit.plant import load_plant
+from smkit.plant.model import Plant
 from smkit.simulators.truth import ShiftTruth, ground_truth
 from tests.simulated_plant import stored_simulation
 
@@ -60,11 +65,15 @@ class ServerThread:
         self.thread.join(timeout=30)
 
 
-@pytest.fixture(scope="session")
-def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
-    folder = tmp_path_factory.mktemp("api")
-    plant_path, _, log = stored_simulation(folder, "injection-moulding", 2, 24,
-                                           oee={"small_stop_threshold": "2m"})  # fmt: skip
+def _serve_day(folder: Path, influx_url: str | None) -> Iterator[LiveApi]:
+    """Serve a simulated day of the moulding shop from SQLite or, given its URL, a real influxd."""
+    plant_path, samples, log = stored_simulation(folder, "injection-moulding", 2, 24,
+                                                 oee={"small_stop_threshold": "2m"})  # fmt: skip
+    if influx_url is not None:
+        document = yaml.safe_load(plant_path.read_text())
+        document["historian"] = {"kind": "influx", "url": influx_url, "database": "api_day"}
+        plant_path.write_text(yaml.safe_dump(document, allow_unicode=True))
+        asyncio.run(_store(load_plant(plant_path), samples))
     plant = load_plant(plant_path)
     store = KeyStore(plant.api.keys)
     keys = {role: store.create(f"test {role.value}", role)[1] for role in Role}
@@ -72,3 +81,22 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     store.revoke(revoked_key.id)
     with ServerThread(create_app(plant)) as url:
         yield LiveApi(url, keys, revoked, plant_path, ground_truth(log), log.start)
+
+
+async def _store(plant: Plant, samples: list[Sample]) -> None:
+    async with open_historian(plant) as historian:
+        await historian.write_samples(samples)
+
+
+@pytest.fixture(scope="session")
+def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
+    """The API over a simulated day in SQLite."""
+    yield from _serve_day(tmp_path_factory.mktemp("api"), None)
+
+
+@pytest.fixture(scope="session")
+def live_api_influx(
+    tmp_path_factory: pytest.TempPathFactory, influx_server: LocalInflux
+) -> Iterator[LiveApi]:
+    """The API over the same simulated day in a real influxd."""
+    yield from _serve_day(tmp_path_factory.mktemp("api-influx"), influx_server.url)

@@ -50,7 +50,12 @@ def test_the_plant_is_served_as_plant_yaml_has_it(live_api: LiveApi) -> None:
     assert all(end - start == dt.timedelta(hours=8) for start, end in spans)
 
 
-def test_oee_per_shift_equals_the_cli_report_and_the_truth(live_api: LiveApi) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "influx"])
+def test_oee_per_shift_equals_the_cli_report_and_the_truth(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    live_api: LiveApi = request.getfixturevalue("live_api" if backend == "sqlite"
+                                                else "live_api_influx")  # fmt: skip
     window = {"from": local(live_api.start_ns), "to": local(live_api.start_ns + DAY_NS)}
     with live_api.client(Role.VIEWER) as client:
         answer = client.get("/api/v1/oee", params=window)

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Query, Response
 from smkit.api.deps import Reader, ServedDep
 from smkit.api.query import From, LineId, Machines, To, chosen_machines, window
 from smkit.api.schemas.oee import OeeRow, StopView, oee_row, stop_view
+from smkit.api.schemas.problems import REFUSALS
 from smkit.oee.report import report_rows
 from smkit.oee.rollup import Bucket, Level, roll_up
 from smkit.oee.runner import machine_stops, period_results
 
-router = APIRouter(tags=["oee"])
+router = APIRouter(tags=["oee"], responses=REFUSALS)
 CSV = {200: {"content": {"text/csv": {}}, "description": "JSON rows, or CSV with format=csv"}}
 
 

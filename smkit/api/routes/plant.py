@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 
 from smkit.api.deps import Reader, ServedDep
 from smkit.api.schemas.plant import PlantView, plant_view
+from smkit.api.schemas.problems import REFUSALS
 from smkit.core.timeunits import HOUR_NS
 
-router = APIRouter(tags=["plant"])
+router = APIRouter(tags=["plant"], responses=REFUSALS)
 
 
 @router.get("/plant", response_model=PlantView)

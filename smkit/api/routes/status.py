@@ -6,9 +6,10 @@ from fastapi import APIRouter
 
 from smkit.api.deps import Reader, ServedDep
 from smkit.api.query import LineId, chosen_machines
+from smkit.api.schemas.problems import REFUSALS
 from smkit.api.schemas.status import StatusView
 
-router = APIRouter(tags=["status"])
+router = APIRouter(tags=["status"], responses=REFUSALS)
 
 
 @router.get("/status", response_model=StatusView)
