@@ -16,7 +16,7 @@ from smkit import __version__
 from smkit.api import errors
 from smkit.api.deps import Served
 from smkit.api.keys import KeyStore
-from smkit.api.routes import health, oee, plant, status
+from smkit.api.routes import audit, findings, health, oee, orders, plant, status
 from smkit.api.schemas.status import StatusView, status_view
 from smkit.api.shared import Shared
 from smkit.collector import last_health
@@ -40,7 +40,7 @@ def create_app(plant_config: Plant) -> FastAPI:
                 return status_view(plant_config, found, now, *last_health(plant_config, now))
 
             shared = Shared(status, plant_config.api.live_refresh)
-            keys = KeyStore(plant_config.api.keys)
+            keys = KeyStore(plant_config.api.store)
             app.state.served = Served(plant_config, historian, keys, shared)
             yield
 
@@ -50,7 +50,8 @@ def create_app(plant_config: Plant) -> FastAPI:
         description="Plant, OEE and losses, downtime, for MES systems and smkit's pages. "
                     "Every route needs an API key (`smkit api-key create`).",
     )  # fmt: skip
-    for router in (health.router, plant.router, status.router, oee.router):
+    routers = (health, plant, status, oee, orders, findings, audit)
+    for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)
     errors.install(app)
     app.middleware("http")(_body_limit(plant_config.api.max_body_bytes))

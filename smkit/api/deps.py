@@ -46,6 +46,13 @@ class Caller:
     def name(self) -> str:
         return "anonymous" if self.key is None else f"{self.key.name} ({self.key.id})"
 
+    def check_line(self, line: str) -> None:
+        """403 unless the key may write on ``line`` (a key without lines may write on all)."""
+        if self.key is None or (self.key.lines and line not in self.key.lines):
+            allowed = ", ".join(self.key.lines) if self.key else "none"
+            raise HTTPException(403, f"this key may not write on line {line!r} (its lines: "
+                                     f"{allowed})")  # fmt: skip
+
 
 def served(request: Request) -> Served:
     """The app's plant, historian and key store."""

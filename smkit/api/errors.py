@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from smkit.api.orders import Conflict
 from smkit.errors import ConfigError, HistorianUnavailable, SmkitError
 
 log = logging.getLogger("smkit.api")
@@ -22,6 +23,7 @@ class NotFound(SmkitError):
 def install(app: FastAPI) -> None:
     """Map smkit's exception tree onto HTTP statuses."""
     app.add_exception_handler(NotFound, _status(404))
+    app.add_exception_handler(Conflict, _status(409))
     app.add_exception_handler(ConfigError, _status(400))
     app.add_exception_handler(HistorianUnavailable, _unavailable)
     app.add_exception_handler(SmkitError, _server_side)

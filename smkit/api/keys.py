@@ -7,31 +7,19 @@ its way to a match); a slow password hash would only slow every request.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import secrets
-import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from smkit.api.roles import Role
+from smkit.api.store import connected
 from smkit.errors import ConfigError, SmkitError
 
 PREFIX = "smk_"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (
-    id         TEXT PRIMARY KEY,
-    hash       TEXT NOT NULL UNIQUE,
-    name       TEXT NOT NULL,
-    role       TEXT NOT NULL,
-    lines      TEXT NOT NULL,
-    created_ns INTEGER NOT NULL,
-    revoked_ns INTEGER
-);
-"""
 
 
 class UnknownKey(SmkitError):
@@ -56,7 +44,7 @@ class ApiKey:
 
 
 class KeyStore:
-    """The key file. Each call opens it briefly, so the CLI and a running server share it."""
+    """The keys in the API's store (see :mod:`smkit.api.store`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -67,7 +55,7 @@ class KeyStore:
             raise ConfigError("--name: a key needs a name saying who or what uses it")
         key = ApiKey(secrets.token_hex(4), name.strip(), role, tuple(lines), time.time_ns())
         text = f"{PREFIX}{key.id}_{secrets.token_urlsafe(32)}"
-        with self._open() as db:
+        with connected(self.path) as db:
             db.execute(
                 "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, NULL)",
                 (key.id, _hash(text), key.name, key.role.value, json.dumps(key.lines),
@@ -77,13 +65,13 @@ class KeyStore:
 
     def listed(self) -> list[ApiKey]:
         """Every key, revoked ones too, oldest first."""
-        with self._open() as db:
+        with connected(self.path) as db:
             rows = db.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_ns").fetchall()
         return [_key(row) for row in rows]
 
     def revoke(self, key_id: str) -> ApiKey:
         """Revoke a key for good (revoking it again changes nothing)."""
-        with self._open() as db:
+        with connected(self.path) as db:
             db.execute(
                 "UPDATE api_keys SET revoked_ns = ? WHERE id = ? AND revoked_ns IS NULL",
                 (time.time_ns(), key_id),
@@ -97,22 +85,12 @@ class KeyStore:
         """The active key this text is, or None."""
         if not text.startswith(PREFIX):
             return None
-        with self._open() as db:
+        with connected(self.path) as db:
             row = db.execute(
                 f"SELECT {_COLUMNS} FROM api_keys WHERE hash = ? AND revoked_ns IS NULL",
                 (_hash(text),),
             ).fetchone()
         return None if row is None else _key(row)
-
-    def _open(self) -> contextlib.closing[sqlite3.Connection]:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise ConfigError(f"API key file {self.path}: {exc}") from exc
-        return contextlib.closing(db)
 
 
 _COLUMNS = "id, name, role, lines, created_ns, revoked_ns"

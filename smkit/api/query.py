@@ -24,6 +24,7 @@ Machines = Annotated[list[str] | None, Query(alias="machine", description=(
     "Only these machines (repeat the parameter).") )]  # fmt: skip
 LineId = Annotated[str | None, Query(description="Only this line's machines (its id).")]
 MAX_WINDOW_DAYS = 400
+LAST_NS = 9_214_646_400 * 10**9  # 2262-01-01 UTC
 
 
 def invalid(field: str, message: str, where: str = "query") -> HTTPException:
@@ -31,12 +32,20 @@ def invalid(field: str, message: str, where: str = "query") -> HTTPException:
     return HTTPException(422, [{"loc": [where, field], "msg": message, "type": "value_error"}])
 
 
+def instant(plant: Plant, value: dt.datetime, field: str, where: str = "query") -> int:
+    """UTC ns of a date-time (site time without an offset); a 422 naming ``field`` outside
+    1970-2261, which nanoseconds in 64 bits hold."""
+    ns = site_ns(value, ZoneInfo(plant.site.timezone))
+    if not 0 <= ns < LAST_NS:
+        raise invalid(field, "must be between 1970-01-01 and 2261-12-31", where)
+    return ns
+
+
 def window(plant: Plant, start: dt.datetime, end: dt.datetime | None) -> tuple[int, int, int]:
     """(start, end, now) in UTC ns; the window must not be empty and at most a long year."""
-    zone = ZoneInfo(plant.site.timezone)
     now = time.time_ns()
-    start_ns = site_ns(start, zone)
-    end_ns = now if end is None else site_ns(end, zone)
+    start_ns = instant(plant, start, "from")
+    end_ns = now if end is None else instant(plant, end, "to")
     if end_ns <= start_ns:
         raise invalid("to", "must be after 'from'" if end else "'from' must be in the past")
     if end_ns - start_ns > MAX_WINDOW_DAYS * 86400 * 10**9:

@@ -72,7 +72,7 @@ def create(
             raise ConfigError(
                 f"--line {wanted!r}: no such line (known: {', '.join(sorted(lines))})"
             )
-    key, text = KeyStore(plant.api.keys).create(name, Role(role), line or [])
+    key, text = KeyStore(plant.api.store).create(name, Role(role), line or [])
     typer.echo(f"created key {key.id} ({key.role.value}) for {key.name}; it is shown only now:")
     typer.echo(text)
 
@@ -84,7 +84,7 @@ def list_keys(plant_file: PlantOption = Path("plant.yaml")) -> None:
     zone = plant.site.timezone
     rows = [[k.id, k.name, k.role.value, ", ".join(k.lines) or "all",
              local_time(k.created_ns, zone), local_time(k.revoked_ns, zone) if k.revoked_ns else ""]
-            for k in KeyStore(plant.api.keys).listed()]  # fmt: skip
+            for k in KeyStore(plant.api.store).listed()]  # fmt: skip
     typer.echo(table(["id", "name", "role", "lines", "created", "revoked"], rows, "no API keys"))
 
 
@@ -94,5 +94,5 @@ def revoke(
     plant_file: PlantOption = Path("plant.yaml"),
 ) -> None:
     """Revoke a key: requests with it get 401 from now on."""
-    key = KeyStore(load_plant(plant_file).api.keys).revoke(key_id)
+    key = KeyStore(load_plant(plant_file).api.store).revoke(key_id)
     typer.echo(f"revoked key {key.id} ({key.role.value}) of {key.name}")

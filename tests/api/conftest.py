@@ -65,17 +65,18 @@ class ServerThread:
         self.thread.join(timeout=30)
 
 
-def _serve_day(folder: Path, influx_url: str | None) -> Iterator[LiveApi]:
+def serve_day(folder: Path, influx_url: str | None) -> Iterator[LiveApi]:
     """Serve a simulated day of the moulding shop from SQLite or, given its URL, a real influxd."""
     plant_path, samples, log = stored_simulation(folder, "injection-moulding", 2, 24,
                                                  oee={"small_stop_threshold": "2m"})  # fmt: skip
+    influx_database = f"api_{folder.name.replace('-', '_')}"
     if influx_url is not None:
         document = yaml.safe_load(plant_path.read_text())
-        document["historian"] = {"kind": "influx", "url": influx_url, "database": "api_day"}
+        document["historian"] = {"kind": "influx", "url": influx_url, "database": influx_database}
         plant_path.write_text(yaml.safe_dump(document, allow_unicode=True))
         asyncio.run(_store(load_plant(plant_path), samples))
     plant = load_plant(plant_path)
-    store = KeyStore(plant.api.keys)
+    store = KeyStore(plant.api.store)
     keys = {role: store.create(f"test {role.value}", role)[1] for role in Role}
     revoked_key, revoked = store.create("left the company", Role.ADMIN)
     store.revoke(revoked_key.id)
@@ -91,7 +92,7 @@ async def _store(plant: Plant, samples: list[Sample]) -> None:
 @pytest.fixture(scope="session")
 def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     """The API over a simulated day in SQLite."""
-    yield from _serve_day(tmp_path_factory.mktemp("api"), None)
+    yield from serve_day(tmp_path_factory.mktemp("api"), None)
 
 
 @pytest.fixture(scope="session")
@@ -99,4 +100,4 @@ def live_api_influx(
     tmp_path_factory: pytest.TempPathFactory, influx_server: LocalInflux
 ) -> Iterator[LiveApi]:
     """The API over the same simulated day in a real influxd."""
-    yield from _serve_day(tmp_path_factory.mktemp("api-influx"), influx_server.url)
+    yield from serve_day(tmp_path_factory.mktemp("api-influx"), influx_server.url)

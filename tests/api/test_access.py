@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from smkit.api.app import create_app
-from smkit.api.roles import Role
+from smkit.api.roles import Right, Role, may
 from smkit.plant import load_plant
 from smkit.plant.serving import ApiSettings
 from tests.api.conftest import LiveApi, ServerThread
@@ -20,6 +20,14 @@ READS = {
     ("GET", "/api/v1/status"),
     ("GET", "/api/v1/oee"),
     ("GET", "/api/v1/downtime"),
+    ("GET", "/api/v1/orders"),
+    ("GET", "/api/v1/orders/{order_id}"),
+    ("GET", "/api/v1/audit"),
+}
+WRITES = {
+    ("POST", "/api/v1/findings"): Right.FINDINGS,
+    ("PUT", "/api/v1/orders/{order_id}"): Right.ORDERS,
+    ("POST", "/api/v1/orders/{order_id}/{what}"): Right.ORDERS,
 }
 """Every route of the app is in one of these sets: a new route must say who may use it."""
 QUERY = {"from": "2026-11-23T06:00", "to": "2026-11-23T07:00"}
@@ -32,12 +40,16 @@ def _routes(live_api: LiveApi) -> set[tuple[str, str]]:
 
 
 def test_every_route_is_in_the_role_matrix(live_api: LiveApi) -> None:
-    assert _routes(live_api) == PUBLIC | READS
+    assert _routes(live_api) == PUBLIC | READS | set(WRITES)
 
 
 @pytest.mark.parametrize("role", [*Role, None, "revoked", "forged"])
 def test_each_role_gets_the_status_the_matrix_says(live_api: LiveApi, role: Role | str | None
                                                    ) -> None:  # fmt: skip
+    """Reads: 200 for every role. Writes (with an empty body, so nothing is written): 403 for a
+    role without the right, else past the door (422 for the body, 404 for no such order).
+    Without a valid key:
+    401 everywhere but the health route."""
     headers = {}
     if isinstance(role, Role):
         headers = {"X-API-Key": live_api.keys[role]}
@@ -46,9 +58,23 @@ def test_each_role_gets_the_status_the_matrix_says(live_api: LiveApi, role: Role
     elif role == "forged":
         headers = {"Authorization": f"Bearer {live_api.keys[Role.ADMIN][:-4]}AAAA"}
     with httpx.Client(base_url=live_api.url, headers=headers, timeout=60) as client:
-        for method, path in sorted(PUBLIC | READS):
-            answer = client.request(method, path, params=QUERY)
-            want = 200 if (method, path) in PUBLIC or isinstance(role, Role) else 401
+        for method, path in sorted(PUBLIC | READS | set(WRITES)):
+            concrete = path.replace("{order_id}", "WO-M").replace("{what}", "start")
+            if method == "GET":
+                answer = client.get(concrete, params=QUERY)
+            else:
+                answer = client.request(method, concrete, json={})
+            if (method, path) in PUBLIC:
+                want = 200
+            elif not isinstance(role, Role):
+                want = 401
+            elif (method, path) in WRITES and may(role, WRITES[(method, path)]):
+                assert answer.status_code in (404, 422), (method, path, role, answer.text)
+                continue  # past the door: no such order, or the empty body refused
+            elif (method, path) in WRITES:
+                want = 403
+            else:
+                want = 404 if path.endswith("{order_id}") else 200
             assert answer.status_code == want, (method, path, role, answer.text)
             if want == 401:
                 assert answer.headers["WWW-Authenticate"] == "Bearer"
@@ -57,10 +83,12 @@ def test_each_role_gets_the_status_the_matrix_says(live_api: LiveApi, role: Role
 
 def test_anonymous_reads_only_when_plant_yaml_allows_them(live_api: LiveApi) -> None:
     plant = load_plant(live_api.plant_path)
-    open_plant = plant.model_copy(update={"api": ApiSettings(keys=plant.api.keys,
+    open_plant = plant.model_copy(update={"api": ApiSettings(store=plant.api.store,
                                                              anonymous_read=True)})  # fmt: skip
     with ServerThread(create_app(open_plant)) as url:
         assert httpx.get(f"{url}/api/v1/plant", timeout=60).status_code == 200
+        finding = {"machine": "press-01", "at": "2026-11-23T09:00", "scrap": 1}
+        assert httpx.post(f"{url}/api/v1/findings", json=finding, timeout=60).status_code == 401
 
 
 @pytest.mark.parametrize(("params", "field", "says"), [

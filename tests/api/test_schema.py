@@ -10,6 +10,8 @@ machine that exists) answer such requests with a 422 naming the field, as they m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -17,17 +19,22 @@ from hypothesis import strategies as st
 from schemathesis.checks import positive_data_acceptance
 
 from smkit.api.roles import Role
-from tests.api.conftest import LiveApi
+from tests.api.conftest import LiveApi, serve_day
 
 EXAMPLES_PER_OPERATION = 30
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "influx"])
-def test_no_server_error_and_every_answer_fits_the_schema(
-    backend: str, request: pytest.FixtureRequest
-) -> None:
-    live_api: LiveApi = request.getfixturevalue("live_api" if backend == "sqlite"
-                                                else "live_api_influx")  # fmt: skip
+@pytest.fixture(scope="module", params=["sqlite", "influx"])
+def fuzzed_api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveApi]:
+    """A day of its own (the fuzzer writes orders and findings into it), on each backend."""
+    influx = request.getfixturevalue("influx_server").url if request.param == "influx" else None
+    yield from serve_day(tmp_path_factory.mktemp(f"fuzz-{request.param}"), influx)
+
+
+def test_no_server_error_and_every_answer_fits_the_schema(fuzzed_api: LiveApi) -> None:
+    live_api = fuzzed_api
     schema = schemathesis.openapi.from_url(f"{live_api.url}/api/v1/openapi.json", timeout=60)
     headers = {"X-API-Key": live_api.keys[Role.ADMIN]}
     operations = [result.ok() for result in schema.get_all_operations()]

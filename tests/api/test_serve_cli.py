@@ -52,7 +52,7 @@ def test_a_key_from_the_cli_opens_the_api_until_it_is_revoked(tmp_path: Path) ->
     assert key.startswith("smk_") and key_id in created.stdout.splitlines()[0]
     listed = smkit("api-key", "list", "--plant", str(plant)).stdout
     assert "MES gateway" in listed and "viewer" in listed and key not in listed
-    assert key not in (tmp_path / "smkit-api-keys.db").read_bytes().decode("latin-1")
+    assert key not in (tmp_path / "smkit-api.db").read_bytes().decode("latin-1")
     with serving(plant) as url:
         assert httpx.get(f"{url}/api/v1/plant", headers={"X-API-Key": key}).status_code == 200
         assert httpx.get(f"{url}/api/v1/plant").status_code == 401

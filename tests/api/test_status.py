@@ -46,7 +46,7 @@ def recent_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecentApi]:
     plant_path, samples, _ = stored_simulation(folder, "injection-moulding", 5, 3,
                                                start=start.replace(tzinfo=None))  # fmt: skip
     plant = load_plant(plant_path)
-    _, key = KeyStore(plant.api.keys).create("board", Role.VIEWER)
+    _, key = KeyStore(plant.api.store).create("board", Role.VIEWER)
     health = {
         "written_at_ns": time.time_ns(),
         "sources": [

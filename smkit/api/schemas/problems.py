@@ -24,3 +24,9 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     503: _problem("The historian cannot answer now; retry after Retry-After seconds"),
 }
 """Documented on every router that needs a key."""
+
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    404: _problem("No such thing (the detail names it)"),
+    409: _problem("The command does not fit the current state (the detail says why)"),
+}
+"""Documented on routes that change something with a state of its own."""
