@@ -41,6 +41,15 @@ def instant(plant: Plant, value: dt.datetime, field: str, where: str = "query") 
     return ns
 
 
+def happened(plant: Plant, value: dt.datetime, field: str) -> int:
+    """UTC ns of an instant in a request body that says when something happened: not in the
+    future (a 422 naming ``field``)."""
+    ns = instant(plant, value, field, "body")
+    if ns > time.time_ns():
+        raise invalid(field, "must not be in the future: it says when something happened", "body")
+    return ns
+
+
 def window(plant: Plant, start: dt.datetime, end: dt.datetime | None) -> tuple[int, int, int]:
     """(start, end, now) in UTC ns; the window must not be empty and at most a long year."""
     now = time.time_ns()

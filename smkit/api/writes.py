@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from smkit.api.audit import Change, record
 from smkit.api.deps import Caller, Served
 from smkit.api.store import connected
+from smkit.core.sample import Value
 from smkit.core.timeunits import DAY_NS
 from smkit.errors import ConfigError
 from smkit.oee.periods import shift_periods
@@ -52,6 +53,14 @@ async def apply(
     await asyncio.to_thread(commit)
     log.info("%s: %s %s", caller.name, change.action, change.target)
     return True
+
+
+async def stored_at(app: Served, machine: str, names: list[str], ts: int) -> dict[str, Value]:
+    """The values of the machine's ``names`` stored at exactly ``ts`` (what a write there
+    would replace)."""
+    found = await app.historian.read_columns(machine, ts, ts + 1, names)
+    return {name: column.values[-1] for name, column in found.items()
+            if len(column) and int(column.ts[-1]) == ts}  # fmt: skip
 
 
 async def recompute_from(app: Served, machine: str, at_ns: int) -> int:

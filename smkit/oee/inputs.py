@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from smkit.core.columns import Column, Columns, columns_of
 from smkit.core.sample import Quality, Sample, Value
+from smkit.oee.entries import OPERATOR_REASON, with_entries
 from smkit.oee.increments import Increments, Plausible, increments
 from smkit.oee.model import Adjustments, MachineData, ProductChanges, ProductSpec, Unlisted
 from smkit.oee.timeline import CATEGORY_CODE, StateChanges
@@ -96,7 +97,7 @@ def state_changes_of(machine: Machine, state_map: StateMap | None, series: Colum
 def signals_read(machine: Machine, state_map: StateMap | None) -> list[str]:
     """The signals :func:`machine_data` reads, so a reader can leave out the process values
     (temperatures, pressures...), which are most of a machine's samples."""
-    names = {s.name for s in machine.signals if s.role in ROLES_READ}
+    names = {s.name for s in machine.signals if s.role in ROLES_READ} | {OPERATOR_REASON}
     if isinstance(state_map, FlagsStateMap):
         names |= {rule.signal for rule in state_map.rules}
     return sorted(names)
@@ -105,7 +106,7 @@ def signals_read(machine: Machine, state_map: StateMap | None) -> list[str]:
 def state_signals(machine: Machine, state_map: StateMap | None) -> list[str]:
     """The signals a machine's state and stop reason are read from."""
     roles = (SignalRole.STATE, SignalRole.REASON)
-    names = {s.name for s in machine.signals if s.role in roles}
+    names = {s.name for s in machine.signals if s.role in roles} | {OPERATOR_REASON}
     if isinstance(state_map, FlagsStateMap):
         names |= {rule.signal for rule in state_map.rules}
     return sorted(names)
@@ -135,13 +136,17 @@ def _states(
     """The state changes in time order (columns are), each with the reason in effect."""
     unknown: list[tuple[int, str]] = []
     if isinstance(state_map, FlagsStateMap):
-        changes = _flag_states(state_map, series)
-        ts = np.array([at for at, _ in changes], dtype=np.int64)
-        categories = np.array([CATEGORY_CODE[c] for _, c in changes], dtype=np.int8)
+        flagged = _flag_states(state_map, series)
+        ts = np.array([at for at, _ in flagged], dtype=np.int64)
+        categories = np.array([CATEGORY_CODE[c] for _, c in flagged], dtype=np.int8)
     else:
         ts, categories = _mapped(state_map, _column(machine, SignalRole.STATE, series), unknown)
     reasons, names = _reasons_at(ts, _column(machine, SignalRole.REASON, series))
-    return StateChanges(ts, categories, reasons, names), Unlisted.of(unknown)
+    changes = StateChanges(ts, categories, reasons, names)
+    entries = series.get(OPERATOR_REASON)
+    if entries is not None and len(entries):
+        changes = with_entries(changes, entries)
+    return changes, Unlisted.of(unknown)
 
 
 _UNKNOWN = CATEGORY_CODE[StateCategory.UNKNOWN]

@@ -29,6 +29,7 @@ from smkit.errors import SmkitError
 from smkit.historian.protocol import FieldValue, Historian, Record
 from smkit.oee.elements import IDEAL_FIELDS, Elements, kpis
 from smkit.oee.engine import compute, timeline_of
+from smkit.oee.entries import OPERATOR_REASON
 from smkit.oee.inputs import (
     machine_data_of,
     runs_from,
@@ -39,7 +40,7 @@ from smkit.oee.inputs import (
 from smkit.oee.model import Period, Settings
 from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
 from smkit.oee.rollup import PeriodResult
-from smkit.oee.stops import Stop, stops
+from smkit.oee.stops import Stop, sourced, stops
 from smkit.plant.machine import Machine, StateMap
 from smkit.plant.model import MachinePlace, Plant
 
@@ -138,10 +139,16 @@ async def machine_stops(
         series = await machine_series(historian, machine, state_map, names, (start_ns, end_ns),
                                        settings=settings, horizon_ns=horizon_ns)  # fmt: skip
         planned = [i for p in shift_periods(plant, machine.id, start_ns, end_ns) for i in p.planned]
-        line = timeline_of(state_changes_of(machine, state_map, series), start_ns, settings,
-                           max(horizon_ns, start_ns))  # fmt: skip
-        out[machine.id] = stops(line, planned, (start_ns, min(end_ns, horizon_ns)))
+        horizon, window = max(horizon_ns, start_ns), (start_ns, min(end_ns, horizon_ns))
+        found, own = (stops(timeline_of(state_changes_of(machine, state_map, columns), start_ns,
+                                        settings, horizon), planned, window)
+                      for columns in (series, _without_entries(series)))  # fmt: skip
+        out[machine.id] = sourced(found, own)
     return out
+
+
+def _without_entries(series: Columns) -> Columns:
+    return {name: column for name, column in series.items() if name != OPERATOR_REASON}
 
 
 def _chosen(plant: Plant, machines: Sequence[str] | None) -> Iterator[_Chosen]:

@@ -9,6 +9,7 @@ the window: a stop measured to its end is what an operator gives a reason to.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,9 @@ class Stop:
     is_failure: bool
     open_start: bool
     open_end: bool
+    reason_source: str = "machine"
+    """Where the reason came from: ``machine``, ``operator`` (a person's entry gave or changed
+    it), or ``none`` (no reason)."""
 
     @property
     def length_ns(self) -> int:
@@ -80,3 +84,13 @@ def _planned_in(planned: Sequence[tuple[int, int]], starts: Int64s, ends: Int64s
         return np.where(at >= 0, before[np.maximum(at, 0)], 0) + partial
 
     return np.where(ends > starts, upto(ends) - upto(np.minimum(starts, ends)), 0)
+
+
+def sourced(found: Sequence[Stop], machine_only: Sequence[Stop]) -> list[Stop]:
+    """``found`` with each stop's reason source, by comparing it with the stops of the same
+    timeline without people's entries (``machine_only``): a piece whose reason differs from the
+    machine's own there, or which exists only because an entry split a stop, is ``operator``."""
+    own = {stop.start_ns: stop.reason for stop in machine_only}
+    return [dataclasses.replace(stop, reason_source="operator" if own.get(stop.start_ns)
+                                != stop.reason else ("machine" if stop.reason else "none"))
+            for stop in found]  # fmt: skip

@@ -84,6 +84,18 @@ def serve_day(folder: Path, influx_url: str | None) -> Iterator[LiveApi]:
         yield LiveApi(url, keys, revoked, plant_path, ground_truth(log), log.start)
 
 
+def add_finding_signals(plant_path: Path) -> None:
+    """Give every machine of the plant.yaml the signals late quality findings are kept in."""
+    document = yaml.safe_load(plant_path.read_text())
+    findings = [{"name": "qa_scrap", "role": "late_scrap"},
+                {"name": "qa_rework", "role": "late_rework"}]  # fmt: skip
+    for area in document["site"]["areas"]:
+        for line in area["lines"]:
+            for machine in line["machines"]:
+                machine["signals"] = [*machine["signals"], *findings]
+    plant_path.write_text(yaml.safe_dump(document, allow_unicode=True))
+
+
 async def _store(plant: Plant, samples: list[Sample]) -> None:
     async with open_historian(plant) as historian:
         await historian.write_samples(samples)

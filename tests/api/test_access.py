@@ -26,6 +26,7 @@ READS = {
 }
 WRITES = {
     ("POST", "/api/v1/findings"): Right.FINDINGS,
+    ("POST", "/api/v1/stop-reasons"): Right.STOP_REASONS,
     ("PUT", "/api/v1/orders/{order_id}"): Right.ORDERS,
     ("POST", "/api/v1/orders/{order_id}/{what}"): Right.ORDERS,
 }

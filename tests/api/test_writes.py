@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import yaml
 
 from smkit.api.app import create_app
 from smkit.api.keys import KeyStore
@@ -22,7 +21,7 @@ from smkit.api.roles import Role
 from smkit.historian import open_historian
 from smkit.oee.runner import OEE_MEASUREMENT
 from smkit.plant import load_plant
-from tests.api.conftest import ServerThread
+from tests.api.conftest import ServerThread, add_finding_signals
 from tests.simulated_plant import stored_simulation
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -43,14 +42,7 @@ class WritableApi:
 def writable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WritableApi]:
     folder = tmp_path_factory.mktemp("writes")
     plant_path, _, _ = stored_simulation(folder, "injection-moulding", 3, 16)
-    document = yaml.safe_load(plant_path.read_text())
-    for area in document["site"]["areas"]:
-        for line in area["lines"]:
-            for machine in line["machines"]:
-                machine["signals"] = [*machine["signals"], {"name": "qa_scrap",
-                                      "role": "late_scrap"}, {"name": "qa_rework",
-                                      "role": "late_rework"}]  # fmt: skip
-    plant_path.write_text(yaml.safe_dump(document, allow_unicode=True))
+    add_finding_signals(plant_path)
     plant = load_plant(plant_path)
     store = KeyStore(plant.api.store)
     keys = {role.value: store.create(role.value, role)[1] for role in Role}
@@ -187,3 +179,74 @@ def test_malformed_json_is_a_422_not_a_crash(writable: WritableApi) -> None:
                              headers={"Content-Type": "application/json"})  # fmt: skip
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["type"] == "json_invalid"
+
+
+def _long_stop(client: httpx.Client) -> dict[str, Any]:
+    """The longest closed stop of press-01 in the first shift that is not a setup."""
+    stops = client.get("/api/v1/downtime", params=SHIFT_1).json()
+    closed = [s for s in stops if not s["open_end"] and s["kind"] != "setup"]
+    return max(closed, key=lambda s: s["planned_s"])
+
+
+def test_a_person_reclassifies_and_splits_a_stop_without_counting_time_twice(
+    writable: WritableApi,
+) -> None:
+    with writable.client("operator") as client:
+        stop = _long_stop(client)
+        before = _shift_row(client)
+        start = dt.datetime.fromisoformat(stop["start"])
+        middle = start + dt.timedelta(seconds=stop["length_s"] / 2)
+        first_code, second_code = [c for c in ("A-11", "A-24", "A-31") if c != stop["reason"]][:2]
+        give = {"machine": "press-01", "at": stop["start"], "reason": first_code, "note": "seal"}
+        first = client.post("/api/v1/stop-reasons", json=give)
+        replay = client.post("/api/v1/stop-reasons", json=give)
+        split = client.post("/api/v1/stop-reasons", json={**give, "at": middle.isoformat(),
+                                                          "reason": second_code})  # fmt: skip
+        after = _shift_row(client)
+        pieces = [s for s in client.get("/api/v1/downtime", params=SHIFT_1).json()
+                  if start <= dt.datetime.fromisoformat(s["start"]) < dt.datetime.fromisoformat(
+                      stop["end"])]  # fmt: skip
+        trail = client.get("/api/v1/audit", params={"target": "machine/press-01/stop"}).json()
+    assert first.json()["changed"] and first.json()["records_recomputed"] > 0, first.text
+    assert not replay.json()["changed"] and split.json()["changed"]
+    got = [(p["reason"], p["reason_source"]) for p in pieces]
+    assert got == [(first_code, "operator"), (second_code, "operator")]
+    assert sum(p["length_s"] for p in pieces) == pytest.approx(stop["length_s"])
+    assert sum(after["downtime_by_reason_s"].values()) == pytest.approx(
+        sum(before["downtime_by_reason_s"].values())
+    )
+    gained = {code: after["downtime_by_reason_s"].get(code, 0)
+              - before["downtime_by_reason_s"].get(code, 0)
+              for code in (first_code, second_code)}  # fmt: skip
+    assert sum(gained.values()) == pytest.approx(stop["planned_s"])
+    assert after["times_s"]["running_ns"] == before["times_s"]["running_ns"]
+    assert [e["after"]["reason"] for e in trail] == [first_code, second_code]
+    assert trail[0]["after"]["note"] == "seal"
+    record = _stored_record(writable.plant_path)
+    assert record["breakdown_s"] == pytest.approx(after["times_s"]["breakdown_ns"])
+
+
+@pytest.mark.parametrize(("body", "field", "says"), [
+    ({"machine": "press-01", "at": "2026-11-23T06:00", "reason": "ZZ-9"}, "reason",
+     "no reason 'ZZ-9' in the catalog (known: A-11"),
+    ({"machine": "press-01", "at": "2030-01-01T00:00", "reason": "A-11"}, "at", "the future"),
+])  # fmt: skip
+def test_a_reason_must_exist_and_the_machine_must_be_stopped(
+    writable: WritableApi, body: dict[str, str], field: str, says: str | None
+) -> None:
+    with writable.client("operator") as client:
+        answer = client.post("/api/v1/stop-reasons", json=body)
+    assert answer.status_code == 422, answer.text
+    (problem,) = answer.json()["detail"]
+    assert problem["loc"] == ["body", field]
+    assert says is None or says in problem["msg"]
+
+
+def test_a_reason_while_the_machine_runs_is_refused(writable: WritableApi) -> None:
+    with writable.client("operator") as client:
+        stops = client.get("/api/v1/downtime", params=SHIFT_1).json()
+        running_at = dt.datetime.fromisoformat(stops[0]["start"]) - dt.timedelta(seconds=1)
+        answer = client.post("/api/v1/stop-reasons", json={
+            "machine": "press-01", "at": running_at.isoformat(), "reason": "A-11"})  # fmt: skip
+    assert answer.status_code == 422
+    assert "is running then" in answer.json()["detail"][0]["msg"]

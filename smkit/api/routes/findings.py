@@ -17,11 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from smkit.api.audit import Change
 from smkit.api.deps import Caller, ServedDep, require
 from smkit.api.machines import machine_named, signal_of
-from smkit.api.query import instant
+from smkit.api.query import happened
 from smkit.api.roles import Right
 from smkit.api.schemas.problems import REFUSALS
 from smkit.api.schemas.times import moment
-from smkit.api.writes import apply, recompute_from
+from smkit.api.writes import apply, recompute_from, stored_at
 from smkit.core.sample import Sample
 from smkit.plant.machine import SignalRole
 
@@ -61,13 +61,11 @@ async def record_finding(*, caller: Writer, app: ServedDep, finding: FindingIn) 
     place, machine = machine_named(app.plant, finding.machine)
     caller.check_line(place.line)
     zone = ZoneInfo(app.plant.site.timezone)
-    ts = instant(app.plant, finding.at, "at", where="body")
+    ts = happened(app.plant, finding.at, "at")
     counts = ((SignalRole.LATE_SCRAP, finding.scrap), (SignalRole.LATE_REWORK, finding.rework))
     wanted = {role: units for role, units in counts if units}
     names = {role: signal_of(machine, role) for role in wanted}
-    stored = await app.historian.read_columns(machine.id, ts, ts + 1, list(names.values()))
-    before = {name: column.values[-1] for name, column in stored.items()
-              if len(column) and int(column.ts[-1]) == ts}  # fmt: skip
+    before = await stored_at(app, machine.id, list(names.values()), ts)
     after = before | {names[role]: units for role, units in wanted.items()}
     samples = [Sample(machine.id, names[role], ts, units) for role, units in wanted.items()]
 

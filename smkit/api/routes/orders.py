@@ -19,7 +19,7 @@ from smkit.api.deps import Caller, Reader, Served, ServedDep, require
 from smkit.api.errors import NotFound
 from smkit.api.machines import machine_named, signal_of
 from smkit.api.orders import Command, Order, OrderStatus, command, define
-from smkit.api.query import instant, invalid
+from smkit.api.query import happened, invalid
 from smkit.api.roles import Right
 from smkit.api.schemas.problems import CONFLICT, REFUSALS
 from smkit.api.schemas.times import moment
@@ -115,7 +115,7 @@ async def order_command(
     before = _load(app, order_id)
     if before is None:
         raise NotFound(f"no job order {order_id!r}: create it with PUT first")
-    at = None if body.at is None else instant(app.plant, body.at, "at", where="body")
+    at = None if body.at is None else happened(app.plant, body.at, "at")
     after = command(before, Command(what), at, time.time_ns())
     effect = _effect(app, after, Command(what))
     changed = await apply(app, caller, _change(f"order.{what}", before, after), effect,

@@ -39,8 +39,10 @@ class OeeRow(BaseModel):
 
 
 class StopView(BaseModel):
-    """A downtime event, measured to its end. ``kind`` is its state category; ``open_start``:
-    it was already going where the window begins; ``open_end``: it is still going."""
+    """A downtime event, measured to its end. ``kind`` is its class (breakdown, small stop,
+    setup...); ``open_start``: it was already going where the window begins; ``open_end``: it
+    is still going; ``reason_source``: machine, operator (a person gave or changed the reason)
+    or none."""
 
     machine: str
     start: dt.datetime
@@ -52,6 +54,7 @@ class StopView(BaseModel):
     failure: bool
     open_start: bool
     open_end: bool
+    reason_source: str
 
 
 def kpi_values(ratios: Mapping[str, Ratio], names: Iterable[str] | None = None
@@ -83,5 +86,5 @@ def stop_view(machine: str, stop: Stop, zone: ZoneInfo) -> StopView:
         machine=machine, start=moment(stop.start_ns, zone), end=moment(stop.end_ns, zone),
         length_s=stop.length_ns / NS_PER_S, planned_s=stop.planned_ns / NS_PER_S,
         kind=stop.kind, reason=stop.reason, failure=stop.is_failure,
-        open_start=stop.open_start, open_end=stop.open_end,
+        open_start=stop.open_start, open_end=stop.open_end, reason_source=stop.reason_source,
     )  # fmt: skip
