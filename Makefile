@@ -44,8 +44,8 @@ bench: $(STAMP) servers
 	$(PY) benchmarks/oee_report.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check smkit tests benchmarks
-	$(VENV)/bin/ruff format --check smkit tests benchmarks
+	$(VENV)/bin/ruff check smkit tests benchmarks examples
+	$(VENV)/bin/ruff format --check smkit tests benchmarks examples
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

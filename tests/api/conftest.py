@@ -92,7 +92,7 @@ def add_finding_signals(plant_path: Path) -> None:
     for area in document["site"]["areas"]:
         for line in area["lines"]:
             for machine in line["machines"]:
-                machine["signals"] = [*machine["signals"], *findings]
+                machine["signals"] = [*machine.get("signals", []), *findings]
     plant_path.write_text(yaml.safe_dump(document, allow_unicode=True))
 
 

@@ -19,9 +19,11 @@ from smkit.api.app import create_app
 from smkit.api.keys import KeyStore
 from smkit.api.roles import Role
 from smkit.historian import open_historian
+from smkit.localservers import LocalInflux
 from smkit.oee.runner import OEE_MEASUREMENT
 from smkit.plant import load_plant
 from tests.api.conftest import ServerThread, add_finding_signals
+from tests.plant.test_loader import MINIMAL
 from tests.simulated_plant import stored_simulation
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -250,3 +252,28 @@ def test_a_reason_while_the_machine_runs_is_refused(writable: WritableApi) -> No
             "machine": "press-01", "at": running_at.isoformat(), "reason": "A-11"})  # fmt: skip
     assert answer.status_code == 422
     assert "is running then" in answer.json()["detail"][0]["msg"]
+
+
+def test_a_write_the_historian_cannot_take_is_a_503_and_not_recorded(tmp_path: Path) -> None:
+    server = LocalInflux(tmp_path / "influxd")
+    server.start()
+    plant_path = tmp_path / "plant.yaml"
+    plant_path.write_text(MINIMAL + f"historian: {{kind: influx, url: '{server.url}', "
+                          "database: away}\n")  # fmt: skip
+    add_finding_signals(plant_path)
+    plant = load_plant(plant_path)
+    key = KeyStore(plant.api.store).create("QA", Role.OPERATOR)[1]
+    headers = {"X-API-Key": key}
+    finding = {"machine": "m1", "at": "2026-11-23T09:00", "scrap": 2}
+    try:
+        with ServerThread(create_app(plant)) as url:
+            server.stop()
+            refused = httpx.post(f"{url}/api/v1/findings", json=finding, headers=headers,
+                                 timeout=60)  # fmt: skip
+            trail = httpx.get(f"{url}/api/v1/audit", headers=headers, timeout=60).json()
+    finally:
+        server.stop()
+    assert refused.status_code == 503, refused.text
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "historian cannot answer" in refused.json()["detail"]
+    assert trail == []
