@@ -115,3 +115,24 @@ def test_the_downtime_list_equals_the_cli_list(live_api: LiveApi) -> None:
               if not s["open_end"]]  # fmt: skip
     assert closed == [(dt.datetime.fromisoformat(c["start"]), c["length_s"]) for c in cli
                       if not c["open_end"]]  # fmt: skip
+
+
+def test_losses_fill_the_planned_time_and_rank_the_downtime(live_api: LiveApi) -> None:
+    window = {"from": local(live_api.start_ns), "to": local(live_api.start_ns + DAY_NS)}
+    with live_api.client(Role.VIEWER) as client:
+        losses = {r["entity"]: r for r in client.get("/api/v1/losses", params=window).json()}
+        rows = client.get("/api/v1/oee", params={**window, "by": "window"}).json()
+    assert sorted(losses) == sorted(r["entity"] for r in rows)
+    for row in rows:
+        found = losses[row["entity"]]
+        steps = {step["name"]: step["seconds"] for step in found["waterfall"]}
+        assert sum(steps.values()) == pytest.approx(found["planned_s"])
+        assert steps["valuable (fully productive)"] == pytest.approx(row["times_s"]["valuable_ns"])
+        seconds = [entry["seconds"] for entry in found["pareto"]]
+        assert seconds == sorted(seconds, reverse=True)
+        assert sum(seconds) == pytest.approx(sum(row["downtime_by_reason_s"].values()))
+        assert found["pareto"][-1]["cumulative"] == pytest.approx(1.0)
+        labelled = [e for e in found["pareto"] if not e["reason"].startswith("(")]
+        assert all(e["label"]["vi"] and e["label"]["en"] for e in labelled)
+        assert found["maintenance"]["mtbf_s"] == row["kpis"]["mtbf_s"]
+        assert found["failures"] == row["counts"]["failures"]

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
 
-from smkit.api.deps import Reader, ServedDep
+from smkit.api.deps import Reader, Served, ServedDep
 from smkit.api.query import From, LineId, Machines, To, chosen_machines, window
+from smkit.api.schemas.losses import LossesView, losses_view
 from smkit.api.schemas.oee import OeeRow, StopView, oee_row, stop_view
 from smkit.api.schemas.problems import REFUSALS
 from smkit.oee.report import report_rows
-from smkit.oee.rollup import Bucket, Level, roll_up
+from smkit.oee.rollup import Bucket, Group, Level, roll_up
 from smkit.oee.runner import machine_stops, period_results
 
 router = APIRouter(tags=["oee"], responses=REFUSALS)
@@ -36,16 +38,40 @@ async def oee(
 ) -> list[OeeRow] | Response:
     """A, P, Q, OEE and every other KPI, time element, count and flag."""
     plant = app.plant
-    start_ns, end_ns, now = window(plant, start, end)
-    chosen = chosen_machines(plant, machines, line)
-    results = await period_results(plant, app.historian, start_ns, end_ns, horizon_ns=now,
-                                   machines=chosen, hourly=by == "hour")  # fmt: skip
-    groups = roll_up(results, level, by)
+    groups = await _groups(app, (start, end), chosen_machines(plant, machines, line), level, by)
     exclude = plant.oee.unknown_time == "excluded"
     zone = ZoneInfo(plant.site.timezone)
     rows = [oee_row(g, r, zone) for g, r in zip(groups, report_rows(groups,
             exclude_unknown=exclude), strict=True)]  # fmt: skip
     return _csv(rows) if format == "csv" else rows
+
+
+@router.get("/losses", response_model=list[LossesView])
+async def losses(
+    *,
+    caller: Reader,
+    app: ServedDep,
+    start: From,
+    end: To = None,
+    machines: Machines = None,
+    line: LineId = None,
+    level: Annotated[Level, Query(description="Sum per machine, line, area or site.")] = "machine",
+) -> list[LossesView]:
+    """Over the whole window: the waterfall of planned time (Nakajima's six big losses, then
+    the valuable time), the downtime Pareto with vi and en labels, and MTBF / MTTR / MTTF."""
+    plant = app.plant
+    groups = await _groups(app, (start, end), chosen_machines(plant, machines, line), level,
+                           "window")  # fmt: skip
+    return [losses_view(group, plant) for group in groups]
+
+
+async def _groups(app: Served, span: tuple[dt.datetime, dt.datetime | None],
+                  chosen: list[str] | None, level: Level, by: Bucket) -> list[Group]:  # fmt: skip
+    """The roll-up asked for, computed from the historian."""
+    start_ns, end_ns, now = window(app.plant, *span)
+    results = await period_results(app.plant, app.historian, start_ns, end_ns, horizon_ns=now,
+                                   machines=chosen, hourly=by == "hour")  # fmt: skip
+    return roll_up(results, level, by)
 
 
 @router.get("/downtime", response_model=list[StopView])
