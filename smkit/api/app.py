@@ -16,7 +16,17 @@ from smkit import __version__
 from smkit.api import errors
 from smkit.api.deps import Served
 from smkit.api.keys import KeyStore
-from smkit.api.routes import audit, findings, health, oee, orders, plant, status, stops
+from smkit.api.routes import (
+    audit,
+    findings,
+    health,
+    oee,
+    orders,
+    plant,
+    series,
+    status,
+    stops,
+)
 from smkit.api.schemas.status import StatusView, status_view
 from smkit.api.shared import Shared
 from smkit.collector import last_health
@@ -50,7 +60,7 @@ def create_app(plant_config: Plant) -> FastAPI:
         description="Plant, OEE and losses, downtime, for MES systems and smkit's pages. "
                     "Every route needs an API key (`smkit api-key create`).",
     )  # fmt: skip
-    routers = (health, plant, status, oee, orders, stops, findings, audit)
+    routers = (health, plant, status, oee, series, orders, stops, findings, audit)
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)
     errors.install(app)

@@ -37,6 +37,7 @@ class LiveApi:
     plant_path: Path
     truths: list[ShiftTruth]
     start_ns: int
+    samples: list[Sample]
 
     def client(self, role: Role | None = None) -> httpx.Client:
         headers = {} if role is None else {"Authorization": f"Bearer {self.keys[role]}"}
@@ -81,7 +82,7 @@ def serve_day(folder: Path, influx_url: str | None) -> Iterator[LiveApi]:
     revoked_key, revoked = store.create("left the company", Role.ADMIN)
     store.revoke(revoked_key.id)
     with ServerThread(create_app(plant)) as url:
-        yield LiveApi(url, keys, revoked, plant_path, ground_truth(log), log.start)
+        yield LiveApi(url, keys, revoked, plant_path, ground_truth(log), log.start, samples)
 
 
 def add_finding_signals(plant_path: Path) -> None:

@@ -21,6 +21,7 @@ READS = {
     ("GET", "/api/v1/oee"),
     ("GET", "/api/v1/downtime"),
     ("GET", "/api/v1/losses"),
+    ("GET", "/api/v1/series"),
     ("GET", "/api/v1/orders"),
     ("GET", "/api/v1/orders/{order_id}"),
     ("GET", "/api/v1/audit"),

@@ -136,3 +136,27 @@ def test_losses_fill_the_planned_time_and_rank_the_downtime(live_api: LiveApi) -
         assert all(e["label"]["vi"] and e["label"]["en"] for e in labelled)
         assert found["maintenance"]["mtbf_s"] == row["kpis"]["mtbf_s"]
         assert found["failures"] == row["counts"]["failures"]
+
+
+def test_series_are_reduced_to_the_points_asked_keeping_extremes(live_api: LiveApi) -> None:
+    start, end = live_api.start_ns + 6 * 3600 * 10**9, live_api.start_ns + 14 * 3600 * 10**9
+    query = {"machine": "press-01", "signal": ["melt_temp", "mode"], "from": local(start),
+             "to": local(end), "points": 100}  # fmt: skip
+    with live_api.client(Role.VIEWER) as client:
+        temp, mode = client.get("/api/v1/series", params=query).json()
+        unknown = client.get("/api/v1/series", params={**query, "signal": "colour"})
+
+    def raw(name: str) -> list[tuple[int, object]]:
+        return sorted((s.ts, s.value) for s in live_api.samples if s.machine_id == "press-01"
+                      and s.signal == name and start <= s.ts < end)  # fmt: skip
+
+    for found, name in ((temp, "melt_temp"), (mode, "mode")):
+        rows = raw(name)
+        assert found["signal"] == name and 0 < len(found["ts_ms"]) <= 100
+        assert sum(found["count"]) == len(rows)
+        assert found["last"][-1] == rows[-1][1] and found["ts_ms"][0] == rows[0][0] // 10**6
+    values = [value for _, value in raw("melt_temp")]
+    assert max(temp["max"]) == max(values) and min(temp["min"]) == min(values)
+    assert temp["unit"] == "degC" and mode["min"][0] is None
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"][0]["loc"] == ["query", "signal"]
