@@ -23,6 +23,7 @@ from smkit.api.routes import (
     oee,
     orders,
     plant,
+    readiness,
     series,
     status,
     stops,
@@ -60,7 +61,7 @@ def create_app(plant_config: Plant) -> FastAPI:
         description="Plant, OEE and losses, downtime, for MES systems and smkit's pages. "
                     "Every route needs an API key (`smkit api-key create`).",
     )  # fmt: skip
-    routers = (health, plant, status, oee, series, orders, stops, findings, audit)
+    routers = (health, plant, status, oee, series, orders, stops, findings, readiness, audit)
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)
     errors.install(app)

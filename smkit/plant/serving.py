@@ -14,16 +14,18 @@ class ApiSettings(ConfigModel):
     """The HTTP API's settings.
 
     The API keeps its own SQLite file (``store``): API keys (hashed), job orders and the audit
-    trail of every write. Reads without a key are refused
+    trail of every write. Readiness assessments are files in ``assessments``, exactly as the CLI
+    reads them. Reads without a key are refused
     unless ``anonymous_read`` says otherwise; writes always need a key. Browsers on other origins
     are refused unless listed in ``cors_origins``. Live status is computed once per
     ``live_refresh`` for every caller.
     """
 
     store: Path = Field(default=Path("smkit-api.db"), validate_default=True)
+    assessments: Path = Field(default=Path("assessments"), validate_default=True)
     anonymous_read: bool = False
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: SizeBytes = Field(default=1024**2, gt=0)
     live_refresh: DurationS = Field(default=5.0, gt=0)
 
-    _resolve = field_validator("store")(resolve_path)
+    _resolve = field_validator("store", "assessments")(resolve_path)
