@@ -143,3 +143,20 @@ def test_times_without_an_offset_are_site_time_and_with_one_are_kept(live_api: L
         first, second = (client.get("/api/v1/oee", params=p).json() for p in (local, utc))
     assert first == second and first
     assert dt.datetime.fromisoformat(first[0]["start"]).utcoffset() == dt.timedelta(hours=7)
+
+
+def test_cors_answers_only_the_origins_plant_yaml_lists(live_api: LiveApi) -> None:
+    plant = load_plant(live_api.plant_path)
+    listed = plant.model_copy(update={"api": ApiSettings(
+        store=plant.api.store, cors_origins=["https://mes.example.vn"])})  # fmt: skip
+    preflight = {"Access-Control-Request-Method": "GET"}
+    with ServerThread(create_app(listed)) as url:
+        origins = ("https://mes.example.vn", "https://evil.example")
+        allowed, other = (httpx.options(f"{url}/api/v1/plant", timeout=60,
+                                        headers={"Origin": origin, **preflight})
+                          for origin in origins)  # fmt: skip
+    assert allowed.headers["access-control-allow-origin"] == "https://mes.example.vn"
+    assert "access-control-allow-origin" not in other.headers
+    with httpx.Client(base_url=live_api.url, timeout=60) as client:  # no origins listed
+        answer = client.get("/api/v1/health", headers={"Origin": "https://mes.example.vn"})
+    assert "access-control-allow-origin" not in answer.headers
