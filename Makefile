@@ -42,6 +42,7 @@ bench: $(STAMP) servers
 	$(PY) benchmarks/readiness_portfolio.py
 	$(PY) benchmarks/scenarios_truth.py
 	$(PY) benchmarks/oee_report.py
+	$(PY) benchmarks/api_load.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check smkit tests benchmarks examples
