@@ -150,7 +150,10 @@ def main() -> None:
     finally:
         for process in (smkit, bare):
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # requests still being answered
+                process.kill()
         if args.data is None:
             shutil.rmtree(folder, ignore_errors=True)
 
