@@ -78,6 +78,7 @@ async def load(url: str, params: dict[str, str], headers: dict[str, str], client
                requests: int) -> tuple[list[float], float]:  # fmt: skip
     """Latencies (s) of ``requests`` GETs from ``clients`` concurrent clients; wall seconds."""
     latencies: list[float] = []
+    failures: list[str] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
     for number in range(requests):
         queue.put_nowait(number)
@@ -86,7 +87,11 @@ async def load(url: str, params: dict[str, str], headers: dict[str, str], client
         while not queue.empty():
             queue.get_nowait()
             began = time.perf_counter()
-            answer = await session.get(url, params=params)
+            try:
+                answer = await session.get(url, params=params)
+            except httpx.TransportError as error:  # counted; the run goes on
+                failures.append(f"{type(error).__name__}: {error}")
+                continue
             latencies.append(time.perf_counter() - began)
             if answer.status_code != 200:
                 raise SystemExit(f"{url}: {answer.status_code} {answer.text[:200]}")
@@ -95,7 +100,10 @@ async def load(url: str, params: dict[str, str], headers: dict[str, str], client
     async with httpx.AsyncClient(headers=headers, timeout=600, limits=limits) as session:
         began = time.perf_counter()
         await asyncio.gather(*(client(session) for _ in range(clients)))
-        return latencies, time.perf_counter() - began
+        wall = time.perf_counter() - began
+    if failures:
+        print(f"  {url}: {len(failures)} requests failed, e.g. {failures[0]}", flush=True)
+    return latencies, wall
 
 
 def summary(name: str, latencies: list[float], wall: float) -> tuple[float, float]:

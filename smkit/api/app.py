@@ -28,7 +28,7 @@ from smkit.api.routes import (
     status,
     stops,
 )
-from smkit.api.schemas.status import StatusView, status_view
+from smkit.api.schemas.status import RenderedStatus, status_view
 from smkit.api.shared import Shared
 from smkit.collector import last_health
 from smkit.historian.factory import open_historian
@@ -45,10 +45,11 @@ def create_app(plant_config: Plant) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_historian(plant_config) as historian:
 
-            async def status() -> StatusView:
+            async def status() -> RenderedStatus:
                 now = time.time_ns()
                 found = await plant_status(plant_config, historian, now)
-                return status_view(plant_config, found, now, *last_health(plant_config, now))
+                health = last_health(plant_config, now)
+                return RenderedStatus.of(status_view(plant_config, found, now, *health))
 
             shared = Shared(status, plant_config.api.live_refresh)
             keys = KeyStore(plant_config.api.store)

@@ -16,7 +16,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from smkit.api.keys import ApiKey, KeyStore
 from smkit.api.roles import Right, may
-from smkit.api.schemas.status import StatusView
+from smkit.api.schemas.status import RenderedStatus
 from smkit.api.shared import Shared
 from smkit.historian.protocol import Historian
 from smkit.plant.model import Plant
@@ -33,7 +33,7 @@ class Served:
     plant: Plant
     historian: Historian
     keys: KeyStore
-    status: Shared[StatusView]
+    status: Shared[RenderedStatus]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ class KeyStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._reader: sqlite3.Connection | None = None
+        self._version: int | None = None
+        self._verified: dict[str, ApiKey] = {}
 
     def create(self, name: str, role: Role, lines: Sequence[str] = ()) -> tuple[ApiKey, str]:
         """A new key and its secret text (to show once)."""
@@ -82,15 +86,34 @@ class KeyStore:
         return _key(row)
 
     def verify(self, text: str) -> ApiKey | None:
-        """The active key this text is, or None."""
+        """The active key this text is, or None.
+
+        Keys found are kept until the file changes (``PRAGMA data_version`` on one reading
+        connection tells): a request costs no query, and a revocation counts from the next one.
+        """
         if not text.startswith(PREFIX):
             return None
-        with connected(self.path) as db:
-            row = db.execute(
-                f"SELECT {_COLUMNS} FROM api_keys WHERE hash = ? AND revoked_ns IS NULL",
-                (_hash(text),),
+        reader = self._reading()
+        version = reader.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:
+            self._verified.clear()
+            self._version = version
+        digest = _hash(text)
+        if digest not in self._verified:
+            row = reader.execute(
+                f"SELECT {_COLUMNS} FROM api_keys WHERE hash = ? AND revoked_ns IS NULL", (digest,)
             ).fetchone()
-        return None if row is None else _key(row)
+            if row is None:
+                return None  # not kept: random keys sent by anyone must not fill memory
+            self._verified[digest] = _key(row)
+        return self._verified[digest]
+
+    def _reading(self) -> sqlite3.Connection:
+        if self._reader is None:
+            with connected(self.path):  # the file and its tables exist from now on
+                pass
+            self._reader = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        return self._reader
 
 
 _COLUMNS = "id, name, role, lines, created_ns, revoked_ns"

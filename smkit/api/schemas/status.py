@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -58,6 +59,18 @@ class MachineStatusView(BaseModel):
 class StatusView(BaseModel):
     computed_at: dt.datetime
     machines: list[MachineStatusView]
+
+
+@dataclass(frozen=True)
+class RenderedStatus:
+    """The plant's status and its JSON, rendered once for every caller while it is fresh."""
+
+    view: StatusView
+    body: bytes
+
+    @classmethod
+    def of(cls, view: StatusView) -> RenderedStatus:
+        return cls(view, view.model_dump_json().encode())
 
 
 def status_view(plant: Plant, found: list[MachineStatus], now_ns: int,
