@@ -32,6 +32,7 @@ test: $(STAMP) servers
 
 ## Run the benchmarks; each prints its figure next to baselines measured in the same run.
 bench: $(STAMP) servers
+	@command -v wrk >/dev/null || $(SUDO) apt-get install -y -qq --no-install-recommends wrk >/dev/null
 	$(PY) benchmarks/historian_write.py
 	$(PY) benchmarks/simulator_model.py
 	$(PY) benchmarks/simulator_serving.py

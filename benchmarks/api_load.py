@@ -2,23 +2,25 @@
 
 A generated plant (``support/generated_plant.py``: 100 machines in 10 lines, 30 days, a state
 change every ~3 minutes, counters every minute) in SQLite is served by ``smkit serve`` in its
-own process. 50 concurrent clients (httpx, one process) ask:
+own process. 50 concurrent clients ask:
 
 * the live status of the 100 machines, against a bare FastAPI route (``support/bare_app.py``,
   uvicorn, its own process) that returns a constant body of the status answer's size: p50, p99
-  and requests per second of each, measured in turns;
-* a month of per-shift OEE of one line (10 machines): p50 and p99.
+  and requests per second of each by ``wrk`` (Debian's; a Python client saturates first),
+  measured in turns, the best of two;
+* a month of per-shift OEE of one line (10 machines), once per client (httpx): p50 and p99.
 
 Targets: status p99 <= 50 ms and >= 0.5x the bare route's requests per second; a month of OEE
 p99 <= 200 ms.
 
-Usage: python benchmarks/api_load.py [--clients 50] [--requests 2000] [--data DIR]
+Usage: python benchmarks/api_load.py [--clients 50] [--seconds 10] [--data DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import shutil
 import statistics
 import subprocess
@@ -106,6 +108,29 @@ async def load(url: str, params: dict[str, str], headers: dict[str, str], client
     return latencies, wall
 
 
+def wrk(url: str, headers: dict[str, str], clients: int, seconds: int) -> tuple[float, float,
+                                                                                float]:  # fmt: skip
+    """p50 and p99 (s) and requests per second of ``clients`` connections for ``seconds``,
+    measured by wrk (a C load generator: a Python client would be the bottleneck here)."""
+    command = ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", url]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"{url}: answers that are not 2xx:\n{out}")
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    rps = float(re.search(r"Requests/sec:\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    return _seconds(latency["50"]), _seconds(latency["99"]), rps
+
+
+def _seconds(text: str) -> float:
+    """wrk's ``12.34ms``, ``1.02s``, ``850.00us`` as seconds."""
+    for unit, scale in (("us", 1e-6), ("ms", 1e-3), ("s", 1.0)):
+        if text.endswith(unit):
+            return float(text.removesuffix(unit)) * scale
+    raise ValueError(text)
+
+
 def summary(name: str, latencies: list[float], wall: float) -> tuple[float, float]:
     """Print p50, p99 and requests per second; return (p99, rps)."""
     ordered = sorted(latencies)
@@ -120,7 +145,7 @@ def summary(name: str, latencies: list[float], wall: float) -> tuple[float, floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--seconds", type=int, default=10, help="each wrk run")
     parser.add_argument("--data", type=Path, help="keep the generated plant here")
     args = parser.parse_args()
     folder = args.data or Path(tempfile.mkdtemp(prefix="smkit-api-load-"))
@@ -137,22 +162,24 @@ def main() -> None:
                     str(bare_port), str(size)], f"http://127.0.0.1:{bare_port}/bare")  # fmt: skip
     try:
         print(f"{SIZE.machines} machines, {args.clients} clients, status answer {size:,} bytes")
-        best: dict[str, tuple[float, float]] = {}
+        best: dict[str, tuple[float, float, float]] = {}
         for _ in range(2):  # in turns: this VM's speed drifts
             for name, url in (
                 ("status", status_url),
                 ("bare", f"http://127.0.0.1:{bare_port}/bare"),
             ):
-                found = summary(name, *asyncio.run(load(url, {}, headers, args.clients,
-                                                        args.requests)))  # fmt: skip
-                best[name] = min(best.get(name, found), found, key=lambda pair: pair[0])
+                p50, p99, rps = wrk(url, headers, args.clients, args.seconds)
+                print(f"  {name:38s} p50 {p50 * 1e3:8.1f} ms  p99 {p99 * 1e3:8.1f} ms  "
+                      f"{rps:8.0f} req/s", flush=True)  # fmt: skip
+                best[name] = max(best.get(name, (p50, p99, rps)), (p50, p99, rps),
+                                 key=lambda found: found[2])  # fmt: skip
         month = {"line": "l03", "by": "shift",  # the generated plant starts 2026-01-01
                  "from": "2026-01-01T06:00", "to": "2026-01-31T06:00"}  # fmt: skip
         p99_month, _ = summary("a month of OEE of one line (10 machines)", *asyncio.run(
             load(f"http://127.0.0.1:{port}/api/v1/oee", month, headers, args.clients,
                  args.clients)))  # fmt: skip
-        ratio = best["status"][1] / best["bare"][1]
-        print(f"status p99 {best['status'][0] * 1e3:.1f} ms (target <= 50), {ratio:.2f}x the bare "
+        ratio = best["status"][2] / best["bare"][2]
+        print(f"status p99 {best['status'][1] * 1e3:.1f} ms (target <= 50), {ratio:.2f}x the bare "
               f"route's req/s (target >= 0.5); month of OEE p99 {p99_month * 1e3:.0f} ms "
               "(target <= 200)")  # fmt: skip
     finally:

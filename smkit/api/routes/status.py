@@ -17,8 +17,8 @@ async def status(*, caller: Reader, app: ServedDep, line: LineId = None) -> Stat
     """State and since when, reason, order, product, this shift's counts and A, P, Q, OEE, the
     age of the newest sample and the source's health, per machine."""
     found = await app.status.get()
-    wanted = chosen_machines(app.plant, None, line)
-    if wanted is None:  # the JSON rendered once for every caller
+    if line is None:  # the JSON rendered once for every caller
         return Response(found.body, media_type="application/json")
+    wanted = chosen_machines(app.plant, None, line) or []
     return found.view.model_copy(update={"machines": [m for m in found.view.machines
                                                       if m.machine in wanted]})  # fmt: skip
