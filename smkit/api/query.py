@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import HTTPException, Query
+from fastapi import Depends, HTTPException, Query
 
+from smkit.api.deps import ServedDep
 from smkit.api.schemas.times import site_ns
 from smkit.plant.model import Plant
 
@@ -79,3 +81,23 @@ def chosen_machines(
         lines = sorted({place.line for place in known.values()})
         raise invalid("line", f"no line {line!r} (known: {', '.join(lines)})")
     return [m for m in on_line if not machines or m in machines]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a read asks for: the window and now (UTC ns), and the machines (None: all)."""
+
+    start_ns: int
+    end_ns: int
+    now_ns: int
+    machines: list[str] | None
+
+
+async def asked(app: ServedDep, start: From, end: To = None, machines: Machines = None,
+                line: LineId = None) -> Asked:  # fmt: skip
+    """The window and machines of a read, checked (a 422 naming the field)."""
+    chosen = chosen_machines(app.plant, machines, line)
+    return Asked(*window(app.plant, start, end), chosen)
+
+
+AskedDep = Annotated[Asked, Depends(asked)]

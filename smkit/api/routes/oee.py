@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -11,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Response
 
 from smkit.api.deps import Reader, Served, ServedDep
-from smkit.api.query import From, LineId, Machines, To, chosen_machines, window
+from smkit.api.query import Asked, AskedDep
 from smkit.api.schemas.losses import LossesView, losses_view
 from smkit.api.schemas.oee import OeeRow, StopView, oee_row, stop_view
 from smkit.api.schemas.problems import REFUSALS
@@ -28,17 +27,14 @@ async def oee(
     *,
     caller: Reader,
     app: ServedDep,
-    start: From,
-    end: To = None,
-    machines: Machines = None,
-    line: LineId = None,
+    asked: AskedDep,
     level: Annotated[Level, Query(description="Sum per machine, line, area or site.")] = "machine",
     by: Annotated[Bucket, Query(description="Shift, hour, day, week, month or window.")] = "shift",
     format: Literal["json", "csv"] = "json",
 ) -> list[OeeRow] | Response:
     """A, P, Q, OEE and every other KPI, time element, count and flag."""
     plant = app.plant
-    groups = await _groups(app, (start, end), chosen_machines(plant, machines, line), level, by)
+    groups = await _groups(app, asked, level, by)
     exclude = plant.oee.unknown_time == "excluded"
     zone = ZoneInfo(plant.site.timezone)
     rows = [oee_row(g, r, zone) for g, r in zip(groups, report_rows(groups,
@@ -51,45 +47,29 @@ async def losses(
     *,
     caller: Reader,
     app: ServedDep,
-    start: From,
-    end: To = None,
-    machines: Machines = None,
-    line: LineId = None,
+    asked: AskedDep,
     level: Annotated[Level, Query(description="Sum per machine, line, area or site.")] = "machine",
 ) -> list[LossesView]:
     """Over the whole window: the waterfall of planned time (Nakajima's six big losses, then
     the valuable time), the downtime Pareto with vi and en labels, and MTBF / MTTR / MTTF."""
-    plant = app.plant
-    groups = await _groups(app, (start, end), chosen_machines(plant, machines, line), level,
-                           "window")  # fmt: skip
-    return [losses_view(group, plant) for group in groups]
+    groups = await _groups(app, asked, level, "window")
+    return [losses_view(group, app.plant) for group in groups]
 
 
-async def _groups(app: Served, span: tuple[dt.datetime, dt.datetime | None],
-                  chosen: list[str] | None, level: Level, by: Bucket) -> list[Group]:  # fmt: skip
+async def _groups(app: Served, asked: Asked, level: Level, by: Bucket) -> list[Group]:
     """The roll-up asked for, computed from the historian."""
-    start_ns, end_ns, now = window(app.plant, *span)
-    results = await period_results(app.plant, app.historian, start_ns, end_ns, horizon_ns=now,
-                                   machines=chosen, hourly=by == "hour")  # fmt: skip
+    results = await period_results(app.plant, app.historian, asked.start_ns, asked.end_ns,
+                                   horizon_ns=asked.now_ns, machines=asked.machines,
+                                   hourly=by == "hour")  # fmt: skip
     return roll_up(results, level, by)
 
 
 @router.get("/downtime", response_model=list[StopView])
-async def downtime(
-    *,
-    caller: Reader,
-    app: ServedDep,
-    start: From,
-    end: To = None,
-    machines: Machines = None,
-    line: LineId = None,
-) -> list[StopView]:
+async def downtime(*, caller: Reader, app: ServedDep, asked: AskedDep) -> list[StopView]:
     """Every stop in planned time of the window, each measured to its real end."""
-    plant = app.plant
-    start_ns, end_ns, now = window(plant, start, end)
-    found = await machine_stops(plant, app.historian, start_ns, end_ns, horizon_ns=now,
-                                machines=chosen_machines(plant, machines, line))  # fmt: skip
-    zone = ZoneInfo(plant.site.timezone)
+    found = await machine_stops(app.plant, app.historian, asked.start_ns, asked.end_ns,
+                                horizon_ns=asked.now_ns, machines=asked.machines)  # fmt: skip
+    zone = ZoneInfo(app.plant.site.timezone)
     return [stop_view(machine, stop, zone) for machine, stops in found.items() for stop in stops]
 
 
