@@ -68,16 +68,14 @@ class Forwarder:
 
         Up to ``in_flight`` batches are delivered at once, so that the historian works on one
         while this process reads and formats the next. Order between them does not matter:
-        writes are idempotent and each sample has its own identity.
+        writes are idempotent and each sample has its own identity. While the historian is down,
+        one batch at a time probes it, each after the backoff's delay.
         """
         running: set[asyncio.Task[bool]] = set()
         try:
             while not stop.is_set():
-                batch = (
-                    await self.outbox.peek(self.batch_samples)
-                    if len(running) < self.in_flight
-                    else None
-                )
+                limit = self.in_flight if self.health.historian_up else 1
+                batch = await self.outbox.peek(self.batch_samples) if len(running) < limit else None
                 if batch is not None:
                     running.add(asyncio.create_task(self._settle(batch, stop)))
                 elif running:
