@@ -35,7 +35,17 @@ async def test_every_served_value_is_stored_once_with_its_timestamp_and_type(
     tmp_path: Path,
 ) -> None:
     async with simulator(
-        tmp_path, "--speed", "600", "--duration", "3h", "--linger", "2s", "--start-after", "8s"
+        # speed 300 and 10 s of linger: with a second pytest worker on the other core, a
+        # collector running late at 600x lost its session before the served values reached it
+        tmp_path,
+        "--speed",
+        "300",
+        "--duration",
+        "3h",
+        "--linger",
+        "10s",
+        "--start-after",
+        "8s",
     ) as (
         endpoint,
         process,
