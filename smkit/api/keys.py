@@ -39,10 +39,6 @@ class ApiKey:
     created_ns: int
     revoked_ns: int | None = None
 
-    @property
-    def active(self) -> bool:
-        return self.revoked_ns is None
-
 
 class KeyStore:
     """The keys in the API's store (see :mod:`smkit.api.store`)."""

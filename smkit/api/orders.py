@@ -44,10 +44,6 @@ class Order:
     status: OrderStatus = OrderStatus.CREATED
     events: tuple[tuple[str, int], ...] = ()
 
-    def started_ns(self) -> int | None:
-        """When it first started."""
-        return next((at for status, at in self.events if status == OrderStatus.STARTED), None)
-
     def as_json(self) -> dict[str, Any]:
         return {**asdict(self), "events": [list(event) for event in self.events]}
 

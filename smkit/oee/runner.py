@@ -140,15 +140,14 @@ async def machine_stops(
                                        settings=settings, horizon_ns=horizon_ns)  # fmt: skip
         planned = [i for p in shift_periods(plant, machine.id, start_ns, end_ns) for i in p.planned]
         horizon, window = max(horizon_ns, start_ns), (start_ns, min(end_ns, horizon_ns))
-        found, own = (stops(timeline_of(state_changes_of(machine, state_map, columns), start_ns,
-                                        settings, horizon), planned, window)
-                      for columns in (series, _without_entries(series)))  # fmt: skip
-        out[machine.id] = sourced(found, own)
+        columns = [series]  # and without people's entries, only when there are some
+        if len(series.get(OPERATOR_REASON, ())):
+            columns.append({n: c for n, c in series.items() if n != OPERATOR_REASON})
+        lines = [timeline_of(state_changes_of(machine, state_map, each), start_ns, settings,
+                             horizon) for each in columns]  # fmt: skip
+        found = [stops(line, planned, window) for line in lines]
+        out[machine.id] = sourced(found[0], found[-1])
     return out
-
-
-def _without_entries(series: Columns) -> Columns:
-    return {name: column for name, column in series.items() if name != OPERATOR_REASON}
 
 
 def _chosen(plant: Plant, machines: Sequence[str] | None) -> Iterator[_Chosen]:
