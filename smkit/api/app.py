@@ -33,6 +33,7 @@ from smkit.api.schemas.status import RenderedStatus, status_view
 from smkit.api.shared import Shared
 from smkit.collector import last_health
 from smkit.historian.factory import open_historian
+from smkit.oee.kept import KeptPeriods
 from smkit.oee.status import plant_status
 from smkit.plant.model import Plant
 
@@ -54,7 +55,8 @@ def create_app(plant_config: Plant) -> FastAPI:
 
             shared = Shared(status, plant_config.api.live_refresh)
             keys = KeyStore(plant_config.api.store)
-            app.state.served = Served(plant_config, historian, keys, shared)
+            periods = KeptPeriods(plant_config, historian)
+            app.state.served = Served(plant_config, historian, keys, shared, periods)
             yield
 
     app = FastAPI(

@@ -19,6 +19,7 @@ from smkit.api.roles import Right, may
 from smkit.api.schemas.status import RenderedStatus
 from smkit.api.shared import Shared
 from smkit.historian.protocol import Historian
+from smkit.oee.kept import KeptPeriods
 from smkit.plant.model import Plant
 
 _BEARER = HTTPBearer(auto_error=False, description="An smkit API key: `smk_...`")
@@ -28,12 +29,14 @@ _HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="An smkit
 @dataclass
 class Served:
     """What the app serves from, opened once for its lifetime; ``status`` is the plant's live
-    status, shared by every request while it is fresh."""
+    status, shared by every request while it is fresh; ``periods`` the OEE of closed periods,
+    reused while still right."""
 
     plant: Plant
     historian: Historian
     keys: KeyStore
     status: Shared[RenderedStatus]
+    periods: KeptPeriods
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,15 @@ from typing import Any
 from smkit.core.columns import Column
 from smkit.core.lifetime import AsyncClosing
 from smkit.core.sample import QUALITIES, Quality, Sample, Value
+from smkit.core.timeunits import HOUR_NS
 from smkit.errors import HistorianError
+from smkit.historian.batch import rows
 from smkit.historian.escape import QUALITY_SUFFIX, STATUS_SUFFIX, quote_ident, quote_string
 from smkit.historian.influx_columns import FIELD_CAST, signal_column
 from smkit.historian.influx_http import DatabaseNotFound, InfluxHttp, Series
 from smkit.historian.lineprotocol import SampleFormatter, record_line
 from smkit.historian.protocol import (
+    ARRIVALS_MEASUREMENT,
     PLACE_TAGS,
     SAMPLES_MEASUREMENT,
     FieldValue,
@@ -84,6 +87,36 @@ class InfluxHistorian(AsyncClosing):
         finally:
             if in_flight is not None and not in_flight.done():
                 in_flight.cancel()
+        await self._note_arrivals(samples)
+
+    async def _note_arrivals(self, samples: Sequence[Sample]) -> None:
+        """One arrivals point per machine and hour of ``samples``, stamped after the server
+        acknowledged them (a failure here fails the write, which is then sent again)."""
+        hours = {(row[0], row[2] - row[2] % HOUR_NS) for row in rows(samples)}
+        stamp = {"version": time.time_ns()}
+        lines = [record_line(Record(ARRIVALS_MEASUREMENT, {"machine": machine}, stamp, hour))
+                 for machine, hour in hours]  # fmt: skip
+        if lines:
+            await self._post("\n".join(lines).encode())
+
+    async def version(self) -> int:
+        """The wall clock: arrivals are stamped with it after the server took the samples."""
+        return time.time_ns()
+
+    async def changes(
+        self, machines: Sequence[str], start_ns: int, end_ns: int, since: int
+    ) -> dict[str, int]:
+        """The first arrivals point after ``since`` per machine (its time is the hour)."""
+        if not machines:
+            return {}
+        first = start_ns - start_ns % HOUR_NS
+        statement = (
+            f'SELECT first("version") FROM {quote_ident(ARRIVALS_MEASUREMENT)} WHERE '
+            f'time >= {int(first)} AND time < {int(end_ns)} AND "version" > {int(since)} AND '
+            f'{_machine_filter(machines)} GROUP BY "machine"'
+        )
+        (series_list,) = await self.http.query([statement])
+        return {series["tags"]["machine"]: int(series["values"][0][0]) for series in series_list}
 
     async def write_records(self, records: Sequence[Record]) -> None:
         """Write records; an existing record's fields are merged with the new ones."""

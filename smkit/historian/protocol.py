@@ -5,6 +5,13 @@ Identity rules (shared by both backends, so replays after a crash write nothing 
 * a sample is identified by (machine, signal, ts): writing it again changes nothing;
 * a record is identified by (measurement, tag set, ts): writing it again merges its fields,
   a field written again takes the new value.
+
+Arrivals: every sample write also notes, per machine and UTC hour of the samples' times, a
+*version* that grows with every write (a counter in SQLite, the wall clock after the server
+acknowledged the write in InfluxDB). Whoever keeps results computed from samples reads
+:meth:`Historian.version` before it reads the samples, and later asks :meth:`Historian.changes`
+since that version: a write it did not see has a greater version, so nothing is missed (a write
+it did see may be reported again, which costs a recomputation, never a wrong number).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from smkit.core.columns import Column
 from smkit.core.sample import Sample
 
 SAMPLES_MEASUREMENT = "machine_data"
+ARRIVALS_MEASUREMENT = "smkit_arrivals"
+"""Where the InfluxDB backend notes its arrivals (one point per machine and hour)."""
 PLACE_TAGS = ("site", "area", "line", "machine")
 """The tags every sample is written with (and so the names a signal may not take)."""
 
@@ -77,6 +86,17 @@ class Historian(Protocol):
 
     async def latest(self, machines: Sequence[str] | None = None) -> list[Sample]:
         """The newest sample of every series (of ``machines``, or of all), by (machine, signal)."""
+        ...
+
+    async def version(self) -> int:
+        """The version of the newest sample write (see the module docstring)."""
+        ...
+
+    async def changes(
+        self, machines: Sequence[str], start_ns: int, end_ns: int, since: int
+    ) -> dict[str, int]:
+        """Per machine with samples written after version ``since`` whose times fall in
+        [start_ns, end_ns): the start of the earliest such UTC hour."""
         ...
 
     async def write_records(self, records: Sequence[Record]) -> None:

@@ -23,6 +23,7 @@ from smkit.core.columns import Column
 from smkit.core.lifetime import AsyncClosing
 from smkit.core.sample import QUALITIES, Sample, Value, storable
 from smkit.core.sqlitefile import SqliteFile, transaction
+from smkit.core.timeunits import HOUR_NS
 from smkit.errors import HistorianError, HistorianUnavailable, WriteRejected
 from smkit.historian.batch import as_sample, rows
 from smkit.historian.escape import check_name, check_record
@@ -58,6 +59,13 @@ CREATE TABLE IF NOT EXISTS records (
     fields      TEXT NOT NULL,
     PRIMARY KEY (measurement, tags, ts)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS arrivals (
+    machine TEXT NOT NULL,
+    hour    INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (machine, hour)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS arrivals_by_version ON arrivals (version);
 """
 
 _SAMPLE_COLUMNS = "s.machine, s.signal, d.ts, d.value, s.type, d.quality, d.status"
@@ -83,6 +91,16 @@ _LATEST = f"""
 SELECT {_SAMPLE_COLUMNS} FROM series s CROSS JOIN samples d
 WHERE (?1 IS NULL OR s.machine IN (SELECT value FROM json_each(?1)))
   AND d.series = s.id AND d.ts = (SELECT max(ts) FROM samples WHERE series = s.id)
+"""
+_ARRIVED = """
+INSERT INTO arrivals (machine, hour, version) VALUES (?, ?, ?)
+ON CONFLICT (machine, hour) DO UPDATE SET version = excluded.version
+"""
+_NEXT_VERSION = "SELECT coalesce(max(version), 0) + 1 FROM arrivals"
+_CHANGES = """
+SELECT machine, min(hour) FROM arrivals
+WHERE version > ?1 AND hour > ?2 - ?4 AND hour < ?3 AND machine IN (SELECT value FROM json_each(?5))
+GROUP BY machine
 """
 _UPSERT_RECORD = """
 INSERT INTO records (measurement, tags, ts, fields) VALUES (?, ?, ?, ?)
@@ -149,6 +167,19 @@ class SqliteHistorian(AsyncClosing):
         rows = await self._file.run(self._fetch, [(_LATEST, (wanted,))])
         return sort_samples([_row_to_sample(row) for row in rows])
 
+    async def version(self) -> int:
+        """The arrivals counter: one more for every committed sample write."""
+        (row,) = await self._file.run(self._fetch, [(_NEXT_VERSION, ())])
+        return int(row[0]) - 1
+
+    async def changes(
+        self, machines: Sequence[str], start_ns: int, end_ns: int, since: int
+    ) -> dict[str, int]:
+        """From the arrivals table, through its version index (only the new rows are read)."""
+        params = (since, start_ns, end_ns, HOUR_NS, json.dumps(list(machines)))
+        rows = await self._file.run(self._fetch, [(_CHANGES, params)])
+        return {machine: int(hour) for machine, hour in rows}
+
     async def write_records(self, records: Sequence[Record]) -> None:
         """Store records; an existing record's fields are merged with the new ones."""
         rows = [_record_row(record) for record in records]
@@ -190,19 +221,24 @@ class SqliteHistorian(AsyncClosing):
     def _write_samples(self, db: sqlite3.Connection, samples: Sequence[Sample]) -> None:
         try:
             with transaction(db):
-                insert_rows(db, self._sample_rows(db, samples))
+                hours: set[tuple[str, int]] = set()
+                insert_rows(db, self._sample_rows(db, samples, hours))
+                (version,) = db.execute(_NEXT_VERSION).fetchone()
+                db.executemany(_ARRIVED, [(m, hour, version) for m, hour in hours])
         except BaseException:
             self._series.clear()  # ids created in the rolled-back transaction no longer exist
             raise
 
     def _sample_rows(
-        self, db: sqlite3.Connection, samples: Sequence[Sample]
+        self, db: sqlite3.Connection, samples: Sequence[Sample], hours: set[tuple[str, int]]
     ) -> list[tuple[Any, ...]]:
-        """Rows for the samples table; good finite values take a fast path."""
+        """Rows for the samples table (good finite values take a fast path); adds the
+        (machine, hour) of each sample to ``hours``."""
         series = self._series
         out = []
         for row in rows(samples):
             machine, signal, ts, value, quality, status = row
+            hours.add((machine, ts - ts % HOUR_NS))
             if quality or value is None or (type(value) is float and not isfinite(value)):
                 machine, signal, ts, value, quality, status = storable(as_sample(row))
             series_id, kind = series.get((machine, signal)) or self._series_of(db, machine, signal)

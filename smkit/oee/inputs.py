@@ -121,6 +121,25 @@ def runs_from(machine: Machine, state_map: StateMap | None, series: Columns, fro
     return bool((at >= 0 and running[at]) or running[max(at, 0) :].any())
 
 
+def running_again(
+    machine: Machine, state_map: StateMap | None, series: Columns, instants: Sequence[int]
+) -> list[int | None]:
+    """For each instant, when the machine runs at or after it by these columns: the instant
+    itself when it is running then, None when the columns never show it running again."""
+    changes, _ = _states(machine, state_map, series)
+    running = changes.category == CATEGORY_CODE[StateCategory.RUNNING]
+    starts = changes.ts[running]
+    out: list[int | None] = []
+    for instant in instants:
+        at = int(np.searchsorted(changes.ts, instant, side="right")) - 1
+        after = int(np.searchsorted(starts, instant))
+        if at >= 0 and running[at]:
+            out.append(instant)
+        else:
+            out.append(int(starts[after]) if after < len(starts) else None)
+    return out
+
+
 def _signal(machine: Machine, role: SignalRole) -> str | None:
     return next((s.name for s in machine.signals if s.role is role), None)
 

@@ -33,6 +33,15 @@ class PeriodResult:
 
 
 @dataclass(frozen=True)
+class Computed:
+    """One machine's results, with when it runs at or after each period's end (None: not yet
+    by the data read)."""
+
+    results: list[PeriodResult]
+    running_again: list[int | None]
+
+
+@dataclass(frozen=True)
 class Group:
     """A roll-up: which entity, which bucket, the time span covered, the summed elements."""
 

@@ -32,14 +32,16 @@ from smkit.oee.engine import compute, timeline_of
 from smkit.oee.entries import OPERATOR_REASON
 from smkit.oee.inputs import (
     machine_data_of,
+    running_again,
     runs_from,
     signals_read,
     state_changes_of,
     state_signals,
 )
 from smkit.oee.model import Period, Settings
+from smkit.oee.period_records import kept_of, plant_digest, to_record, whole_of
 from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
-from smkit.oee.rollup import PeriodResult
+from smkit.oee.rollup import Computed, PeriodResult
 from smkit.oee.stops import Stop, sourced, stops
 from smkit.plant.machine import Machine, StateMap
 from smkit.plant.model import MachinePlace, Plant
@@ -76,6 +78,23 @@ async def period_results(
     hourly: bool = False,
 ) -> list[PeriodResult]:
     """Every machine's (or ``machines``') elements per shift (or hour) of [start_ns, end_ns)."""
+    computed = computed_periods(plant, historian, start_ns, end_ns, horizon_ns=horizon_ns,
+                                machines=machines, hourly=hourly)  # fmt: skip
+    async with contextlib.aclosing(computed) as each_machine:
+        return [result async for found in each_machine for result in found.results]
+
+
+async def computed_periods(
+    plant: Plant,
+    historian: Historian,
+    start_ns: int,
+    end_ns: int,
+    *,
+    horizon_ns: int,
+    machines: Sequence[str] | None = None,
+    hourly: bool = False,
+) -> AsyncGenerator[Computed]:
+    """Machine after machine (see :func:`period_results`), the next one read meanwhile."""
     settings = settings_of(plant)
 
     async def series_of(chosen: _Chosen) -> Columns:
@@ -84,7 +103,6 @@ async def period_results(
         return await machine_series(historian, machine, state_map, read, (start_ns, end_ns),
                                      settings=settings, horizon_ns=horizon_ns)  # fmt: skip
 
-    out: list[PeriodResult] = []
     ahead = _read_ahead(list(_chosen(plant, machines)), series_of)
     async with contextlib.aclosing(ahead) as machines_read:
         async for (place, machine, state_map), series in machines_read:
@@ -95,10 +113,11 @@ async def period_results(
                 elements_of, machine, state_map, series, periods=periods, settings=settings,
                 horizon_ns=horizon_ns,
             )  # fmt: skip
-            for period, elements in zip(periods, computed, strict=True):
-                out.append(PeriodResult(machine.id, place, period.key, period.start, period.end,
-                                        elements))  # fmt: skip
-    return out
+            again = running_again(machine, state_map, series, [p.end for p in periods])
+            yield Computed([PeriodResult(machine.id, place, period.key, period.start, period.end,
+                                         elements)
+                            for period, elements in zip(periods, computed, strict=True)],
+                           again)  # fmt: skip
 
 
 async def _read_ahead(
@@ -279,12 +298,23 @@ async def run_once(
     horizon_ns: int,
     machines: Sequence[str] | None = None,
 ) -> int:
-    """Compute [start_ns, end_ns) and write its records; returns how many were written."""
-    results = await period_results(plant, historian, start_ns, end_ns, horizon_ns=horizon_ns,
-                                   machines=machines)  # fmt: skip
-    written = records(results, horizon_ns, settings_of(plant).small_stop_ns,
+    """Compute [start_ns, end_ns) and write its records (``oee``, ``downtime``, and the exact
+    period records of :mod:`smkit.oee.period_records`); returns how many were written."""
+    version = await historian.version()
+    small_stop_ns = settings_of(plant).small_stop_ns
+    config = plant_digest(plant)
+    results, kept = [], []
+    computed = computed_periods(plant, historian, start_ns, end_ns, horizon_ns=horizon_ns,
+                                machines=machines)  # fmt: skip
+    async with contextlib.aclosing(computed) as each_machine:
+        async for found in each_machine:
+            results += found.results
+            closed = kept_of(plant, found, version=version, horizon_ns=horizon_ns,
+                             small_stop_ns=small_stop_ns)  # fmt: skip
+            kept += [to_record(k, config) for k in whole_of(plant, found, closed)]
+    written = records(results, horizon_ns, small_stop_ns,
                       exclude_unknown=plant.oee.unknown_time == "excluded")  # fmt: skip
-    await historian.write_records(written)
+    await historian.write_records(written + kept)
     return len(written)
 
 

@@ -259,3 +259,41 @@ async def test_columns_hold_what_the_series_read_holds_led_by_the_last_value_bef
     assert columns["pressure"].quality.tolist() == [Quality.UNCERTAIN, Quality.BAD]
     assert list(columns["speed"].values) == [None] and columns["speed"].quality.tolist() == [2]
     assert await historian.read_columns("m9", T0, T0 + S, ["state"]) == {}
+
+
+HOUR = 3600 * S
+
+
+async def test_changes_name_the_earliest_hour_written_after_a_version(
+    historian: Historian,
+) -> None:
+    start = T0 - T0 % HOUR
+    await historian.write_samples([good("m1", "state", 0, 1), good("m2", "state", 0, 1)])
+    seen = await historian.version()
+    assert await historian.changes(["m1", "m2"], start, start + 24 * HOUR, seen) == {}
+    late = [Sample("m1", "state", start + 5 * HOUR + S, 2),  # a late sample, hours back
+            Sample("m1", "state", start + 9 * HOUR, 3)]  # fmt: skip
+    await historian.write_samples(late)
+    assert await historian.version() > seen
+    assert await historian.changes(["m1", "m2"], start, start + 24 * HOUR, seen) == {
+        "m1": start + 5 * HOUR
+    }
+    # a window ending before the hour, or a machine not asked about, hears of nothing
+    assert await historian.changes(["m1"], start, start + 5 * HOUR, seen) == {}
+    assert await historian.changes(["m2"], start, start + 24 * HOUR, seen) == {}
+    # a window starting inside the hour still hears of it
+    assert await historian.changes(["m1"], start + 5 * HOUR + 60 * S, start + 6 * HOUR,
+                                   seen) == {"m1": start + 5 * HOUR}  # fmt: skip
+    # once seen, the same changes are not reported again
+    now = await historian.version()
+    assert await historian.changes(["m1", "m2"], start, start + 24 * HOUR, now) == {}
+
+
+async def test_a_replayed_write_is_a_change_again(historian: Historian) -> None:
+    """The version tells what was written after a reader looked, replays included: a reader
+    recomputes once more, never misses one."""
+    sample = good("m1", "state", 0, 1)
+    await historian.write_samples([sample])
+    seen = await historian.version()
+    await historian.write_samples([sample])
+    assert await historian.changes(["m1"], T0 - HOUR, T0 + HOUR, seen) == {"m1": T0 - T0 % HOUR}

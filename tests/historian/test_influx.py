@@ -105,12 +105,14 @@ async def test_token_auth_request_shape_against_a_mock_transport_no_2x_server_he
     )
     historian = InfluxHistorian(http, {})
     await historian.write_samples([Sample("m1", "temp", T0, 21.5)])
-    ping, write = seen
+    ping, write, arrivals = seen
     assert ping.url.path == "/ping"
-    assert write.method == "POST" and write.url.path == "/write"
-    assert dict(write.url.params) == {"db": "plant", "precision": "ns", "rp": "autogen"}
-    assert write.headers["Authorization"] == "Token t0k3n"
+    for each in (write, arrivals):
+        assert each.method == "POST" and each.url.path == "/write"
+        assert dict(each.url.params) == {"db": "plant", "precision": "ns", "rp": "autogen"}
+        assert each.headers["Authorization"] == "Token t0k3n"
     assert write.content == b"machine_data,machine=m1 temp=21.5 1764000000000000000"
+    assert arrivals.content.startswith(b"smkit_arrivals,machine=m1 version=")
     await historian.close()
 
 

@@ -57,10 +57,14 @@ async def losses(
 
 
 async def _groups(app: Served, asked: Asked, level: Level, by: Bucket) -> list[Group]:
-    """The roll-up asked for, computed from the historian."""
-    results = await period_results(app.plant, app.historian, asked.start_ns, asked.end_ns,
-                                   horizon_ns=asked.now_ns, machines=asked.machines,
-                                   hourly=by == "hour")  # fmt: skip
+    """The roll-up asked for: closed shifts as kept, hours and the open shift computed."""
+    if by == "hour":
+        results = await period_results(app.plant, app.historian, asked.start_ns, asked.end_ns,
+                                       horizon_ns=asked.now_ns, machines=asked.machines,
+                                       hourly=True)  # fmt: skip
+    else:
+        results = await app.periods.results(asked.start_ns, asked.end_ns, now_ns=asked.now_ns,
+                                            machines=asked.machines)  # fmt: skip
     return roll_up(results, level, by)
 
 
