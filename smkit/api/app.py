@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smkit import __version__
 from smkit.api import errors
+from smkit.api.answers import Answers
 from smkit.api.deps import Served
 from smkit.api.keys import KeyStore
 from smkit.api.routes import (
@@ -56,7 +57,8 @@ def create_app(plant_config: Plant) -> FastAPI:
             shared = Shared(status, plant_config.api.live_refresh)
             keys = KeyStore(plant_config.api.store)
             periods = KeptPeriods(plant_config, historian)
-            app.state.served = Served(plant_config, historian, keys, shared, periods)
+            answers = Answers(plant_config.api.live_refresh)
+            app.state.served = Served(plant_config, historian, keys, shared, periods, answers)
             yield
 
     app = FastAPI(

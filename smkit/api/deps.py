@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from smkit.api.answers import Answers
 from smkit.api.keys import ApiKey, KeyStore
 from smkit.api.roles import Right, may
 from smkit.api.schemas.status import RenderedStatus
@@ -30,13 +31,14 @@ _HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="An smkit
 class Served:
     """What the app serves from, opened once for its lifetime; ``status`` is the plant's live
     status, shared by every request while it is fresh; ``periods`` the OEE of closed periods,
-    reused while still right."""
+    reused while still right; ``answers`` the rendered answers of reads, shared likewise."""
 
     plant: Plant
     historian: Historian
     keys: KeyStore
     status: Shared[RenderedStatus]
     periods: KeptPeriods
+    answers: Answers
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,9 @@ class Caller:
                                      f"{allowed})")  # fmt: skip
 
 
-def served(request: Request) -> Served:
-    """The app's plant, historian and key store."""
+async def served(request: Request) -> Served:
+    """The app's plant, historian and key store (``async``: FastAPI runs a plain function
+    dependency in a worker thread, a thread hop on every request)."""
     found: Served = request.app.state.served
     return found
 

@@ -6,6 +6,7 @@ client reads every refusal the same way and the OpenAPI schema covers it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Sequence
@@ -85,19 +86,32 @@ def chosen_machines(
 
 @dataclass(frozen=True)
 class Asked:
-    """What a read asks for: the window and now (UTC ns), and the machines (None: all)."""
+    """What a read asks for: the window and now (UTC ns), and the machines (None: all);
+    ``to_now``: the window ends when it is answered (no ``to`` was given)."""
 
     start_ns: int
     end_ns: int
     now_ns: int
     machines: list[str] | None
+    to_now: bool = False
+
+    def at(self, now_ns: int) -> Asked:
+        """The same read answered at ``now_ns``."""
+        end_ns = now_ns if self.to_now else self.end_ns
+        return dataclasses.replace(self, end_ns=end_ns, now_ns=now_ns)
+
+    @property
+    def read(self) -> tuple[int, int | None, tuple[str, ...] | None]:
+        """What identifies the read among others (now aside)."""
+        machines = None if self.machines is None else tuple(self.machines)
+        return self.start_ns, None if self.to_now else self.end_ns, machines
 
 
 async def asked(app: ServedDep, start: From, end: To = None, machines: Machines = None,
                 line: LineId = None) -> Asked:  # fmt: skip
     """The window and machines of a read, checked (a 422 naming the field)."""
     chosen = chosen_machines(app.plant, machines, line)
-    return Asked(*window(app.plant, start, end), chosen)
+    return Asked(*window(app.plant, start, end), chosen, to_now=end is None)
 
 
 AskedDep = Annotated[Asked, Depends(asked)]

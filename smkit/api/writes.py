@@ -51,6 +51,7 @@ async def apply(
             record(db, caller.name, change, time.time_ns())
 
     await asyncio.to_thread(commit)
+    app.answers.clear()
     log.info("%s: %s %s", caller.name, change.action, change.target)
     return True
 

@@ -239,7 +239,8 @@ def run(
     plant_file: PlantOption = Path("plant.yaml"),
     end: ToOption = None,
 ) -> None:
-    """Compute every machine's shifts in the window and write ``oee`` and ``downtime`` records."""
+    """Compute every machine's shifts in the window and write ``oee`` and ``downtime`` records
+    and the exact period records the API serves closed shifts from."""
     plant = load_plant(plant_file)
     start_ns, end_ns, now = window(plant, start, end)
 

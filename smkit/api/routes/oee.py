@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
+from pydantic import TypeAdapter
 
+from smkit.api.answers import Rendered
 from smkit.api.deps import Reader, Served, ServedDep
 from smkit.api.query import Asked, AskedDep
 from smkit.api.schemas.losses import LossesView, losses_view
 from smkit.api.schemas.oee import OeeRow, StopView, oee_row, stop_view
 from smkit.api.schemas.problems import REFUSALS
 from smkit.oee.report import report_rows
-from smkit.oee.rollup import Bucket, Group, Level, roll_up
+from smkit.oee.rollup import Bucket, Level, PeriodResult, roll_up
 from smkit.oee.runner import machine_stops, period_results
+from smkit.plant.model import Plant
 
 router = APIRouter(tags=["oee"], responses=REFUSALS)
+JSON = "application/json"
+_ROWS = TypeAdapter(list[OeeRow])
+_LOSSES = TypeAdapter(list[LossesView])
 CSV = {200: {"content": {"text/csv": {}}, "description": "JSON rows, or CSV with format=csv"}}
 
 
@@ -33,13 +41,23 @@ async def oee(
     format: Literal["json", "csv"] = "json",
 ) -> list[OeeRow] | Response:
     """A, P, Q, OEE and every other KPI, time element, count and flag."""
-    plant = app.plant
-    groups = await _groups(app, asked, level, by)
+
+    async def render() -> Rendered:
+        results = await _results(app, asked.at(time.time_ns()), by)
+        return await asyncio.to_thread(_rendered_rows, app.plant, results, level, by, format)
+
+    return await app.answers.get(("oee", asked.read, level, by, format), render)
+
+
+def _rendered_rows(plant: Plant, results: list[PeriodResult], level: Level, by: Bucket,
+                   format: str) -> Rendered:  # fmt: skip
+    """The rows as JSON or CSV (in a worker thread: a month of a line is thousands of rows)."""
+    groups = roll_up(results, level, by)
     exclude = plant.oee.unknown_time == "excluded"
     zone = ZoneInfo(plant.site.timezone)
     rows = [oee_row(g, r, zone) for g, r in zip(groups, report_rows(groups,
             exclude_unknown=exclude), strict=True)]  # fmt: skip
-    return _csv(rows) if format == "csv" else rows
+    return _csv(rows) if format == "csv" else Rendered(_ROWS.dump_json(rows), JSON)
 
 
 @router.get("/losses", response_model=list[LossesView])
@@ -49,23 +67,30 @@ async def losses(
     app: ServedDep,
     asked: AskedDep,
     level: Annotated[Level, Query(description="Sum per machine, line, area or site.")] = "machine",
-) -> list[LossesView]:
+) -> list[LossesView] | Response:
     """Over the whole window: the waterfall of planned time (Nakajima's six big losses, then
     the valuable time), the downtime Pareto with vi and en labels, and MTBF / MTTR / MTTF."""
-    groups = await _groups(app, asked, level, "window")
-    return [losses_view(group, app.plant) for group in groups]
+
+    async def render() -> Rendered:
+        results = await _results(app, asked.at(time.time_ns()), "window")
+        return await asyncio.to_thread(_rendered_losses, app.plant, results, level)
+
+    return await app.answers.get(("losses", asked.read, level), render)
 
 
-async def _groups(app: Served, asked: Asked, level: Level, by: Bucket) -> list[Group]:
-    """The roll-up asked for: closed shifts as kept, hours and the open shift computed."""
+def _rendered_losses(plant: Plant, results: list[PeriodResult], level: Level) -> Rendered:
+    groups = roll_up(results, level, "window")
+    return Rendered(_LOSSES.dump_json([losses_view(g, plant) for g in groups]), JSON)
+
+
+async def _results(app: Served, asked: Asked, by: Bucket) -> list[PeriodResult]:
+    """The periods asked for: closed shifts as kept, hours and the open shift computed."""
     if by == "hour":
-        results = await period_results(app.plant, app.historian, asked.start_ns, asked.end_ns,
-                                       horizon_ns=asked.now_ns, machines=asked.machines,
-                                       hourly=True)  # fmt: skip
-    else:
-        results = await app.periods.results(asked.start_ns, asked.end_ns, now_ns=asked.now_ns,
-                                            machines=asked.machines)  # fmt: skip
-    return roll_up(results, level, by)
+        return await period_results(app.plant, app.historian, asked.start_ns, asked.end_ns,
+                                    horizon_ns=asked.now_ns, machines=asked.machines,
+                                    hourly=True)  # fmt: skip
+    return await app.periods.results(asked.start_ns, asked.end_ns, now_ns=asked.now_ns,
+                                     machines=asked.machines)  # fmt: skip
 
 
 @router.get("/downtime", response_model=list[StopView])
@@ -77,7 +102,7 @@ async def downtime(*, caller: Reader, app: ServedDep, asked: AskedDep) -> list[S
     return [stop_view(machine, stop, zone) for machine, stops in found.items() for stop in stops]
 
 
-def _csv(rows: list[OeeRow]) -> Response:
+def _csv(rows: list[OeeRow]) -> Rendered:
     """One line per row: its place, then every KPI, time and count as a column."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -92,5 +117,5 @@ def _csv(rows: list[OeeRow]) -> Response:
                          row.end.isoformat(), *("" if row.kpis[k] is None else row.kpis[k]
                          for k in kpis), *(row.times_s[t] for t in times),
                          *(row.counts[c] for c in counts), "; ".join(row.flags)])  # fmt: skip
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="oee.csv"'})  # fmt: skip
+    return Rendered(out.getvalue().encode(), "text/csv; charset=utf-8",
+                    {"Content-Disposition": 'attachment; filename="oee.csv"'})  # fmt: skip
