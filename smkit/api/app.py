@@ -4,9 +4,9 @@ lists. ``smkit serve`` runs it under uvicorn."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -15,50 +15,37 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smkit import __version__
 from smkit.api import errors
-from smkit.api.answers import Answers
-from smkit.api.deps import Served
 from smkit.api.keys import KeyStore
 from smkit.api.routes import (
     audit,
     findings,
     health,
+    keys,
     oee,
     orders,
     plant,
+    plantfile,
     readiness,
     series,
     status,
     stops,
 )
-from smkit.api.schemas.status import RenderedStatus, status_view
-from smkit.api.shared import Shared
-from smkit.collector import last_health
+from smkit.api.served import served_over
 from smkit.historian.factory import open_historian
-from smkit.oee.kept import KeptPeriods
-from smkit.oee.status import plant_status
 from smkit.plant.model import Plant
 
 PREFIX = "/api/v1"
 
 
-def create_app(plant_config: Plant) -> FastAPI:
-    """The API over the plant's historian (opened when the app starts, closed when it stops)."""
+def create_app(plant_config: Plant, plant_path: Path | None = None) -> FastAPI:
+    """The API over the plant's historian (opened when the app starts, closed when it stops);
+    ``plant_path``, the file the plant was read from, lets an engineer replace it."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_historian(plant_config) as historian:
-
-            async def status() -> RenderedStatus:
-                now = time.time_ns()
-                found = await plant_status(plant_config, historian, now)
-                health = last_health(plant_config, now)
-                return RenderedStatus.of(status_view(plant_config, found, now, *health))
-
-            shared = Shared(status, plant_config.api.live_refresh)
             keys = KeyStore(plant_config.api.store)
-            periods = KeptPeriods(plant_config, historian)
-            answers = Answers(plant_config.api.live_refresh)
-            app.state.served = Served(plant_config, historian, keys, shared, periods, answers)
+            app.state.served = served_over(plant_config, historian, keys, plant_path)
             yield
 
     app = FastAPI(
@@ -67,7 +54,20 @@ def create_app(plant_config: Plant) -> FastAPI:
         description="Plant, OEE and losses, downtime, for MES systems and smkit's pages. "
                     "Every route needs an API key (`smkit api-key create`).",
     )  # fmt: skip
-    routers = (health, plant, status, oee, series, orders, stops, findings, readiness, audit)
+    routers = (
+        health,
+        plant,
+        plantfile,
+        status,
+        oee,
+        series,
+        orders,
+        stops,
+        findings,
+        readiness,
+        audit,
+        keys,
+    )
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)
     errors.install(app)

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import yaml
 from fastapi import HTTPException
 
 from smkit.api.errors import NotFound
+from smkit.core.wholefile import write_whole
 from smkit.readiness.assessment import Assessment, assessment_problems, open_assessment
 from smkit.readiness.framework import LoadedFramework, load_framework
 from smkit.readiness.portfolio import Scored
@@ -58,12 +58,5 @@ def text_of(assessment: Assessment) -> str:
 
 
 def write(folder: Path, assessment_id: str, text: str) -> None:
-    """Write the file whole or not at all (temporary file, fsync, rename)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = path_of(folder, assessment_id)
-    temporary = target.with_suffix(".yaml.tmp")
-    with temporary.open("w", encoding="utf-8") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    temporary.replace(target)
+    """Write the file whole or not at all."""
+    write_whole(path_of(folder, assessment_id), text)

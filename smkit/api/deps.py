@@ -14,31 +14,12 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from smkit.api.answers import Answers
-from smkit.api.keys import ApiKey, KeyStore
+from smkit.api.keys import ApiKey
 from smkit.api.roles import Right, may
-from smkit.api.schemas.status import RenderedStatus
-from smkit.api.shared import Shared
-from smkit.historian.protocol import Historian
-from smkit.oee.kept import KeptPeriods
-from smkit.plant.model import Plant
+from smkit.api.served import Served
 
 _BEARER = HTTPBearer(auto_error=False, description="An smkit API key: `smk_...`")
 _HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="An smkit API key")
-
-
-@dataclass
-class Served:
-    """What the app serves from, opened once for its lifetime; ``status`` is the plant's live
-    status, shared by every request while it is fresh; ``periods`` the OEE of closed periods,
-    reused while still right; ``answers`` the rendered answers of reads, shared likewise."""
-
-    plant: Plant
-    historian: Historian
-    keys: KeyStore
-    status: Shared[RenderedStatus]
-    periods: KeptPeriods
-    answers: Answers
 
 
 @dataclass(frozen=True)

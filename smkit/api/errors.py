@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from smkit.api.orders import Conflict
 from smkit.errors import ConfigError, HistorianUnavailable, SmkitError
 
 log = logging.getLogger("smkit.api")
@@ -18,6 +17,10 @@ RETRY_AFTER_S = 5
 
 class NotFound(SmkitError):
     """A machine, line or other thing named in the request does not exist."""
+
+
+class Conflict(SmkitError):
+    """The request does not fit the current state (an order's, a key name in use): HTTP 409."""
 
 
 def install(app: FastAPI) -> None:

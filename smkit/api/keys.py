@@ -51,16 +51,9 @@ class KeyStore:
 
     def create(self, name: str, role: Role, lines: Sequence[str] = ()) -> tuple[ApiKey, str]:
         """A new key and its secret text (to show once)."""
-        if not name.strip():
-            raise ConfigError("--name: a key needs a name saying who or what uses it")
-        key = ApiKey(secrets.token_hex(4), name.strip(), role, tuple(lines), time.time_ns())
-        text = f"{PREFIX}{key.id}_{secrets.token_urlsafe(32)}"
+        key, text = new_key(name, role, lines)
         with connected(self.path) as db:
-            db.execute(
-                "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                (key.id, _hash(text), key.name, key.role.value, json.dumps(key.lines),
-                 key.created_ns),
-            )  # fmt: skip
+            insert(db, key, text)
         return key, text
 
     def listed(self) -> list[ApiKey]:
@@ -72,14 +65,11 @@ class KeyStore:
     def revoke(self, key_id: str) -> ApiKey:
         """Revoke a key for good (revoking it again changes nothing)."""
         with connected(self.path) as db:
-            db.execute(
-                "UPDATE api_keys SET revoked_ns = ? WHERE id = ? AND revoked_ns IS NULL",
-                (time.time_ns(), key_id),
-            )
-            row = db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
-        if row is None:
+            revoked(db, key_id, time.time_ns())
+            found = key_of(db, key_id)
+        if found is None:
             raise UnknownKey(f"no API key has the id {key_id!r} (see `smkit api-key list`)")
-        return _key(row)
+        return found
 
     def verify(self, text: str) -> ApiKey | None:
         """The active key this text is, or None.
@@ -113,6 +103,35 @@ class KeyStore:
 
 
 _COLUMNS = "id, name, role, lines, created_ns, revoked_ns"
+
+
+def new_key(name: str, role: Role, lines: Sequence[str] = ()) -> tuple[ApiKey, str]:
+    """A key and its secret text, not stored yet."""
+    if not name.strip():
+        raise ConfigError("--name: a key needs a name saying who or what uses it")
+    key = ApiKey(secrets.token_hex(4), name.strip(), role, tuple(lines), time.time_ns())
+    return key, f"{PREFIX}{key.id}_{secrets.token_urlsafe(32)}"
+
+
+def insert(db: sqlite3.Connection, key: ApiKey, text: str) -> None:
+    """Store a new key (its hash) in the caller's transaction."""
+    db.execute(
+        "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, NULL)",
+        (key.id, _hash(text), key.name, key.role.value, json.dumps(key.lines), key.created_ns),
+    )
+
+
+def revoked(db: sqlite3.Connection, key_id: str, at_ns: int) -> None:
+    """Revoke a key in the caller's transaction (a revoked one stays as it was)."""
+    db.execute(
+        "UPDATE api_keys SET revoked_ns = ? WHERE id = ? AND revoked_ns IS NULL", (at_ns, key_id)
+    )
+
+
+def key_of(db: sqlite3.Connection, key_id: str) -> ApiKey | None:
+    """The key with this id, revoked or not."""
+    row = db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+    return None if row is None else _key(row)
 
 
 def _hash(text: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from smkit.errors import SmkitError
+from smkit.api.errors import Conflict
 
 
 class OrderStatus(StrEnum):
@@ -27,10 +27,6 @@ class Command(StrEnum):
     START = "start"
     HOLD = "hold"
     COMPLETE = "complete"
-
-
-class Conflict(SmkitError):
-    """The command does not fit the order's state (HTTP 409)."""
 
 
 @dataclass(frozen=True)

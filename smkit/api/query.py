@@ -30,9 +30,11 @@ MAX_WINDOW_DAYS = 400
 LAST_NS = 9_214_646_400 * 10**9  # 2262-01-01 UTC
 
 
-def invalid(field: str, message: str, where: str = "query") -> HTTPException:
-    """A 422 naming ``field`` as request validation does."""
-    return HTTPException(422, [{"loc": [where, field], "msg": message, "type": "value_error"}])
+def invalid(field: str | tuple[str | int, ...], message: str, where: str = "query"
+            ) -> HTTPException:  # fmt: skip
+    """A 422 naming ``field`` (or the path to it) as request validation does."""
+    path = list(field) if isinstance(field, tuple) else [field]
+    return HTTPException(422, [{"loc": [where, *path], "msg": message, "type": "value_error"}])
 
 
 def instant(plant: Plant, value: dt.datetime, field: str, where: str = "query") -> int:

@@ -20,7 +20,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from smkit.api.audit import Change, record
-from smkit.api.deps import Caller, Served
+from smkit.api.deps import Caller
+from smkit.api.served import Served
 from smkit.api.store import connected
 from smkit.core.sample import Value
 from smkit.core.timeunits import DAY_NS

@@ -39,7 +39,7 @@ def serve(
     if not _loopback(host):
         log.warning("listening on %s without TLS: put a TLS proxy in front of smkit before "
                     "exposing it on a plant network", host)  # fmt: skip
-    uvicorn.run(create_app(plant), host=host, port=port, log_level="info",
+    uvicorn.run(create_app(plant, plant_file), host=host, port=port, log_level="info",
                 access_log=False, server_header=False)  # fmt: skip
 
 

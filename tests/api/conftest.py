@@ -81,7 +81,7 @@ def serve_day(folder: Path, influx_url: str | None) -> Iterator[LiveApi]:
     keys = {role: store.create(f"test {role.value}", role)[1] for role in Role}
     revoked_key, revoked = store.create("left the company", Role.ADMIN)
     store.revoke(revoked_key.id)
-    with ServerThread(create_app(plant)) as url:
+    with ServerThread(create_app(plant, plant_path)) as url:
         yield LiveApi(url, keys, revoked, plant_path, ground_truth(log), log.start, samples)
 
 

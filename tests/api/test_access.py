@@ -38,7 +38,11 @@ WRITES = {
     ("PUT", "/api/v1/orders/{order_id}"): Right.ORDERS,
     ("POST", "/api/v1/orders/{order_id}/{what}"): Right.ORDERS,
     ("PUT", "/api/v1/readiness/assessments/{assessment_id}"): Right.ASSESSMENTS,
+    ("POST", "/api/v1/keys"): Right.KEYS,
+    ("DELETE", "/api/v1/keys/{key_id}"): Right.KEYS,
+    ("PUT", "/api/v1/plant/yaml"): Right.PLANT,
 }
+GUARDED_READS = {("GET", "/api/v1/keys"): Right.KEYS, ("GET", "/api/v1/plant/yaml"): Right.PLANT}
 """Every route of the app is in one of these sets: a new route must say who may use it."""
 QUERY = {
     "from": "2026-11-23T06:00",
@@ -55,27 +59,21 @@ def _routes(live_api: LiveApi) -> set[tuple[str, str]]:
 
 
 def test_every_route_is_in_the_role_matrix(live_api: LiveApi) -> None:
-    assert _routes(live_api) == PUBLIC | READS | set(WRITES)
+    assert _routes(live_api) == PUBLIC | READS | set(WRITES) | set(GUARDED_READS)
 
 
 @pytest.mark.parametrize("role", [*Role, None, "revoked", "forged"])
 def test_each_role_gets_the_status_the_matrix_says(live_api: LiveApi, role: Role | str | None
                                                    ) -> None:  # fmt: skip
-    """Reads: 200 for every role. Writes (with an empty body, so nothing is written): 403 for a
-    role without the right, else past the door (422 for the body, 404 for no such order).
-    Without a valid key:
-    401 everywhere but the health route."""
-    headers = {}
-    if isinstance(role, Role):
-        headers = {"X-API-Key": live_api.keys[role]}
-    elif role == "revoked":
-        headers = {"Authorization": f"Bearer {live_api.revoked}"}
-    elif role == "forged":
-        headers = {"Authorization": f"Bearer {live_api.keys[Role.ADMIN][:-4]}AAAA"}
-    with httpx.Client(base_url=live_api.url, headers=headers, timeout=60) as client:
-        for method, path in sorted(PUBLIC | READS | set(WRITES)):
-            concrete = (path.replace("{order_id}", "WO-M").replace("{what}", "start")
-                        .replace("{assessment_id}", "nobody"))  # fmt: skip
+    """Reads: 200 for every role (the keys and plant.yaml: only with the right, else 403).
+    Writes (with an empty body, so nothing is written): 403 for a role without the right, else
+    past the door (422 for the body, 404 for no such order or key). Without a valid key: 401
+    everywhere but
+    the health route."""
+    with httpx.Client(base_url=live_api.url, headers=_headers(live_api, role), timeout=60
+                      ) as client:  # fmt: skip
+        for method, path in sorted(PUBLIC | READS | set(WRITES) | set(GUARDED_READS)):
+            concrete = _concrete(path)
             if method == "GET":
                 answer = client.get(concrete, params=QUERY)
             else:
@@ -89,12 +87,30 @@ def test_each_role_gets_the_status_the_matrix_says(live_api: LiveApi, role: Role
                 continue  # past the door: no such order, or the empty body refused
             elif (method, path) in WRITES:
                 want = 403
+            elif (method, path) in GUARDED_READS:
+                want = 200 if may(role, GUARDED_READS[(method, path)]) else 403
             else:
                 want = 404 if "{" in path else 200
             assert answer.status_code == want, (method, path, role, answer.text)
             if want == 401:
                 assert answer.headers["WWW-Authenticate"] == "Bearer"
                 assert "API key" in answer.json()["detail"]
+
+
+def _headers(live_api: LiveApi, role: Role | str | None) -> dict[str, str]:
+    if isinstance(role, Role):
+        return {"X-API-Key": live_api.keys[role]}
+    if role == "revoked":
+        return {"Authorization": f"Bearer {live_api.revoked}"}
+    if role == "forged":
+        return {"Authorization": f"Bearer {live_api.keys[Role.ADMIN][:-4]}AAAA"}
+    return {}
+
+
+def _concrete(path: str) -> str:
+    """A path with its parameters filled in (things that do not exist)."""
+    return (path.replace("{order_id}", "WO-M").replace("{what}", "start")
+            .replace("{assessment_id}", "nobody").replace("{key_id}", "0000dead"))  # fmt: skip
 
 
 def test_anonymous_reads_only_when_plant_yaml_allows_them(live_api: LiveApi) -> None:

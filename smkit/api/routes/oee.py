@@ -13,11 +13,12 @@ from fastapi import APIRouter, Query, Response
 from pydantic import TypeAdapter
 
 from smkit.api.answers import Rendered
-from smkit.api.deps import Reader, Served, ServedDep
+from smkit.api.deps import Reader, ServedDep
 from smkit.api.query import Asked, AskedDep
 from smkit.api.schemas.losses import LossesView, losses_view
 from smkit.api.schemas.oee import OeeRow, StopView, oee_row, stop_view
 from smkit.api.schemas.problems import REFUSALS
+from smkit.api.served import Served
 from smkit.oee.report import report_rows
 from smkit.oee.rollup import Bucket, Level, PeriodResult, roll_up
 from smkit.oee.runner import machine_stops, period_results

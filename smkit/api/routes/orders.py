@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from smkit.api.audit import Change
-from smkit.api.deps import Caller, Reader, Served, ServedDep, require
+from smkit.api.deps import Caller, Reader, ServedDep, require
 from smkit.api.errors import NotFound
 from smkit.api.machines import machine_named, signal_of
 from smkit.api.orders import Command, Order, OrderStatus, command, define
@@ -23,6 +23,7 @@ from smkit.api.query import happened, invalid
 from smkit.api.roles import Right
 from smkit.api.schemas.problems import CONFLICT, REFUSALS
 from smkit.api.schemas.times import moment
+from smkit.api.served import Served
 from smkit.api.store import connected
 from smkit.api.writes import apply, recompute_from
 from smkit.core.sample import Sample

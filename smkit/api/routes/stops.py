@@ -12,12 +12,13 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from smkit.api.audit import Change
-from smkit.api.deps import Caller, Served, ServedDep, require
+from smkit.api.deps import Caller, ServedDep, require
 from smkit.api.machines import machine_named
 from smkit.api.query import happened, invalid
 from smkit.api.roles import Right
 from smkit.api.schemas.problems import REFUSALS
 from smkit.api.schemas.times import moment
+from smkit.api.served import Served
 from smkit.api.writes import apply, recompute_from, stored_at
 from smkit.core.sample import Sample
 from smkit.oee.entries import OPERATOR_REASON
