@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smkit import __version__
 from smkit.api import errors
+from smkit.api.deps import document_keys
 from smkit.api.keys import KeyStore
 from smkit.api.routes import (
     audit,
@@ -71,6 +72,7 @@ def create_app(plant_config: Plant, plant_path: Path | None = None) -> FastAPI:
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)
     errors.install(app)
+    document_keys(app, PREFIX, [module.router for module in routers])
     app.add_middleware(BodyLimit, limit=plant_config.api.max_body_bytes)
     if plant_config.api.cors_origins:
         app.add_middleware(

@@ -62,6 +62,18 @@ def test_every_route_is_in_the_role_matrix(live_api: LiveApi) -> None:
     assert _routes(live_api) == PUBLIC | READS | set(WRITES) | set(GUARDED_READS)
 
 
+def test_the_schema_names_the_key_on_every_route_that_checks_one(live_api: LiveApi) -> None:
+    schema = create_app(load_plant(live_api.plant_path)).openapi()
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["HTTPBearer"]["scheme"] == "bearer"
+    assert schemes["APIKeyHeader"] == {**schemes["APIKeyHeader"], "in": "header",
+                                       "name": "X-API-Key"}  # fmt: skip
+    secured = {(method.upper(), path) for path, operations in schema["paths"].items()
+               for method, operation in operations.items()
+               if operation.get("security")}  # fmt: skip
+    assert secured == READS | set(WRITES) | set(GUARDED_READS)
+
+
 @pytest.mark.parametrize("role", [*Role, None, "revoked", "forged"])
 def test_each_role_gets_the_status_the_matrix_says(live_api: LiveApi, role: Role | str | None
                                                    ) -> None:  # fmt: skip

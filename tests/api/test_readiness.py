@@ -22,10 +22,10 @@ from tests.cli.test_cli import plant_file, smkit
 EXAMPLES = Path(__file__).parents[2] / "examples" / "readiness"
 
 
-@pytest.fixture(scope="module")
-def readiness_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str],
-                                                                               Path]]:  # fmt: skip
-    folder = tmp_path_factory.mktemp("readiness")
+@pytest.fixture
+def readiness_api(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """A server of its own per test: each starts from an empty assessments folder."""
+    folder = tmp_path
     plant = load_plant(plant_file(folder))
     store = KeyStore(plant.api.store)
     keys = {role.value: store.create(role.value, role)[1] for role in Role}
@@ -76,6 +76,8 @@ def test_the_report_comes_in_vietnamese_and_english(
         client.headers["X-API-Key"] = keys["consultant"]
         client.put("/api/v1/readiness/assessments/saigon-2026",
                    json=example("saigon-precision-2026.yaml"))  # fmt: skip
+        client.put("/api/v1/readiness/assessments/an-phat-2026",
+                   json=example("an-phat-plastics-2026.yaml"))  # fmt: skip
         client.headers["X-API-Key"] = keys["viewer"]
         vi = client.get("/api/v1/readiness/assessments/saigon-2026/report", params={"lang": "vi"})
         en = client.get("/api/v1/readiness/assessments/saigon-2026/report",
