@@ -14,6 +14,7 @@ import typer
 from smkit import __version__
 from smkit.cli import (
     collect,
+    dashboards,
     historian,
     mqtt,
     oee,
@@ -48,6 +49,7 @@ app.add_typer(oee.app, name="oee")
 app.add_typer(readiness.app, name="readiness")
 app.command("serve")(serve.serve)
 app.add_typer(serve.keys_app, name="api-key")
+app.add_typer(dashboards.app, name="dashboards")
 
 
 @app.command("version")

@@ -121,12 +121,9 @@ def runs_from(machine: Machine, state_map: StateMap | None, series: Columns, fro
     return bool((at >= 0 and running[at]) or running[max(at, 0) :].any())
 
 
-def running_again(
-    machine: Machine, state_map: StateMap | None, series: Columns, instants: Sequence[int]
-) -> list[int | None]:
-    """For each instant, when the machine runs at or after it by these columns: the instant
-    itself when it is running then, None when the columns never show it running again."""
-    changes, _ = _states(machine, state_map, series)
+def running_again(changes: StateChanges, instants: Sequence[int]) -> list[int | None]:
+    """For each instant, when the machine runs at or after it by these changes: the instant
+    itself when it is running then, None when they never show it running again."""
     running = changes.category == CATEGORY_CODE[StateCategory.RUNNING]
     starts = changes.ts[running]
     out: list[int | None] = []

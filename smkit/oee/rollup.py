@@ -14,6 +14,7 @@ from typing import Literal
 
 from smkit.oee.elements import Elements, total
 from smkit.oee.periods import NO_SHIFT
+from smkit.oee.timeline import StateChanges
 from smkit.plant.model import MachinePlace
 
 Level = Literal["machine", "line", "area", "site"]
@@ -35,10 +36,11 @@ class PeriodResult:
 @dataclass(frozen=True)
 class Computed:
     """One machine's results, with when it runs at or after each period's end (None: not yet
-    by the data read)."""
+    by the data read), and its state changes as the engine saw them."""
 
     results: list[PeriodResult]
     running_again: list[int | None]
+    states: StateChanges
 
 
 @dataclass(frozen=True)

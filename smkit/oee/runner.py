@@ -42,6 +42,7 @@ from smkit.oee.model import Period, Settings
 from smkit.oee.period_records import kept_of, plant_digest, to_record, whole_of
 from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
 from smkit.oee.rollup import Computed, PeriodResult
+from smkit.oee.state_records import state_records
 from smkit.oee.stops import Stop, sourced, stops
 from smkit.plant.machine import Machine, StateMap
 from smkit.plant.model import MachinePlace, Plant
@@ -113,11 +114,12 @@ async def computed_periods(
                 elements_of, machine, state_map, series, periods=periods, settings=settings,
                 horizon_ns=horizon_ns,
             )  # fmt: skip
-            again = running_again(machine, state_map, series, [p.end for p in periods])
+            states = state_changes_of(machine, state_map, series)
+            again = running_again(states, [p.end for p in periods])
             yield Computed([PeriodResult(machine.id, place, period.key, period.start, period.end,
                                          elements)
                             for period, elements in zip(periods, computed, strict=True)],
-                           again)  # fmt: skip
+                           again, states)  # fmt: skip
 
 
 async def _read_ahead(
@@ -298,12 +300,14 @@ async def run_once(
     horizon_ns: int,
     machines: Sequence[str] | None = None,
 ) -> int:
-    """Compute [start_ns, end_ns) and write its records (``oee``, ``downtime``, and the exact
-    period records of :mod:`smkit.oee.period_records`); returns how many were written."""
+    """Compute [start_ns, end_ns) and write its records (``oee``, ``downtime``, the exact
+    period records of :mod:`smkit.oee.period_records` and the state changes of
+    :mod:`smkit.oee.state_records`); returns how many ``oee`` and ``downtime`` were written."""
     version = await historian.version()
     small_stop_ns = settings_of(plant).small_stop_ns
     config = plant_digest(plant)
-    results, kept = [], []
+    results, kept, states = [], [], []
+    places = plant.places()
     computed = computed_periods(plant, historian, start_ns, end_ns, horizon_ns=horizon_ns,
                                 machines=machines)  # fmt: skip
     async with contextlib.aclosing(computed) as each_machine:
@@ -312,9 +316,13 @@ async def run_once(
             closed = kept_of(plant, found, version=version, horizon_ns=horizon_ns,
                              small_stop_ns=small_stop_ns)  # fmt: skip
             kept += [to_record(k, config) for k in whole_of(plant, found, closed)]
+            machine = found.results[0].machine if found.results else None
+            if machine is not None:
+                states += state_records(places[machine], machine, found.states, start_ns,
+                                        min(end_ns, horizon_ns))  # fmt: skip
     written = records(results, horizon_ns, small_stop_ns,
                       exclude_unknown=plant.oee.unknown_time == "excluded")  # fmt: skip
-    await historian.write_records(written + kept)
+    await historian.write_records(written + kept + states)
     return len(written)
 
 
