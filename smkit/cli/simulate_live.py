@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -117,6 +119,16 @@ PasswordEnvOpt = Annotated[
     str | None,
     typer.Option(help="Environment variable holding the password."),
 ]
+StartDayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--start-day",
+        help=(
+            "Run the scenario from this day (today or YYYY-MM-DD) at its own start time, "
+            "instead of its own date."
+        ),
+    ),
+]
 
 
 def serve_command(  # noqa: PLR0917 - typer maps each parameter to an option
@@ -142,10 +154,13 @@ def serve_command(  # noqa: PLR0917 - typer maps each parameter to an option
     mqtt_protocol: MqttProtocolOpt = "5",
     username: UsernameOpt = None,
     password_env: PasswordEnvOpt = None,
+    start_day: StartDayOpt = None,
 ) -> None:
     """Serve a scenario live: values when due at --speed, with --truth and optional --chaos."""
     protocols = PROTOCOLS[ctx.info_name or "all"]
     loaded = find_scenario(scenario)
+    if start_day is not None:
+        loaded = loaded.starting_on(_day(start_day, loaded.plant.site.timezone))
     password = _password(username, password_env)
     opcua = None
     if "opcua" in protocols:
@@ -259,6 +274,16 @@ def _security(modes: list[str]) -> tuple[str, ...]:
         allowed = ", ".join(SECURITY_MODE_NAMES)
         raise ConfigError(f"--security: unknown mode {unknown[0]!r} (allowed: {allowed})")
     return tuple(modes)
+
+
+def _day(text: str, timezone: str) -> dt.date:
+    """``today`` (in the site's time zone) or a date YYYY-MM-DD."""
+    if text == "today":
+        return dt.datetime.now(ZoneInfo(timezone)).date()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--start-day {text!r}: give today or a date YYYY-MM-DD") from None
 
 
 def _password(username: str | None, env: str | None) -> str | None:

@@ -122,6 +122,12 @@ class LoadedScenario:
         self.plant = plant
         self.path = path
 
+    def starting_on(self, day: dt.date) -> LoadedScenario:
+        """The same scenario run from ``day`` at its own start time (a demo shows today)."""
+        start = dt.datetime.combine(day, self.scenario.start.timetz())
+        return LoadedScenario(self.scenario.model_copy(update={"start": start}), self.plant,
+                              self.path)  # fmt: skip
+
 
 def load_scenario(path: str | Path) -> LoadedScenario:
     """Read and check a scenario file and the plant.yaml it names."""

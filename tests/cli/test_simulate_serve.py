@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from asyncua import Client
 
@@ -104,3 +106,21 @@ async def test_sigterm_stops_serving_cleanly_and_still_writes_the_truth(tmp_path
     assert "stopped" in out.decode() and "Traceback" not in err.decode()
     served = json.loads(truth.read_text())["served"]
     assert not served["finished"] and served["values"]["opcua"] > 0
+
+
+def test_a_scenario_is_served_from_the_day_asked(mosquitto_server: LocalMosquitto,
+                                                 tmp_path: Path) -> None:  # fmt: skip
+    truth, values = tmp_path / "truth.json", tmp_path / "values.jsonl"
+    result = smkit(
+        "simulate", "mqtt", "-s", "injection-moulding", "--speed", "max", "--duration", "10m",
+        "--broker", mosquitto_server.url, "--truth", str(truth), "--values", str(values),
+        "--start-day", "2027-01-04",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    document = json.loads(truth.read_text())
+    start = dt.datetime.fromtimestamp(document["start"] / 1e9, ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert start.replace(tzinfo=None) == dt.datetime(2027, 1, 4, 6, 0)  # the scenario's 06:00
+    first = json.loads(values.read_text().splitlines()[0])
+    assert first["ts"] >= document["start"]
+    assert_user_error(smkit("simulate", "mqtt", "-s", "cnc-cell", "--start-day", "monday"),
+                      "--start-day 'monday': give today or a date YYYY-MM-DD")  # fmt: skip
