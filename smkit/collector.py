@@ -23,13 +23,19 @@ from smkit.connectors.common.unreadable import UnreadableMessages
 from smkit.connectors.contract import Connector, ConnectorContext, FiniteConnector
 from smkit.connectors.registry import build_connector
 from smkit.core.backoff import Backoff
+from smkit.core.timeunits import NS_PER_S
+from smkit.errors import HistorianError
 from smkit.historian.factory import open_historian
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox
+from smkit.historian.protocol import FieldValue, Record
 from smkit.oee.runner import schedule
 from smkit.plant.model import Plant
 
 HEALTH_EVERY_S = 2.0
+HEALTH_RECORDS_EVERY = 5
+"""Every this many health writes (10 s), the health also goes to the historian."""
+HEALTH_MEASUREMENT = "smkit_health"
 log = logging.getLogger("smkit.collect")
 
 
@@ -97,7 +103,7 @@ class Collector:
                     await asyncio.wait_for(self.forwarder.drain(), self.flush_s)
             finally:
                 reporter.cancel()
-                await self._write_health()
+                await self._record_health(await self._write_health())
 
     async def stop_when_imported(self, stop: asyncio.Event) -> None:
         """Set ``stop`` once every finite source has read all it holds and the outbox is
@@ -109,17 +115,30 @@ class Collector:
         stop.set()
 
     async def _report(self, stop: asyncio.Event) -> None:
+        turn = 0
         while not stop.is_set():
-            await self._write_health()
+            document = await self._write_health()
+            if turn % HEALTH_RECORDS_EVERY == 0:
+                await self._record_health(document)
+            turn += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), HEALTH_EVERY_S)
 
-    async def _write_health(self) -> None:
+    async def _record_health(self, document: dict[str, Any]) -> None:
+        """The health as records for the data-health dashboard; a historian that is away
+        misses a point (the outbox, not this, keeps the data safe)."""
+        try:
+            await self.historian.write_records(health_records(document, self.plant))
+        except HistorianError as error:
+            log.debug("health records not written: %s", error)
+
+    async def _write_health(self) -> dict[str, Any]:
         path = health_path(self.plant)
         document = await self.health()
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
         temporary.replace(path)
+        return document
 
     async def health(self) -> dict[str, Any]:
         """Sources, historian and outbox, as one JSON-ready document."""
@@ -137,3 +156,40 @@ class Collector:
                 **stats.counters,
             },
         }
+
+
+def health_records(document: dict[str, Any], plant: Plant) -> list[Record]:
+    """A health document (:meth:`Collector.health`) as ``smkit_health`` records at the time it
+    was written: one for the outbox and the historian (``part=outbox``), one per source
+    (``part=source``) and one per machine with the age of its newest sample (``part=machine``).
+    Counters (``delivered``, ``samples``) only grow; a dashboard derives rates from them."""
+    at = int(document["written_at_ns"])
+    outbox, forwarder = document["outbox"], document["historian"]
+    totals: dict[str, FieldValue] = {
+        "backlog_samples": int(outbox["samples"]),
+        "backlog_bytes": int(outbox["bytes"]),
+        "dead_letters": int(outbox["dead_letters"]),
+        "dead_messages": int(document["dead_messages"]),
+        "delivered": int(forwarder["delivered"]),
+        "retries": int(forwarder["retries"]),
+        "historian_up": bool(forwarder["historian_up"]),
+    }
+    out = [Record(HEALTH_MEASUREMENT, {"part": "outbox"}, totals, at)]
+    for source in document["sources"]:
+        fields: dict[str, FieldValue] = {"connected": bool(source["connected"]),
+                                         "samples": int(source["samples"]),
+                                         "dead": int(source["dead"])}  # fmt: skip
+        if source["last_data_ns"] is not None:
+            fields["last_data_age_s"] = (at - int(source["last_data_ns"])) / NS_PER_S
+        out.append(Record(HEALTH_MEASUREMENT, {"part": "source", "source": source["source"]},
+                          fields, at))  # fmt: skip
+    places = plant.places()
+    for machine, newest in sorted(forwarder["newest_ns"].items()):
+        place = places.get(machine)
+        if place is None:
+            continue
+        tags = {"part": "machine", "site": place.site, "area": place.area, "line": place.line,
+                "machine": machine}  # fmt: skip
+        out.append(Record(HEALTH_MEASUREMENT, tags,
+                          {"last_sample_age_s": (at - int(newest)) / NS_PER_S}, at))  # fmt: skip
+    return out

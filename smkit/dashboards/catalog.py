@@ -13,6 +13,7 @@ from grafana_foundation_sdk.builders.dashboard import Dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from smkit.core.wholefile import write_whole
+from smkit.dashboards.health import health
 from smkit.dashboards.influxql import DATASOURCE_UID
 from smkit.dashboards.losses import losses
 from smkit.dashboards.machine import machine
@@ -24,7 +25,7 @@ from smkit.plant.model import Plant
 
 BUILDERS: dict[str, Callable[[Lang, Plant], Dashboard]] = {
     "overview": overview, "machine": machine, "losses": losses, "shifts": shifts,
-    "readiness": readiness,
+    "readiness": readiness, "health": health,
 }  # fmt: skip
 FOLDER_UID = "smkit"
 JSON_FOLDER = "json"

@@ -31,13 +31,14 @@ LOSS_HOURS = {
 """The planned time lost, by Nakajima's losses, in hours (``/ 3600`` added where used)."""
 
 
-def dashboard(name: str, lang: Lang, timezone: str, *, places: bool = True) -> Dashboard:
-    """A dashboard titled by ``name``'s text, uid ``smkit-<name>-<lang>``."""
+def dashboard(name: str, lang: Lang, timezone: str, *, places: str | None = "oee") -> Dashboard:
+    """A dashboard titled by ``name``'s text, uid ``smkit-<name>-<lang>``, with the place
+    variables listing the tags of the measurement ``places`` (None: none)."""
     built = (Dashboard(word(name, lang)).uid(f"smkit-{name.replace('_', '-')}-{lang}")
              .tags(["smkit", lang]).timezone(timezone).time("now-24h", "now").refresh("1m")
              .editable())  # fmt: skip
-    if places:
-        built = built.variables(place_variables(lang))  # type: ignore[arg-type]
+    if places is not None:
+        built = built.variables(place_variables(lang, places))
     return built
 
 

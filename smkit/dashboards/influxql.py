@@ -13,8 +13,10 @@ from typing import Literal
 from grafana_foundation_sdk.builders.dashboard import QueryVariable
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.cog import variants as cogvariants
+from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.models.dashboard import (
     DataSourceRef,
+    VariableModel,
     VariableOption,
     VariableRefresh,
     VariableSort,
@@ -53,10 +55,10 @@ class Influx(cogbuilder.Builder[InfluxQuery]):
         return self._query
 
 
-def place_variables(lang: Lang, measurement: str = "oee") -> list[QueryVariable]:
+def place_variables(lang: Lang, measurement: str = "oee") -> list[Builder[VariableModel]]:
     """site → area → line → machine, each listing the values of its tag under the ones chosen
     above it; several or all may be chosen."""
-    out = []
+    out: list[Builder[VariableModel]] = []
     for depth, tag in enumerate(PLACES):
         above = " AND ".join(f'"{t}" =~ /^${t}$/' for t in PLACES[:depth])
         query = f'SHOW TAG VALUES FROM "{measurement}" WITH KEY = "{tag}"'

@@ -40,7 +40,7 @@ def readiness(lang: Lang, plant: Plant) -> Dashboard:
         fmt="table",
     ).with_transformation(organise({"dimension": word("dimension", lang)}))
     return (
-        dashboard("readiness", lang, plant.site.timezone, places=False)
+        dashboard("readiness", lang, plant.site.timezone, places=None)
         .time("now-5y", "now")
         .with_variable(chosen)
         .with_panel(bands)

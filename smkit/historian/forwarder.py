@@ -19,11 +19,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from smkit.core.backoff import Backoff
 from smkit.core.sample import Sample
 from smkit.errors import HistorianUnavailable, PayloadTooLarge, WriteRejected
+from smkit.historian.batch import rows
 from smkit.historian.outbox import Outbox, PendingBatch
 from smkit.historian.protocol import Historian
 
@@ -40,6 +41,8 @@ class ForwarderHealth:
     delivered: int = 0
     dead_lettered: int = 0
     retries: int = 0
+    newest_ns: dict[str, int] = field(default_factory=dict)
+    """Per machine, the time of its newest sample delivered."""
 
 
 class Forwarder:
@@ -102,6 +105,10 @@ class Forwarder:
             return False
         await self.outbox.settle(batch, dead)
         self._delivered(len(batch.samples), len(dead))
+        newest = self.health.newest_ns
+        for machine, _, ts, *_ in rows(batch.samples):
+            if ts > newest.get(machine, ts - 1):
+                newest[machine] = ts
         return True
 
     async def _deliver(self, samples: Sequence[Sample]) -> list[tuple[Sample, str]]:
