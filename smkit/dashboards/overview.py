@@ -37,9 +37,16 @@ def overview(lang: Lang, plant: Plant) -> Dashboard:
     state = placed(stat.Panel(), word("state_now", lang), (8, 10), STATE_NOW).mappings(
         state_mappings(lang)
     )
-    by_line = (placed(stat.Panel(), word("by_line", lang), (24, 5),
-                      f'SELECT {KPI_SUMS["oee"]} AS "OEE" FROM "oee" {IN_RANGE} GROUP BY "line"')
-               .unit("percentunit").decimals(1).thresholds(kpi_thresholds("oee")))  # fmt: skip
+    by_line = placed(
+        stat.Panel(),
+        word("by_line", lang),
+        (24, 5),
+        f'SELECT {kpis} FROM "oee" {IN_RANGE} GROUP BY "line"',
+    )
+    by_line = by_line.unit("percentunit").decimals(1).thresholds(kpi_thresholds("oee"))
+    for kpi in KPI_SUMS:
+        coloured = DynamicConfigValue(id_val="thresholds", value=kpi_thresholds(kpi).build())
+        by_line = by_line.override_by_name(word(kpi, lang), [coloured])
     per_shift = (placed(timeseries.Panel(), word("per_shift", lang), (24, 9),
                         f'SELECT "oee" FROM "oee" {IN_RANGE} GROUP BY "machine"')
                  .unit("percentunit").min(0).thresholds(kpi_thresholds("oee")))  # fmt: skip

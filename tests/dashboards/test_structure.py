@@ -84,6 +84,8 @@ def test_only_core_panel_types(built: dict[str, Any]) -> None:
 def test_every_text_is_in_vietnamese_and_english() -> None:
     for key in keys():
         assert word(key, "vi").strip() and word(key, "en").strip(), key
+    texts = yaml.safe_load((REPOSITORY / "smkit" / "dashboards" / "texts.yaml").read_text())
+    assert {key for key, text in texts.items() if set(text) != {"vi", "en"}} == set()
 
 
 def test_the_checked_in_folder_is_what_export_writes(tmp_path: Path) -> None:
