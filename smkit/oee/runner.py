@@ -44,6 +44,7 @@ from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
 from smkit.oee.rollup import Computed, PeriodResult
 from smkit.oee.state_records import state_records
 from smkit.oee.stops import Stop, sourced, stops
+from smkit.oee.timeline import StateChanges
 from smkit.plant.machine import Machine, StateMap
 from smkit.plant.model import MachinePlace, Plant
 
@@ -110,11 +111,10 @@ async def computed_periods(
             periods = shift_periods(plant, machine.id, start_ns, end_ns)
             if hourly:
                 periods = hour_periods(periods, plant.site.timezone)
-            computed = await asyncio.to_thread(
+            computed, states = await asyncio.to_thread(
                 elements_of, machine, state_map, series, periods=periods, settings=settings,
                 horizon_ns=horizon_ns,
             )  # fmt: skip
-            states = state_changes_of(machine, state_map, series)
             again = running_again(states, [p.end for p in periods])
             yield Computed([PeriodResult(machine.id, place, period.key, period.start, period.end,
                                          elements)
@@ -237,8 +237,10 @@ def elements_of(
     periods: Sequence[Period],
     settings: Settings,
     horizon_ns: int,
-) -> list[Elements]:
-    return compute(machine_data_of(machine, state_map, series), periods, settings, horizon_ns)
+) -> tuple[list[Elements], StateChanges]:
+    """Each period's elements, and the state changes the engine read them from."""
+    data = machine_data_of(machine, state_map, series)
+    return compute(data, periods, settings, horizon_ns), data.states
 
 
 def records(

@@ -19,7 +19,7 @@ from smkit.core.sample import Value
 from smkit.core.timeunits import DAY_NS
 from smkit.historian.protocol import Historian
 from smkit.oee.elements import Elements
-from smkit.oee.inputs import signals_read, state_changes_of
+from smkit.oee.inputs import signals_read
 from smkit.oee.periods import shift_periods
 from smkit.oee.runner import elements_of, machine_series, settings_of
 from smkit.oee.timeline import CATEGORIES, StateChanges
@@ -88,12 +88,12 @@ async def machine_status(
     series = await machine_series(historian, machine, state_map, signals_read(machine, state_map),
                                   (period.start, now_ns + 1), settings=settings,
                                   horizon_ns=now_ns + 1)  # fmt: skip
-    (elements,) = await asyncio.to_thread(elements_of, machine, state_map, series,
-                                          periods=[period], settings=settings,
-                                          horizon_ns=now_ns + 1)  # fmt: skip
+    (elements,), states = await asyncio.to_thread(elements_of, machine, state_map, series,
+                                                  periods=[period], settings=settings,
+                                                  horizon_ns=now_ns + 1)  # fmt: skip
     raw = last_value(series, machine, SignalRole.STATE)
     return MachineStatus(
-        machine.id, place, current_state(state_changes_of(machine, state_map, series), raw),
+        machine.id, place, current_state(states, raw),
         last_value(series, machine, SignalRole.ORDER),
         last_value(series, machine, SignalRole.PRODUCT), period.key, period.start, whole.end,
         elements, None,
