@@ -60,6 +60,24 @@ def entries(path: Path, target: str | None, after_seq: int, limit: int) -> list[
             for seq, at, who, action, what, before, after in rows]  # fmt: skip
 
 
+def newest(path: Path, action: str, target: str | None, before_seq: int | None,
+           limit: int) -> list[AuditEntry]:  # fmt: skip
+    """The newest entries of ``action`` (of ``target`` and what is under it when given) before
+    ``before_seq``, newest first: a page of a change log read backwards."""
+    query = "SELECT seq, at_ns, who, action, target, before, after FROM audit WHERE action = ?"
+    params: list[Any] = [action]
+    if before_seq is not None:
+        query += " AND seq < ?"
+        params.append(before_seq)
+    if target is not None:
+        query += " AND (target = ? OR substr(target, 1, ?) = ?)"
+        params += [target, len(target) + 1, target + "/"]
+    with connected(path) as db:
+        rows = db.execute(query + " ORDER BY seq DESC LIMIT ?", (*params, limit)).fetchall()
+    return [AuditEntry(seq, at, who, action, what, _load(before), _load(after))
+            for seq, at, who, action, what, before, after in rows]  # fmt: skip
+
+
 def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
 

@@ -1,4 +1,5 @@
-"""The API's own SQLite file: API keys, job orders and the audit trail of every write.
+"""The API's own SQLite file: API keys, job orders, the audit trail of every write, and the
+pages' sign-in sessions.
 
 Each use opens it briefly (WAL mode), so ``smkit api-key`` and a running server share it. A
 write and its audit entry are one transaction: either both are stored or neither is.
@@ -38,6 +39,12 @@ CREATE TABLE IF NOT EXISTS audit (
     after   TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_target ON audit (target, seq);
+CREATE TABLE IF NOT EXISTS page_sessions (
+    hash       TEXT PRIMARY KEY,
+    key_id     TEXT NOT NULL,
+    csrf       TEXT NOT NULL,
+    seen_ns    INTEGER NOT NULL
+);
 """
 
 

@@ -27,10 +27,10 @@ def serve(
     host: HostOption = "127.0.0.1",
     port: PortOption = 8080,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs) until interrupted."""
+    """Serve the HTTP API (OpenAPI docs at /docs) and the pages (/board) until interrupted."""
     import uvicorn  # noqa: PLC0415 - only this command needs the server and the app
 
-    from smkit.api.app import create_app  # noqa: PLC0415
+    from smkit.web.site import create_site  # noqa: PLC0415
 
     if not 0 < port < 65536:
         raise ConfigError(f"--port {port}: allowed are 1 to 65535")
@@ -39,7 +39,7 @@ def serve(
     if not _loopback(host):
         log.warning("listening on %s without TLS: put a TLS proxy in front of smkit before "
                     "exposing it on a plant network", host)  # fmt: skip
-    uvicorn.run(create_app(plant, plant_file), host=host, port=port, log_level="info",
+    uvicorn.run(create_site(plant, plant_file), host=host, port=port, log_level="info",
                 access_log=False, server_header=False)  # fmt: skip
 
 

@@ -58,6 +58,19 @@ def shift_periods(plant: Plant, machine: str, start_ns: int, end_ns: int) -> lis
     return out
 
 
+def clipped(periods: Sequence[Period], start_ns: int, end_ns: int) -> list[Period]:
+    """The parts of ``periods`` inside [start_ns, end_ns), planned time clipped alike (a job
+    order's span, say, which begins and ends inside shifts)."""
+    out = []
+    for period in periods:
+        start, end = max(period.start, start_ns), min(period.end, end_ns)
+        if start < end:
+            planned = tuple((max(a, start), min(b, end)) for a, b in period.planned
+                            if a < end and b > start)  # fmt: skip
+            out.append(Period(period.key, start, end, planned))
+    return out
+
+
 def hour_periods(periods: Sequence[Period], timezone: str) -> list[Period]:
     """The periods cut at local hour boundaries; each keeps its shift in the key."""
     zone = ZoneInfo(timezone)

@@ -27,7 +27,7 @@ from smkit.core.columns import Column, Columns, joined
 from smkit.core.timeunits import NS_PER_S
 from smkit.errors import SmkitError
 from smkit.historian.protocol import FieldValue, Historian, Record
-from smkit.oee.elements import IDEAL_FIELDS, Elements, kpis
+from smkit.oee.elements import IDEAL_FIELDS, Elements, kpis, total
 from smkit.oee.engine import compute, timeline_of
 from smkit.oee.entries import OPERATOR_REASON
 from smkit.oee.inputs import (
@@ -40,7 +40,7 @@ from smkit.oee.inputs import (
 )
 from smkit.oee.model import Period, Settings
 from smkit.oee.period_records import kept_of, plant_digest, to_record, whole_of
-from smkit.oee.periods import NO_SHIFT, hour_periods, shift_periods
+from smkit.oee.periods import NO_SHIFT, clipped, hour_periods, shift_periods
 from smkit.oee.rollup import Computed, PeriodResult
 from smkit.oee.state_records import state_records
 from smkit.oee.stops import Stop, sourced, stops
@@ -120,6 +120,23 @@ async def computed_periods(
                                          elements)
                             for period, elements in zip(periods, computed, strict=True)],
                            again, states)  # fmt: skip
+
+
+async def window_elements(
+    plant: Plant, historian: Historian, machine_id: str, start_ns: int, end_ns: int
+) -> Elements:
+    """The machine's elements over exactly [start_ns, end_ns) (a job order's span so far),
+    its shifts' planned time clipped to it; ``end_ns`` is taken as now."""
+    _, machine, state_map = next(c for c in _chosen(plant, [machine_id]))
+    settings = settings_of(plant)
+    read = signals_read(machine, state_map)
+    series = await machine_series(historian, machine, state_map, read, (start_ns, end_ns),
+                                  settings=settings, horizon_ns=end_ns)  # fmt: skip
+    periods = clipped(shift_periods(plant, machine_id, start_ns, end_ns), start_ns, end_ns)
+    computed, _ = await asyncio.to_thread(elements_of, machine, state_map, series,
+                                          periods=periods, settings=settings,
+                                          horizon_ns=end_ns)  # fmt: skip
+    return total(computed)
 
 
 async def _read_ahead(

@@ -51,6 +51,15 @@ class MachinePlace(ConfigModel):
     line: str
 
 
+class KpiTargets(ConfigModel):
+    """The level from which a KPI counts as good (a fraction of one)."""
+
+    oee: float = Field(default=0.85, gt=0, le=1)
+    availability: float = Field(default=0.90, gt=0, le=1)
+    performance: float = Field(default=0.95, gt=0, le=1)
+    quality: float = Field(default=0.99, gt=0, le=1)
+
+
 class OeeSettings(ConfigModel):
     """Rules of the OEE time model.
 
@@ -61,7 +70,9 @@ class OeeSettings(ConfigModel):
     writes their ``oee`` and ``downtime`` records. ``state_max_hold`` (off by default: most
     sources report changes only) makes a state unknown when no sample confirms it for that long.
     ``unknown_time`` counts time with no known state as an availability ``loss`` (the cautious
-    default) or leaves it out of planned time (``excluded``).
+    default) or leaves it out of planned time (``excluded``). ``targets`` are what each KPI is
+    held against on the pages (Nakajima's world-class levels unless set); a stop longer than
+    ``reason_required_after`` without a reason is offered to the operator to explain.
     """
 
     small_stop_threshold: DurationS = Field(default=120.0, gt=0)
@@ -70,6 +81,8 @@ class OeeSettings(ConfigModel):
     lookback: DurationS = Field(default=36 * 3600.0, gt=0)
     state_max_hold: DurationS | None = Field(default=None, gt=0)
     unknown_time: Literal["loss", "excluded"] = "loss"
+    targets: KpiTargets = Field(default_factory=KpiTargets)
+    reason_required_after: DurationOrZeroS = 300.0
 
 
 class Plant(ConfigModel):

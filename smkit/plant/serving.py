@@ -18,7 +18,8 @@ class ApiSettings(ConfigModel):
     reads them. Reads without a key are refused
     unless ``anonymous_read`` says otherwise; writes always need a key. Browsers on other origins
     are refused unless listed in ``cors_origins``. Live status is computed once per
-    ``live_refresh`` for every caller.
+    ``live_refresh`` for every caller. A page session (signed in with a key) ends after
+    ``session_idle`` without a request, and at once when its key is revoked.
     """
 
     store: Path = Field(default=Path("smkit-api.db"), validate_default=True)
@@ -27,5 +28,6 @@ class ApiSettings(ConfigModel):
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: SizeBytes = Field(default=1024**2, gt=0)
     live_refresh: DurationS = Field(default=5.0, gt=0)
+    session_idle: DurationS = Field(default=12 * 3600.0, gt=0)
 
     _resolve = field_validator("store", "assessments")(resolve_path)

@@ -55,28 +55,37 @@ class StopReasonView(BaseModel):
 @router.post("/stop-reasons", response_model=StopReasonView)
 async def give_reason(*, caller: Operator, app: ServedDep, entry: StopReasonIn) -> StopReasonView:
     """Give the stop going on at ``at`` a reason from then on; its OEE records are recomputed."""
-    place, machine = machine_named(app.plant, entry.machine)
-    caller.check_line(place.line)
-    codes = [reason.code for reason in app.plant.reasons]
-    if entry.reason and entry.reason not in codes:
-        known = f"known: {', '.join(codes)}; empty: the machine's own"
-        raise invalid("reason", f"no reason {entry.reason!r} in the catalog ({known})", "body")
     at = happened(app.plant, entry.at, "at")
+    return await reason_given(
+        app, caller, machine_id=entry.machine, at=at, reason=entry.reason, note=entry.note
+    )
+
+
+async def reason_given(app: Served, caller: Caller, *, machine_id: str, at: int, reason: str,
+                       note: str | None) -> StopReasonView:  # fmt: skip
+    """What ``POST /stop-reasons`` does, for an instant in UTC ns (the pages give a stop's
+    exact start): checked, written, audited, its records recomputed."""
+    place, machine = machine_named(app.plant, machine_id)
+    caller.check_line(place.line)
+    codes = [known.code for known in app.plant.reasons]
+    if reason and reason not in codes:
+        known = f"known: {', '.join(codes)}; empty: the machine's own"
+        raise invalid("reason", f"no reason {reason!r} in the catalog ({known})", "body")
     await _check_stopped(app, machine, at)
     before = (await stored_at(app, machine.id, [OPERATOR_REASON], at)).get(OPERATOR_REASON)
 
     async def write() -> None:
-        await app.historian.write_samples([Sample(machine.id, OPERATOR_REASON, at, entry.reason)])
+        await app.historian.write_samples([Sample(machine.id, OPERATOR_REASON, at, reason)])
 
     change = Change("stop.reason", f"machine/{machine.id}/stop/{at}",
                     None if before is None else {"reason": before},
-                    {"reason": entry.reason, "note": entry.note})  # fmt: skip
-    if before == entry.reason:  # the same reason again: a replay, whatever its note says
+                    {"reason": reason, "note": note})  # fmt: skip
+    if before == reason:  # the same reason again: a replay, whatever its note says
         change = Change(change.action, change.target, change.after, change.after)
     changed = await apply(app, caller, change, write)
     recomputed = await recompute_from(app, machine.id, at) if changed else 0
     zone = ZoneInfo(app.plant.site.timezone)
-    return StopReasonView(machine=machine.id, at=moment(at, zone), reason=entry.reason,
+    return StopReasonView(machine=machine.id, at=moment(at, zone), reason=reason,
                           changed=changed, records_recomputed=recomputed)  # fmt: skip
 
 
