@@ -25,10 +25,11 @@ class Segment:
     end_ns: int
 
 
-def timeline(changes: StateChanges, start_ns: int, end_ns: int) -> list[Segment]:
+def timeline(changes: StateChanges, start_ns: int, end_ns: int,
+             scale_end_ns: int | None = None) -> list[Segment]:  # fmt: skip
     """The states over [start_ns, end_ns), one segment per stretch (``none`` before the first
-    known state)."""
-    span = max(end_ns - start_ns, 1)
+    known state), on a scale to ``scale_end_ns`` (a shift still going on: its end)."""
+    span = max((scale_end_ns or end_ns) - start_ns, 1)
     ts = changes.ts.tolist()
     stretch: list[tuple[int, str, str]] = [(start_ns, "none", "")]
     for t, code, reason in zip(ts, changes.category.tolist(), changes.reason.tolist(), strict=True):

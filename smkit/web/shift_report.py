@@ -40,9 +40,10 @@ class ShiftRow:
 
 def shift_rows(results: Sequence[PeriodResult], line: str, *,
                exclude_unknown: bool) -> list[ShiftRow]:  # fmt: skip
-    """A row per machine of the results, then the line's (summed before it is divided)."""
+    """A row per machine of the results (all of ``line``), then the line's (summed before it
+    is divided)."""
     machines = roll_up(results, "machine", "window")
-    lines = [g for g in roll_up(results, "line", "window") if g.entity == line]
+    lines = roll_up(results, "line", "window")
     return [_row(g.entity, g.elements, is_line=False, exclude_unknown=exclude_unknown)
             for g in machines] + [_row(line, g.elements, is_line=True,
                                        exclude_unknown=exclude_unknown) for g in lines]  # fmt: skip

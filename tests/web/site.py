@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,8 @@ def simulated_until_now(folder: Path) -> tuple[Path, SimulationLog]:
     log = simulate(loaded, 7, HOURS * 3600)
     samples = [Sample(v.machine, v.signal, v.ts, v.value)
                for v in signal_values(loaded.scenario, loaded.plant, log)]  # fmt: skip
-    asyncio.run(_stored(folder / "historian.db", samples))
+    with ThreadPoolExecutor(1) as thread:  # Playwright's sync API may hold this thread's loop
+        thread.submit(asyncio.run, _stored(folder / "historian.db", samples)).result()
     document = yaml.safe_load(loaded.path.with_name("plant.yaml").read_text())
     document["calendars"]["three-shift"] = calendar
     document["reasons"].append(PLANNED_REASON)

@@ -61,8 +61,8 @@ async def sign_out(page: Reading) -> Response:
 
 def _form(request: Request, token: str, back_to: str, refused: str | None,
           status: int = 200) -> Response:  # fmt: skip
-    lang, _ = chosen_lang(request)
-    page = Page(request, request.app.state.served, None, lang)
+    lang, asked = chosen_lang(request)
+    page = Page(request, request.app.state.served, None, lang, asked)
     return page.render("signin.html", status=status, token=token, back_to=back_to,
                        refused=refused)  # fmt: skip
 
