@@ -59,7 +59,8 @@ async def machine_page(
     return page.render(
         "machine.html", machine=machine, place=place, shown=shown, kpis=values,
         targets=plant.oee.targets, kpi_class=kpi_class, target_of=target_of, elements=elements,
-        timeline=charts.timeline(computed[0].states, shown.start_ns, end, shown.end_ns) if computed else [],
+        timeline=charts.timeline(computed[0].states, shown.start_ns, end, shown.end_ns)
+        if computed else [],
         waterfall=charts.waterfall_bars(elements.planned_ns / 1e9,
                                         [(s.name, float(s.ns) / 1e9) for s in steps[:-1]]),
         pareto=ranked, pareto_bars=charts.bars([(e.reason, e.ns / 1e9) for e in ranked],
