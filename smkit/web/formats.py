@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
+from smkit.api.schemas.times import moment
+
 Lang = Literal["vi", "en"]
 LANGS: tuple[Lang, ...] = ("vi", "en")
 _DATE = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
@@ -61,5 +63,5 @@ def duration(seconds: float | None, lang: Lang) -> str:
 
 
 def local(epoch_ns: int, zone: ZoneInfo) -> dt.datetime:
-    """A moment in the site's time zone."""
-    return dt.datetime.fromtimestamp(epoch_ns / 1e9, zone)
+    """A moment in the site's time zone, to the microsecond (never rounded up to the next)."""
+    return moment(epoch_ns, zone)

@@ -149,9 +149,13 @@ class Page:
 def said(refused: HTTPException) -> str:
     """What an API refusal says, as one line for a page."""
     detail = refused.detail
-    if isinstance(detail, list):
-        return "; ".join(str(item.get("msg", item)) for item in detail)
-    return str(detail)
+    if not isinstance(detail, list):
+        return str(detail)
+    lines = []
+    for item in detail:
+        place = ".".join(str(part) for part in item.get("loc", [])[1:])
+        lines.append(f"{place}: {item.get('msg', '')}" if place else str(item.get("msg", item)))
+    return "; ".join(lines)
 
 
 def chosen_lang(request: Request) -> tuple[Lang, bool]:
