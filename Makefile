@@ -51,9 +51,10 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-## Set up and run the demo on the embedded default (SQLite).
+## Set up and run the demo on the embedded default (SQLite); it ends serving the pages until
+## Ctrl-C (`make demo EXIT=1` checks they answer and stops).
 demo: $(STAMP)
-	$(PY) -m smkit.demo
+	$(PY) -m smkit.demo $(if $(EXIT),--exit)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,9 +9,11 @@ machines:
   Mosquitto when it is installed, else an embedded amqtt broker.
 
 Once everything is in the historian it prints ``smkit oee report`` next to the simulator's
-ground truth, and the loss waterfall and downtime Pareto of one machine. It ends with the
-readiness report (vi and en) of the example assessment of the moulding shop's enterprise, with
-evidence measured on the data just collected.
+ground truth, and the loss waterfall and downtime Pareto of one machine, then the readiness
+report (vi and en) of the example assessment of the moulding shop's enterprise, with evidence
+measured on the data just collected. It ends by serving the moulding shop's pages and API
+(``smkit serve``) with an admin key, printing the addresses to open; ``--exit`` checks that
+they answer and stops (for CI: ``make demo EXIT=1``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import httpx
 import yaml
 
 from smkit.cli.common import table
@@ -172,12 +176,72 @@ def mqtt_factory(folder: Path) -> tuple[Path, Path]:
         collector = start_collector(plant)  # subscribed before anything is published
         simulator = start("simulate", "mqtt", "-s", "injection-moulding", "--broker", broker.url,
                           "--mqtt-protocol", broker.protocol, "--format", "document", "--speed",
-                          "max", "--duration", "16h", "--truth", str(truth))  # fmt: skip
+                          "max", "--duration", "16h", "--truth", str(truth),
+                          "--start-day", _yesterday(plant))  # fmt: skip
         finish(collector, plant, simulator)
     finally:
         broker.stop()
     compare(plant, truth)
     return plant, truth
+
+
+def _yesterday(plant: Path) -> str:
+    """Yesterday in the plant's time zone: the demo's day is a whole day just gone."""
+    zone = ZoneInfo(yaml.safe_load(plant.read_text())["site"]["timezone"])
+    return (dt.datetime.now(zone).date() - dt.timedelta(days=1)).isoformat()
+
+
+def serve_pages(plant: Path, truth_file: Path, exit_at_once: bool) -> None:
+    """``smkit serve`` over the moulding shop, with its assessment and an admin key; the
+    addresses of its pages are printed. Runs until Ctrl-C, or checks it answers and stops."""
+    document = yaml.safe_load(plant.read_text())
+    document["api"] = {"assessments": "assessments"}
+    plant.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
+    (plant.parent / "assessments").mkdir(exist_ok=True)
+    shutil.copy(ASSESSMENT, plant.parent / "assessments" / "an-phat.yaml")
+    created = run("api-key", "create", "--plant", str(plant), "--role", "admin", "--name",
+                  "demo admin", capture=True)  # fmt: skip
+    key = created.strip().splitlines()[-1]
+    port = 8080 if not exit_at_once and not listening(8080) else free_port()
+    server = start("serve", "--plant", str(plant), "--port", str(port))
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        if listening(port):
+            break
+        time.sleep(0.1)
+    zone = ZoneInfo(document["site"]["timezone"])
+    first = json.loads(truth_file.read_text())["start"]
+    at = dt.datetime.fromtimestamp(first / 1e9, zone) + dt.timedelta(hours=4)
+    shift = at.replace(tzinfo=None).isoformat(timespec="minutes")
+    lines = [f"smkit's pages and API serve the moulding shop at {url}",
+             f"  sign in with the admin key {key}",
+             f"  plant board          {url}/board   (andon: {url}/board?andon=true)",
+             f"  a machine's shift    {url}/machines/press-01?at={shift}",
+             f"  stop reasons         {url}/operator",
+             f"  shift report         {url}/shifts/presses?at={shift}",
+             f"  readiness            {url}/readiness   (API docs: {url}/docs)"]  # fmt: skip
+    print("\n" + "\n".join(lines), flush=True)
+    try:
+        if exit_at_once:
+            _check_serving(url, key)
+            return
+        print("Ctrl-C stops the server.", flush=True)
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def _check_serving(url: str, key: str) -> None:
+    """The API answers with the shop's machines and the sign-in page renders."""
+    status = httpx.get(f"{url}/api/v1/status", headers={"Authorization": f"Bearer {key}"},
+                       timeout=60)  # fmt: skip
+    sign_in = httpx.get(f"{url}/signin", timeout=60)
+    if status.status_code != 200 or sign_in.status_code != 200:
+        sys.exit(f"smkit serve did not answer: {status.status_code}, {sign_in.status_code}")
+    print(f"--exit: {url} answered ({len(status.json()['machines'])} machines); stopped.")
 
 
 def readiness(folder: Path, plant: Path, truth_file: Path) -> None:
@@ -197,7 +261,7 @@ def readiness(folder: Path, plant: Path, truth_file: Path) -> None:
             "--format", "html", "-o", str(out / f"an-phat-{lang}.html"))  # fmt: skip
 
 
-def main(folder: Path = Path("demo-data")) -> None:
+def main(folder: Path = Path("demo-data"), exit_at_once: bool = False) -> None:
     """Walk through smkit on two simulated factories in ``folder``."""
     folder.mkdir(exist_ok=True)
     example = folder / "plant.yaml"
@@ -208,7 +272,8 @@ def main(folder: Path = Path("demo-data")) -> None:
     run("validate", str(example))
     run("simulate", "list")
     opcua_factory(folder)
-    readiness(folder, *mqtt_factory(folder))
+    moulding, truth = mqtt_factory(folder)
+    readiness(folder, moulding, truth)
     print(
         f"\nEverything is in {folder}/: each factory's plant.yaml, historian.db and truth.json;"
         f"\nthe readiness reports of the moulding shop's enterprise are {folder}/readiness/"
@@ -216,7 +281,8 @@ def main(folder: Path = Path("demo-data")) -> None:
         "\nNext: edit demo-data/plant.yaml for your machines, `smkit validate` it, and"
         " `smkit collect --plant demo-data/plant.yaml`; `smkit oee report` then reads your data."
     )
+    serve_pages(moulding, truth, exit_at_once)
 
 
 if __name__ == "__main__":
-    main()
+    main(exit_at_once="--exit" in sys.argv[1:])
