@@ -41,6 +41,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 
 from support.generated_plant import Size, write_plant_yaml, write_sqlite
+from support.processes import started
 
 from smkit.api.keys import KeyStore
 from smkit.api.roles import Role
@@ -79,20 +80,6 @@ def _has_period_records(path: Path) -> bool:
     with contextlib.closing(sqlite3.connect(path)) as db:
         return db.execute("SELECT 1 FROM records WHERE measurement = 'oee_period' LIMIT 1"
                           ).fetchone() is not None  # fmt: skip
-
-
-def started(args: list[str], url: str) -> subprocess.Popen[bytes]:
-    """A server process, once it answers."""
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            httpx.get(url, timeout=5)
-            return process
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{' '.join(args)} did not start") from None
-            time.sleep(0.2)
 
 
 async def load(url: str, params: dict[str, str] | list[dict[str, str]], headers: dict[str, str],

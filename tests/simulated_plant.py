@@ -17,6 +17,7 @@ import yaml
 from smkit.core.sample import Sample
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.plant import load_plant
+from smkit.plant.calendar import Calendar
 from smkit.plant.machine import SignalRole
 from smkit.plant.model import Plant
 from smkit.simulators.catalog import SCENARIOS, find_scenario
@@ -36,12 +37,19 @@ def stored_simulation(
     *,
     start: dt.datetime | None = None,
     process_period_s: float | None = None,
+    calendar: dict[str, Any] | None = None,
     **plant: Any,
 ) -> tuple[Path, list[Sample], SimulationLog]:
     """Simulate ``hours`` of ``scenario`` (from ``start``, else the scenario's; process values
-    every ``process_period_s``, else the scenario's), store every value; plant.yaml gets
-    ``plant`` keys."""
+    every ``process_period_s``, else the scenario's; with ``calendar`` as the plant's only
+    calendar, for the simulator too), store every value; plant.yaml gets ``plant`` keys."""
     loaded = _adjusted(find_scenario(scenario), start, process_period_s)
+    if calendar is not None:
+        name = loaded.plant.site.calendar or "calendar"
+        plant["calendars"] = {name: calendar}
+        calendars = {name: Calendar.model_validate(calendar)}
+        loaded = LoadedScenario(loaded.scenario, loaded.plant.model_copy(
+            update={"calendars": calendars}), loaded.path)  # fmt: skip
     log = simulate(loaded, seed, round(hours * 3600))
     document = yaml.safe_load((SCENARIOS / scenario / "plant.yaml").read_text())
     document.update(historian={"kind": "sqlite", "path": "historian.db"},
@@ -57,6 +65,22 @@ def stored_simulation(
 
     asyncio.run(store())
     return folder / "plant.yaml", samples, log
+
+
+def shifts_around(now: dt.datetime) -> dict[str, Any]:
+    """A calendar of three eight-hour shifts every day, the one going on at ``now`` (local)
+    having begun 4 to 5 hours before: tests of "this shift" pass on any day at any hour."""
+    first = (now.hour - 4) % 24
+    return {
+        "shifts": [
+            {
+                "id": str(n + 1),
+                "start": f"{(first + 8 * n) % 24:02d}:00",
+                "end": f"{(first + 8 * n + 8) % 24:02d}:00",
+            }
+            for n in range(3)
+        ]
+    }
 
 
 def _adjusted(

@@ -42,6 +42,8 @@ class Size:
     machines: int
     days: int
     process_hz: float = 1.0
+    start_ns: int = T0
+    """When the data begins (2026-01-01 unless told: the board benchmark ends it now)."""
 
     def machine_ids(self) -> list[str]:
         return [f"m{number:03d}" for number in range(self.machines)]
@@ -53,23 +55,24 @@ Int64s = npt.NDArray[np.int64]
 def machine_series(machine: int, size: Size) -> Iterator[tuple[str, Int64s, list[object]]]:
     """(signal, times, values) of one machine, each in time order."""
     rng = np.random.default_rng(machine)
-    end = T0 + size.days * DAY
+    t0 = size.start_ns
+    end = t0 + size.days * DAY
     gaps = rng.exponential(180.0, int(size.days * 86_400 / 180 * 1.2) + 10)
-    ts = T0 + np.cumsum(gaps * S).astype(np.int64)
+    ts = t0 + np.cumsum(gaps * S).astype(np.int64)
     ts = ts[ts < end]
     states = rng.choice(STATE_VALUES, len(ts), p=WEIGHTS)
     yield "state", ts, states.tolist()
     yield "reason", ts, [REASON.get(int(v), "") for v in states]
-    minutes = np.arange(T0, end, 60 * S, dtype=np.int64)
+    minutes = np.arange(t0, end, 60 * S, dtype=np.int64)
     made = np.cumsum(rng.integers(0, 4, len(minutes)))
     rejects = np.cumsum(rng.random(len(minutes)) < 0.03)
     yield "total", minutes, made.tolist()
     yield "reject", minutes, rejects.tolist()
     yield "good", minutes, (made - rejects).tolist()
-    days = np.arange(T0, end, DAY, dtype=np.int64) + 3600 * S
+    days = np.arange(t0, end, DAY, dtype=np.int64) + 3600 * S
     yield "product", days, ["a" if day % 2 else "b" for day in range(len(days))]
     step = round(S / size.process_hz)
-    seconds = np.arange(T0, end, step, dtype=np.int64)
+    seconds = np.arange(t0, end, step, dtype=np.int64)
     yield "temp", seconds, np.round(60 + 5 * np.sin(np.arange(len(seconds)) / 600), 3).tolist()
 
 

@@ -45,6 +45,6 @@ def served_over(
         health = last_health(plant, now)
         return RenderedStatus.of(status_view(plant, found, now, *health))
 
-    return Served(plant, historian, keys, Shared(status, plant.api.live_refresh),
+    return Served(plant, historian, keys, Shared(status, plant.api.status_refresh),
                   KeptPeriods(plant, historian), Answers(plant.api.live_refresh),
                   plant_path)  # fmt: skip

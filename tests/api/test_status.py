@@ -25,7 +25,7 @@ from smkit.core.sample import Sample
 from smkit.plant import load_plant
 from smkit.plant.model import Plant
 from tests.api.conftest import ServerThread
-from tests.simulated_plant import stored_simulation
+from tests.simulated_plant import shifts_around, stored_simulation
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -42,9 +42,11 @@ class RecentApi:
 @pytest.fixture(scope="module")
 def recent_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecentApi]:
     folder = tmp_path_factory.mktemp("status")
-    start = (dt.datetime.now(ZONE) - dt.timedelta(hours=3)).replace(second=0, microsecond=0)
+    now = dt.datetime.now(ZONE)
+    start = (now - dt.timedelta(hours=3)).replace(second=0, microsecond=0)
     plant_path, samples, _ = stored_simulation(folder, "injection-moulding", 5, 3,
-                                               start=start.replace(tzinfo=None))  # fmt: skip
+                                               start=start.replace(tzinfo=None),
+                                               calendar=shifts_around(now))  # fmt: skip
     plant = load_plant(plant_path)
     _, key = KeyStore(plant.api.store).create("board", Role.VIEWER)
     health = {
@@ -124,7 +126,7 @@ def test_concurrent_callers_share_one_computation(recent_api: RecentApi) -> None
             answers = await asyncio.gather(*(client.get("/api/v1/status") for _ in range(20)))
         return [a.json() for a in answers]
 
-    time.sleep(recent_api.plant.api.live_refresh)  # what earlier tests computed is stale now
+    time.sleep(recent_api.plant.api.status_refresh)  # what earlier tests computed is stale now
     before = shared.computations
     answers = asyncio.run(burst())
     assert shared.computations == before + 1  # one refresh for the twenty callers

@@ -26,8 +26,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     yield from serve_site(tmp_path_factory.mktemp("site"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one test module: Playwright's sync API marks an event loop as running in
+    this thread while it is open, which asyncio tests of other modules must not meet."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
         pytest.fail("chromium is missing: apt-get install chromium (make test installs it)")

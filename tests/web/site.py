@@ -3,7 +3,6 @@ whose data runs up to now, with a key of every role, a running job order and an 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import shutil
 import time
@@ -11,7 +10,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -19,16 +17,11 @@ import yaml
 
 from smkit.api.keys import KeyStore
 from smkit.api.roles import Role
-from smkit.core.sample import Sample
-from smkit.historian.sqlite import SqliteHistorian
 from smkit.plant import load_plant
-from smkit.plant.calendar import Calendar
-from smkit.simulators.catalog import find_scenario
-from smkit.simulators.run import SimulationLog, simulate
-from smkit.simulators.scenario import LoadedScenario
-from smkit.simulators.signals import signal_values
+from smkit.simulators.run import SimulationLog
 from smkit.web.site import create_site
 from tests.api.conftest import ServerThread
+from tests.simulated_plant import shifts_around, stored_simulation
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HOURS = 30
@@ -53,27 +46,15 @@ class Site:
 def simulated_until_now(folder: Path) -> tuple[Path, SimulationLog]:
     """The moulding shop simulated for the last 30 hours, its three shifts on every day and
     placed so that the one going on began four hours ago (whenever the test runs), with a
-    planned-stop reason in its catalog, reasons asked for stops over a minute, live status
-    every second."""
+    planned-stop reason in its catalog and reasons asked for stops over a minute."""
     now = dt.datetime.now(ZoneInfo(ZONE)).replace(second=0, microsecond=0, tzinfo=None)
-    calendar = shifts_around(now)
-    loaded = with_calendar(find_scenario("injection-moulding"), calendar)
-    loaded.scenario = loaded.scenario.model_copy(
-        update={"start": now - dt.timedelta(hours=HOURS)}
-    )  # local
-    log = simulate(loaded, 7, HOURS * 3600)
-    samples = [Sample(v.machine, v.signal, v.ts, v.value)
-               for v in signal_values(loaded.scenario, loaded.plant, log)]  # fmt: skip
-    with ThreadPoolExecutor(1) as thread:  # Playwright's sync API may hold this thread's loop
-        thread.submit(asyncio.run, _stored(folder / "historian.db", samples)).result()
-    document = yaml.safe_load(loaded.path.with_name("plant.yaml").read_text())
-    document["calendars"]["three-shift"] = calendar
+    plant_path, _, log = stored_simulation(
+        folder, "injection-moulding", 7, HOURS, start=now - dt.timedelta(hours=HOURS),
+        calendar=shifts_around(now), api={"assessments": "assessments"},
+        oee={"small_stop_threshold": "2m", "reason_required_after": "1m"},
+    )  # fmt: skip
+    document = yaml.safe_load(plant_path.read_text())
     document["reasons"].append(PLANNED_REASON)
-    document.update(historian={"kind": "sqlite", "path": "historian.db"},
-                    outbox={"path": "outbox.db"},
-                    oee={"small_stop_threshold": "2m", "reason_required_after": "1m"},
-                    api={"live_refresh": "1s", "assessments": "assessments"})  # fmt: skip
-    plant_path = folder / "plant.yaml"
     plant_path.write_text(yaml.safe_dump(document, allow_unicode=True))
     (folder / "assessments").mkdir()
     shutil.copy(EXAMPLES / "readiness" / "an-phat-plastics-2026.yaml",
@@ -81,36 +62,9 @@ def simulated_until_now(folder: Path) -> tuple[Path, SimulationLog]:
     return plant_path, log
 
 
-def shifts_around(now: dt.datetime) -> dict[str, Any]:
-    """Three eight-hour shifts a day, the one going on having begun 4 to 5 hours ago."""
-    first = (now.hour - 4) % 24
-    return {
-        "shifts": [
-            {
-                "id": str(n + 1),
-                "start": f"{(first + 8 * n) % 24:02d}:00",
-                "end": f"{(first + 8 * n + 8) % 24:02d}:00",
-            }
-            for n in range(3)
-        ]
-    }
-
-
-def with_calendar(loaded: LoadedScenario, calendar: dict[str, Any]) -> LoadedScenario:
-    """The scenario with its plant's calendar replaced (the simulator follows it too)."""
-    calendars = {"three-shift": Calendar.model_validate(calendar)}
-    plant = loaded.plant.model_copy(update={"calendars": calendars})
-    return LoadedScenario(loaded.scenario, plant, loaded.path)
-
-
-async def _stored(path: Path, samples: list[Sample]) -> None:
-    historian = SqliteHistorian(path)
-    await historian.write_samples(samples)
-    await historian.close()
-
-
 def serve_site(folder: Path) -> Iterator[Site]:
-    plant_path, log = simulated_until_now(folder)
+    with ThreadPoolExecutor(1) as thread:  # Playwright's sync API may hold this thread's loop
+        plant_path, log = thread.submit(simulated_until_now, folder).result()
     plant = load_plant(plant_path)
     store = KeyStore(plant.api.store)
     keys = {role: store.create(f"web {role.value}", role)[1] for role in Role}

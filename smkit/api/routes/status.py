@@ -1,4 +1,4 @@
-"""Live status of every machine, computed once per ``api.live_refresh`` for every caller."""
+"""Live status of every machine, computed once per ``api.status_refresh`` for every caller."""
 
 from __future__ import annotations
 
