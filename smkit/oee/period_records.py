@@ -91,9 +91,19 @@ def _is_whole(plant: Plant, period: KeptPeriod | PeriodResult) -> bool:
     return any(p.start == period.start and p.end == period.end for p in around)
 
 
+PAGE_ONLY = {"targets", "reason_required_after", "every", "lookback"}
+"""Settings of plant.yaml's ``oee`` section that change how and when periods are shown or
+written, not what they hold."""
+
+
 def plant_digest(plant: Plant) -> str:
-    """A digest of everything plant.yaml says (a period computed under another is recomputed)."""
-    return hashlib.sha256(plant.model_dump_json().encode()).hexdigest()[:16]
+    """A digest of what a period's OEE depends on: the site and its machines, calendars, state
+    maps, reasons and the time model's rules (a period computed under another is recomputed).
+    Where data comes from or is stored, the API's settings and the KPI targets are not in it:
+    changing them keeps every period."""
+    relevant = plant.model_dump_json(include={"site", "calendars", "state_maps", "reasons", "oee"},
+                                     exclude={"oee": PAGE_ONLY})  # fmt: skip
+    return hashlib.sha256(relevant.encode()).hexdigest()[:16]
 
 
 def to_record(kept: KeptPeriod, config: str) -> Record:

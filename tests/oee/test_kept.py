@@ -180,3 +180,17 @@ def test_elements_survive_their_record_exactly(
     back = decode(encode(elements))
     assert back == elements
     assert [type(getattr(back, f)) for f in IDEAL_FIELDS] == [type(i) for i in ideals]
+
+
+def test_the_digest_follows_what_a_periods_oee_depends_on_only() -> None:
+    plant = load_plant(Path(__file__).parents[2] / "examples" / "plant.yaml")
+    digest = plant_digest(plant)
+    api = plant.api.model_copy(update={"status_refresh": 3.0, "anonymous_read": True})
+    oee = plant.oee.model_copy(update={"reason_required_after": 60.0, "every": 60.0})
+    shown_differently = plant.model_copy(update={"api": api, "oee": oee})
+    assert plant_digest(shown_differently) == digest
+    other_rule = plant.model_copy(update={"oee": plant.oee.model_copy(
+        update={"small_stop_threshold": 300.0})})  # fmt: skip
+    assert plant_digest(other_rule) != digest
+    other_reasons = plant.model_copy(update={"reasons": plant.reasons[1:]})
+    assert plant_digest(other_reasons) != digest
