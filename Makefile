@@ -44,6 +44,7 @@ bench: $(STAMP) servers
 	$(PY) benchmarks/scenarios_truth.py
 	$(PY) benchmarks/oee_report.py
 	$(PY) benchmarks/api_load.py
+	$(PY) benchmarks/board_refresh.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check smkit tests benchmarks examples
