@@ -114,7 +114,8 @@ def write_state(historian_path: Path, machine: str, code: int) -> float:
 
 def current_states(page: Page) -> dict[str, str]:
     found: dict[str, str] = page.locator("li.tile").evaluate_all(
-        "ts => Object.fromEntries(ts.map(t => [t.dataset.machine, t.dataset.state]))")
+        "ts => Object.fromEntries(ts.map(t => [t.dataset.machine, t.dataset.state]))"
+    )
     return found
 
 
@@ -200,13 +201,19 @@ def measure(page: Page, poller: StatusPoller, historian: Path,
 
 def report(board: list[float], api: list[float], first_status: float,
            rest: tuple[float, float], busy: tuple[float, float]) -> None:  # fmt: skip
-    print(f"board of 100 machines, {len(board)} state changes "
-          f"(status computed every 1 s; the first status took {first_status * 1000:.0f} ms)")
-    print(f"  board tile shows it    p50 {statistics.median(board):.2f} s, "
-          f"max {max(board):.2f} s   (target <= 2 s: {'met' if max(board) <= 2 else 'NOT met'})")
+    print(
+        f"board of 100 machines, {len(board)} state changes "
+        f"(status computed every 1 s; the first status took {first_status * 1000:.0f} ms)"
+    )
+    print(
+        f"  board tile shows it    p50 {statistics.median(board):.2f} s, "
+        f"max {max(board):.2f} s   (target <= 2 s: {'met' if max(board) <= 2 else 'NOT met'})"
+    )
     print(f"  baseline: API polled   p50 {statistics.median(api):.2f} s, max {max(api):.2f} s")
-    print(f"  page responsiveness: longest task {busy[0]:.0f} ms, longest timer delay "
-          f"{busy[1]:.0f} ms while tiles arrive; at rest {rest[0]:.0f} ms, {rest[1]:.0f} ms")
+    print(
+        f"  page responsiveness: longest task {busy[0]:.0f} ms, longest timer delay "
+        f"{busy[1]:.0f} ms while tiles arrive; at rest {rest[0]:.0f} ms, {rest[1]:.0f} ms"
+    )
 
 
 if __name__ == "__main__":
