@@ -36,7 +36,6 @@ import time
 from pathlib import Path
 
 import httpx
-import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -55,14 +54,7 @@ MONTH = {"from": "2026-01-01T06:00", "to": "2026-01-31T06:00"}  # the plant star
 
 def prepare(folder: Path) -> Path:
     """The plant (generated unless ``folder`` holds it), its machines split into lines."""
-    plant_path = write_plant_yaml(folder, SIZE, {"kind": "sqlite", "path": "historian.db"})
-    document = yaml.safe_load(plant_path.read_text())
-    machines = document["site"]["areas"][0]["lines"][0]["machines"]
-    per = len(machines) // LINES
-    document["site"]["areas"][0]["lines"] = [
-        {"id": f"l{n:02d}", "machines": machines[n * per : (n + 1) * per]} for n in range(LINES)
-    ]
-    plant_path.write_text(yaml.safe_dump(document, allow_unicode=True))
+    plant_path = write_plant_yaml(folder, SIZE, {"kind": "sqlite", "path": "historian.db"}, LINES)
     if not (folder / "historian.db").exists():
         began = time.perf_counter()
         count = write_sqlite(folder / "historian.db", SIZE)

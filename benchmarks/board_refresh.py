@@ -34,7 +34,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import yaml
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -70,14 +69,7 @@ WATCH = """() => {
 def prepare(folder: Path) -> Path:
     """The plant, its last day generated up to now, its machines in lines, status every 1 s."""
     size = Size(machines=100, days=1, process_hz=1 / 60, start_ns=time.time_ns() - DAY)
-    plant_path = write_plant_yaml(folder, size, {"kind": "sqlite", "path": "historian.db"})
-    document = yaml.safe_load(plant_path.read_text())
-    machines = document["site"]["areas"][0]["lines"][0]["machines"]
-    per = len(machines) // LINES
-    document["site"]["areas"][0]["lines"] = [
-        {"id": f"l{n:02d}", "machines": machines[n * per : (n + 1) * per]} for n in range(LINES)
-    ]
-    plant_path.write_text(yaml.safe_dump(document, allow_unicode=True))
+    plant_path = write_plant_yaml(folder, size, {"kind": "sqlite", "path": "historian.db"}, LINES)
     write_sqlite(folder / "historian.db", size)
     return plant_path
 

@@ -76,8 +76,10 @@ def machine_series(machine: int, size: Size) -> Iterator[tuple[str, Int64s, list
     yield "temp", seconds, np.round(60 + 5 * np.sin(np.arange(len(seconds)) / 600), 3).tolist()
 
 
-def write_plant_yaml(folder: Path, size: Size, historian: dict[str, object]) -> Path:
-    """plant.yaml of the generated plant with the given historian block."""
+def write_plant_yaml(folder: Path, size: Size, historian: dict[str, object],
+                     lines: int = 1) -> Path:  # fmt: skip
+    """plant.yaml of the generated plant with the given historian block, its machines split
+    evenly into ``lines`` lines (``l00``...; one line is ``l1``)."""
     signals = [{"name": name, "type": kind,
                 "role": {"state": "state", "reason": "reason", "total": "count_total",
                          "good": "count_good", "reject": "count_reject",
@@ -92,8 +94,7 @@ def write_plant_yaml(folder: Path, size: Size, historian: dict[str, object]) -> 
                ("C", "22:00", "06:00", "02:00"))]  # fmt: skip
     document = {
         "site": {"id": PLACE.site, "timezone": "Asia/Ho_Chi_Minh", "calendar": "three",
-                 "areas": [{"id": PLACE.area, "lines": [{"id": PLACE.line,
-                                                         "machines": machines}]}]},
+                 "areas": [{"id": PLACE.area, "lines": _lines(machines, lines)}]},
         "calendars": {"three": {"shifts": shifts}},
         "state_maps": {"codes": {"kind": "value", "values": {1: "running", 2: "idle",
                        3: "unplanned_down", 4: "setup", 5: "planned_down"}}},
@@ -109,6 +110,14 @@ def write_plant_yaml(folder: Path, size: Size, historian: dict[str, object]) -> 
     path = folder / f"plant-{historian['kind']}.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True))
     return path
+
+
+def _lines(machines: list[dict[str, object]], count: int) -> list[dict[str, object]]:
+    if count == 1:
+        return [{"id": PLACE.line, "machines": machines}]
+    per = len(machines) // count
+    return [{"id": f"l{n:02d}", "machines": machines[n * per : (n + 1) * per]}
+            for n in range(count)]  # fmt: skip
 
 
 def write_sqlite(path: Path, size: Size) -> int:

@@ -49,31 +49,30 @@ def record(db: sqlite3.Connection, who: str, change: Change, at_ns: int) -> None
 def entries(path: Path, target: str | None, after_seq: int, limit: int) -> list[AuditEntry]:
     """Entries after ``after_seq`` (oldest first), of ``target`` and what is under it
     (``machine/press-01`` also gives ``machine/press-01/...``) when given."""
-    query = "SELECT seq, at_ns, who, action, target, before, after FROM audit WHERE seq > ?"
-    params: list[Any] = [after_seq]
-    if target is not None:
-        query += " AND (target = ? OR substr(target, 1, ?) = ?)"
-        params += [target, len(target) + 1, target + "/"]
-    with connected(path) as db:
-        rows = db.execute(query + " ORDER BY seq LIMIT ?", (*params, limit)).fetchall()
-    return [AuditEntry(seq, at, who, action, what, _load(before), _load(after))
-            for seq, at, who, action, what, before, after in rows]  # fmt: skip
+    return _selected(path, ["seq > ?"], [after_seq], target, order="ORDER BY seq", limit=limit)
 
 
 def newest(path: Path, action: str, target: str | None, before_seq: int | None,
            limit: int) -> list[AuditEntry]:  # fmt: skip
     """The newest entries of ``action`` (of ``target`` and what is under it when given) before
     ``before_seq``, newest first: a page of a change log read backwards."""
-    query = "SELECT seq, at_ns, who, action, target, before, after FROM audit WHERE action = ?"
-    params: list[Any] = [action]
+    conditions, params = ["action = ?"], list[Any]([action])
     if before_seq is not None:
-        query += " AND seq < ?"
+        conditions.append("seq < ?")
         params.append(before_seq)
+    return _selected(path, conditions, params, target, order="ORDER BY seq DESC", limit=limit)
+
+
+def _selected(path: Path, conditions: list[str], params: list[Any], target: str | None, *,
+              order: str, limit: int) -> list[AuditEntry]:  # fmt: skip
+    """The entries meeting ``conditions`` (and under ``target`` when given), in ``order``."""
     if target is not None:
-        query += " AND (target = ? OR substr(target, 1, ?) = ?)"
-        params += [target, len(target) + 1, target + "/"]
+        conditions = [*conditions, "(target = ? OR substr(target, 1, ?) = ?)"]
+        params = [*params, target, len(target) + 1, target + "/"]
+    query = ("SELECT seq, at_ns, who, action, target, before, after FROM audit WHERE "
+             f"{' AND '.join(conditions)} {order} LIMIT ?")  # fmt: skip
     with connected(path) as db:
-        rows = db.execute(query + " ORDER BY seq DESC LIMIT ?", (*params, limit)).fetchall()
+        rows = db.execute(query, (*params, limit)).fetchall()
     return [AuditEntry(seq, at, who, action, what, _load(before), _load(after))
             for seq, at, who, action, what, before, after in rows]  # fmt: skip
 
