@@ -56,7 +56,8 @@ def newest(path: Path, action: str, target: str | None, before_seq: int | None,
            limit: int) -> list[AuditEntry]:  # fmt: skip
     """The newest entries of ``action`` (of ``target`` and what is under it when given) before
     ``before_seq``, newest first: a page of a change log read backwards."""
-    conditions, params = ["action = ?"], list[Any]([action])
+    conditions = ["action = ?"]
+    params: list[Any] = [action]
     if before_seq is not None:
         conditions.append("seq < ?")
         params.append(before_seq)
