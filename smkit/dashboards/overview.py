@@ -21,6 +21,7 @@ STATE_NOW = (
 
 
 def overview(lang: Lang, plant: Plant) -> Dashboard:
+    targets = plant.oee.targets
     kpis = aliased(KPI_SUMS, lang)
     by_machine = placed(table.Panel(), word("by_machine", lang), (16, 10),
                         f'SELECT {kpis} FROM "oee" {IN_RANGE} GROUP BY "line", "machine"',
@@ -28,7 +29,7 @@ def overview(lang: Lang, plant: Plant) -> Dashboard:
     by_machine = by_machine.unit("percentunit").decimals(1)
     for kpi in KPI_SUMS:
         by_machine = by_machine.override_by_name(word(kpi, lang), [
-            DynamicConfigValue(id_val="thresholds", value=kpi_thresholds(kpi).build()),
+            DynamicConfigValue(id_val="thresholds", value=kpi_thresholds(kpi, targets).build()),
             DynamicConfigValue(id_val="custom.cellOptions", value={"type": "color-background"}),
         ])  # fmt: skip
     by_machine = by_machine.with_transformation(
@@ -43,13 +44,15 @@ def overview(lang: Lang, plant: Plant) -> Dashboard:
         (24, 5),
         f'SELECT {kpis} FROM "oee" {IN_RANGE} GROUP BY "line"',
     )
-    by_line = by_line.unit("percentunit").decimals(1).thresholds(kpi_thresholds("oee"))
+    by_line = by_line.unit("percentunit").decimals(1).thresholds(kpi_thresholds("oee", targets))
     for kpi in KPI_SUMS:
-        coloured = DynamicConfigValue(id_val="thresholds", value=kpi_thresholds(kpi).build())
+        coloured = DynamicConfigValue(
+            id_val="thresholds", value=kpi_thresholds(kpi, targets).build()
+        )
         by_line = by_line.override_by_name(word(kpi, lang), [coloured])
-    per_shift = (placed(timeseries.Panel(), word("per_shift", lang), (24, 9),
-                        f'SELECT "oee" FROM "oee" {IN_RANGE} GROUP BY "machine"')
-                 .unit("percentunit").min(0).thresholds(kpi_thresholds("oee")))  # fmt: skip
+    per_shift = placed(timeseries.Panel(), word("per_shift", lang), (24, 9),
+                       f'SELECT "oee" FROM "oee" {IN_RANGE} GROUP BY "machine"')  # fmt: skip
+    per_shift = per_shift.unit("percentunit").min(0).thresholds(kpi_thresholds("oee", targets))
     return (
         dashboard("overview", lang, plant.site.timezone)
         .description(word("overview_about", lang))

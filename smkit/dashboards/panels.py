@@ -1,5 +1,5 @@
 """Panels as smkit's dashboards use them: Grafana's core panel types only, each fed by InfluxQL
-targets, KPIs as fractions shown in percent against world-class targets, states coloured alike
+targets, KPIs as fractions shown in percent against the plant's targets, states coloured alike
 on every dashboard."""
 
 from __future__ import annotations
@@ -28,10 +28,9 @@ from grafana_foundation_sdk.models.dashboard import (
 
 from smkit.dashboards.influxql import DATASOURCE, Influx
 from smkit.dashboards.texts import Lang, word
+from smkit.plant.model import KpiTargets
 
 Fmt = Literal["time_series", "table"]
-WORLD_CLASS = {"oee": 0.85, "availability": 0.90, "performance": 0.95, "quality": 0.99}
-"""Nakajima's world-class levels: where a KPI turns green."""
 STATE_COLOURS = {"running": "green", "idle": "yellow", "unplanned_down": "red",
                  "setup": "blue", "planned_down": "purple", "not_scheduled": "transparent",
                  "unknown": "text"}  # fmt: skip
@@ -43,9 +42,11 @@ P = TypeVar("P", stat.Panel, table.Panel, timeseries.Panel, statetimeline.Panel,
             barchart.Panel)  # fmt: skip
 
 
-def kpi_thresholds(kpi: str) -> ThresholdsConfig:
-    """Red below 60 %, orange up to the world-class level, green from it."""
-    steps = [Threshold(None, "red"), Threshold(0.6, "orange"), Threshold(WORLD_CLASS[kpi], "green")]
+def kpi_thresholds(kpi: str, targets: KpiTargets) -> ThresholdsConfig:
+    """Red below 60 %, orange up to the plant's target (``oee.targets``, Nakajima's world-class
+    levels unless set), green from it: the colours of smkit's pages."""
+    target = float(getattr(targets, kpi))
+    steps = [Threshold(None, "red"), Threshold(0.6, "orange"), Threshold(target, "green")]
     return ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps(steps)
 
 

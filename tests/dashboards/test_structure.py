@@ -4,6 +4,7 @@ checked-in dashboards/ folder is what `smkit dashboards export` writes."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -97,3 +98,13 @@ def test_the_checked_in_folder_is_what_export_writes(tmp_path: Path) -> None:
     on_disk = {p.relative_to(REPOSITORY / "dashboards") for p in
                (REPOSITORY / "dashboards").rglob("*") if p.is_file()}  # fmt: skip
     assert on_disk >= {p.relative_to(tmp_path) for p in written}
+
+
+def test_kpis_turn_green_at_the_plants_own_targets() -> None:
+    plant = load_plant(PLANT)
+    targets = plant.oee.targets.model_copy(update={"oee": 0.72, "quality": 0.995})
+    found = dashboards(plant.model_copy(update={"oee": plant.oee.model_copy(
+        update={"targets": targets})}))  # fmt: skip
+    text = json.dumps(next(d for uid, d in found.items() if "overview" in uid))
+    assert '"value": 0.72' in text and '"value": 0.995' in text
+    assert '"value": 0.85' not in text  # the world-class default is gone
