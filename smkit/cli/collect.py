@@ -60,9 +60,8 @@ def status(plant_file: PlantOption = Path("plant.yaml")) -> None:
     plant = load_plant(plant_file)
     document, running = last_health(plant, time.time_ns())
     if document is None:
-        raise ConfigError(
-            f"{health_path(plant)}: no health file yet (is `smkit collect` running for this plant?)"
-        )
+        raise ConfigError(f"{health_path(plant)}: no health file yet (is `smkit collect "
+                          f"--plant {plant_file}` running?)")  # fmt: skip
     age = time.time() - document["written_at_ns"] / 1e9
     zone = plant.site.timezone
     state = "running" if running else f"NOT RUNNING (last report {age:.0f} s ago)"

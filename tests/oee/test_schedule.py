@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -13,6 +15,7 @@ from smkit.core.sample import Sample
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.plant import load_plant
 from smkit.simulators.catalog import SCENARIOS
+from tests.simulated_plant import shifts_around
 
 HOUR = 3600 * 10**9
 
@@ -24,6 +27,8 @@ async def test_the_collector_writes_oee_records_of_the_recent_shifts_every_turn(
     plant.update(sources=[], historian={"kind": "sqlite", "path": "historian.db"},
                  outbox={"path": "outbox.db"})  # fmt: skip
     plant["oee"] = {"every": "500ms", "lookback": "12h"}
+    local_now = dt.datetime.now(ZoneInfo(plant["site"]["timezone"]))
+    plant["calendars"] = {"three-shift": shifts_around(local_now)}  # a shift going on, any day
     for machine in plant["site"]["areas"][0]["lines"][0]["machines"]:
         machine.pop("source", None)
     (tmp_path / "plant.yaml").write_text(yaml.safe_dump(plant, allow_unicode=True))

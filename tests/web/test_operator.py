@@ -68,9 +68,9 @@ def duration_s(text: str) -> int:
     )
 
 
-def closed_stop(page: Page) -> tuple[int, int]:
-    """The newest stop on the operator page that has ended: its start and end (ns)."""
-    card = page.locator("section.stop-card[data-open=false]").first
+def closed_failure(page: Page) -> tuple[int, int]:
+    """The newest breakdown on the operator page that has ended: its start and end (ns)."""
+    card = page.locator("section.stop-card.failure[data-open=false]").first
     return int(card.get_attribute("data-stop-start") or 0), int(
         card.get_attribute("data-stop-end") or 0
     )
@@ -86,7 +86,7 @@ def test_a_reason_given_on_the_tablet_changes_the_machine_page_and_the_oee(
     planned_before = planned_stop_s(page)
 
     page.goto(f"{site.url}/operator/{machine}?every=true")
-    start, end = closed_stop(page)
+    start, end = closed_failure(page)
     card = page.locator(f"section.stop-card[data-stop-start='{start}']")
     card.locator("textarea").fill("Họp giao ca 5 phút")
     card.get_by_role("button", name=PLANNED_REASON["label"]["en"]).click()
@@ -104,6 +104,7 @@ def test_a_reason_given_on_the_tablet_changes_the_machine_page_and_the_oee(
     assert abs(planned_stop_s(page) - planned_before - stop_s) <= 1  # shown to the second
     assert "P-01" not in before.downtime_by_reason
     assert after.downtime_by_reason["P-01"] == end - start
+    assert after.failures == before.failures - 1  # a breakdown no more: MTBF and MTTR move
     pareto = page.locator("#pa ~ table tbody tr", has_text=PLANNED_REASON["label"]["en"])
     assert abs(duration_s(pareto.locator("td").first.inner_text()) - stop_s) <= 1
 
@@ -139,14 +140,16 @@ def test_a_stop_split_at_an_instant_gets_the_reason_from_then_on(
     split_ns = (start + (end - start) // 2) // 10**9 * 10**9
     split = formats.local(split_ns, ZoneInfo(zone)).strftime("%H:%M:%S")
     card.locator("input[name=split_at]").fill(split)
-    card.get_by_role("button", name="Hydraulic fault").click()
+    current = card.locator(".current-reason").inner_text()
+    reason = next(r for r in ("Hydraulic fault", "Heater band fault") if r != current)
+    card.get_by_role("button", name=reason).click()
     page.wait_for_url(re.compile(r".*saved=true.*"))
 
     page.goto(f"{site.url}/machines/{machine}")
     first = page.locator(f"tr[data-stop-start='{start}']")
     second = page.locator(f"tr[data-stop-start='{split_ns}']")
     assert first.count() == 1 and second.count() == 1
-    assert second.locator("td.reason").inner_text() == "Hydraulic fault"
+    assert second.locator("td.reason").inner_text() == reason  # another reason from then on
     assert "operator" in second.inner_text()
     assert int(first.get_attribute("data-stop-end") or 0) == split_ns
     check_against_engine(page, site, machine)
