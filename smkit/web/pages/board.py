@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from smkit.api.schemas.status import RenderedStatus
-from smkit.web.board import board_of, kpi_class, orders_progress, target_of
+from smkit.web.board import Progress, board_of, kpi_class, orders_progress, target_of
 from smkit.web.page import Page, Reading, SignInNeeded, environment, page_of
 
 router = APIRouter()
@@ -28,6 +28,7 @@ class _Rendered:
     """The tiles of one status, rendered once per language and line filter."""
 
     status: RenderedStatus | None = None
+    progress: dict[str, Progress] = field(default_factory=dict)
     html: dict[tuple[str, str | None], str] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -45,12 +46,12 @@ async def tiles_html(page: Page, found: RenderedStatus, line: str | None) -> str
     """The tiles of ``found`` for the page's language (and ``line``), rendered once."""
     kept = _kept(page)
     async with kept.lock:
-        if kept.status is not found:
+        now = time.time_ns()
+        if kept.status is not found:  # the orders' progress once per status
             kept.status, kept.html = found, {}
+            kept.progress = await orders_progress(page.served, found.view, now)
         if (page.lang, line) not in kept.html:
-            now = time.time_ns()
-            progress = await orders_progress(page.served, found.view, now)
-            lines = [g for g in board_of(page.served.plant, found.view, progress)
+            lines = [g for g in board_of(page.served.plant, found.view, kept.progress)
                      if line in (None, g.line)]  # fmt: skip
             kept.html[(page.lang, line)] = environment().get_template("_tiles.html").render(
                 page=page, t=page.t, lang=page.lang, lines=lines, kpi_class=kpi_class,
