@@ -80,6 +80,7 @@ class Collector:
             backoff=Backoff(initial_s=config.retry_initial, max_s=config.retry_max),
         )
         self.dead = UnreadableMessages(config.path.with_suffix(".dead.db"))
+        self._health_unwritable = False
         self.connectors: list[Connector] = []
         for source in plant.sources:
             password_env = getattr(source, "password_env", None)
@@ -133,11 +134,19 @@ class Collector:
             log.debug("health records not written: %s", error)
 
     async def _write_health(self) -> dict[str, Any]:
+        """Write the health file (a full disk is logged once, and collecting goes on)."""
         path = health_path(self.plant)
         document = await self.health()
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
-        temporary.replace(path)
+        try:
+            temporary.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+            temporary.replace(path)
+        except OSError as error:
+            if not self._health_unwritable:
+                log.error("health file %s cannot be written: %s", path, error)
+            self._health_unwritable = True
+        else:
+            self._health_unwritable = False
         return document
 
     async def health(self) -> dict[str, Any]:

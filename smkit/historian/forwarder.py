@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from smkit.core.backoff import Backoff
 from smkit.core.sample import Sample
-from smkit.errors import HistorianUnavailable, PayloadTooLarge, WriteRejected
+from smkit.errors import HistorianUnavailable, OutboxError, PayloadTooLarge, WriteRejected
 from smkit.historian.batch import rows
 from smkit.historian.outbox import Outbox, PendingBatch
 from smkit.historian.protocol import Historian
@@ -65,6 +65,7 @@ class Forwarder:
         self.idle_poll_s = idle_poll_s
         self.in_flight = in_flight
         self.health = ForwarderHealth()
+        self._outbox_error: str | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set; batches in hand are finished or given back first.
@@ -103,7 +104,15 @@ class Forwarder:
             await self.outbox.release(batch)
             await _sleep_unless(stop, self._went_down(exc))
             return False
-        await self.outbox.settle(batch, dead)
+        try:
+            await self.outbox.settle(batch, dead)
+        except OutboxError as exc:  # a full disk: delivered, but not yet forgotten
+            await self.outbox.release(batch)  # delivered again later: writes are idempotent
+            await _sleep_unless(stop, self._outbox_failing(exc))
+            return False
+        if self._outbox_error is not None:
+            log.warning("Outbox writable again")
+            self._outbox_error = None
         self._delivered(len(batch.samples), len(dead))
         newest = self.health.newest_ns
         for machine, _, ts, *_ in rows(batch.samples):
@@ -129,6 +138,13 @@ class Forwarder:
         self.health.last_error = str(error)
         self.health.retries += 1
         return self.backoff.next_delay(error.retry_after_s)
+
+    def _outbox_failing(self, error: OutboxError) -> float:
+        if self._outbox_error is None:
+            log.error("Outbox cannot be written, delivered batches are kept until it can: %s",
+                      error)  # fmt: skip
+        self._outbox_error = str(error)
+        return self.backoff.next_delay()
 
     def _delivered(self, count: int, dead: int) -> None:
         if not self.health.historian_up:

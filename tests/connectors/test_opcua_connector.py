@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from smkit.connectors.common.bindings import Binding
+from smkit.connectors.opcua import connector as opcua_connector
 from smkit.connectors.opcua.connector import OpcUaConnector
 from smkit.connectors.opcua.session import (
     SessionEnded,
@@ -22,6 +23,7 @@ from smkit.connectors.opcua.session import (
 )
 from smkit.core.backoff import Backoff
 from smkit.core.sample import Quality, Sample
+from smkit.errors import OutboxError
 from smkit.localservers import free_port
 from smkit.plant.opcua import OpcUaSource
 from smkit.simulators.catalog import find_scenario
@@ -359,3 +361,51 @@ def test_each_way_a_subscription_ends_is_said_in_words() -> None:
                         (0x80790000, "no longer knows our subscription")):  # fmt: skip
         said = explain(SessionEnded(subscription_lost(code)), place)
         assert words in said and said.endswith(")") and "_Session" not in said
+
+
+class FullOutbox(Collected):
+    """A sink that refuses, as the outbox does on a full disk, until ``space`` is set (the
+    real full disk is tested with MQTT in ``test_full_disk.py``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.space = False
+        self.refused = 0
+
+    async def put(self, samples: Sequence[Sample]) -> None:
+        if not self.space:
+            self.refused += 1
+            raise OutboxError("outbox: database or disk is full")
+        await super().put(samples)
+
+
+async def test_values_are_held_while_they_cannot_be_stored_and_beyond_the_buffer_counted(
+    cnc: LoadedScenario, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(opcua_connector, "HELD", 600)
+    server = await simulated(cnc)
+    sink = FullOutbox()
+    connector = OpcUaConnector(source(server.endpoint), bindings(), sink)
+    values = first_hour(cnc)
+    try:
+        async with running(connector):
+            await until(lambda: connector.health.connected)
+            published = watched(await server.publish(values[:300]))
+            await until(lambda: sink.refused >= 2)
+            assert connector.health.storage_error is not None
+            sink.space = True
+            await until(lambda: published <= keys(sink.samples))  # held, then stored
+            assert connector.health.storage_error is None and connector.health.dropped == 0
+            sink.space = False
+            more = watched(await server.publish(values[300:6000]))
+            await until(lambda: connector.health.dropped > 0)
+            sink.space = True
+            await until(lambda: len(keys(sink.samples) & more) + connector.health.dropped
+                        >= len(more))  # fmt: skip
+    finally:
+        await server.stop()
+    stored = keys(sink.samples) & more
+    assert len(stored) + connector.health.dropped == len(more)  # each one stored or counted
+    assert len(stored) >= 600
+    said = [r.getMessage() for r in caplog.records]
+    assert len([m for m in said if "newer ones are dropped" in m]) == 1

@@ -26,6 +26,10 @@ class SourceHealth:
     messages: int = 0
     dead: int = 0
     failed_nodes: dict[str, str] = field(default_factory=dict)
+    storage_error: str | None = None
+    """Why what the source sends cannot be stored now (a full disk): it is held, not lost."""
+    dropped: int = 0
+    """Values dropped because the buffer holding them during a storage outage was full."""
 
     def came_up(self, log: logging.Logger) -> bool:
         """A session is open; returns whether the source was down before (and logs it then)."""

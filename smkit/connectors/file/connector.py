@@ -16,12 +16,14 @@ import dataclasses
 import logging
 import re
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from smkit.connectors.common.bindings import Binding, bindings_of
 from smkit.connectors.common.health import SourceHealth
 from smkit.connectors.common.sink import Sink
+from smkit.connectors.common.storing import Storing
 from smkit.connectors.common.unreadable import (
     UnreadableMessage,
     UnreadableMessages,
@@ -57,6 +59,7 @@ class FileConnector:
         self.unreadable = unreadable
         self.progress_path = progress_path
         self.health = SourceHealth(source.id, str(source.path))
+        self._storing = Storing(self.health)
         self.imported = asyncio.Event()
         self._targets = targets_of(bindings, source.decimal)
         self._machines = sorted({b.machine for b in bindings})
@@ -180,11 +183,10 @@ class FileConnector:
                 await self._finish(name, reader, rows, progress)
                 return
             samples, bad = await asyncio.to_thread(self._read, name, lines, rows, delimiter)
-            await self.sink.put(samples)
-            await self.unreadable.put(bad)
-            await progress.save(
-                FileProgress(name, reader.offset, reader.line, reader.prefix_sha256)
-            )
+            read_to = FileProgress(name, reader.offset, reader.line, reader.prefix_sha256)
+            await self._storing.until_stored(partial(self.sink.put, samples),
+                                             partial(self.unreadable.put, bad),
+                                             partial(progress.save, read_to))  # fmt: skip
             self.health.delivered(len(samples), messages=len(lines), dead=len(bad))
 
     async def _finish(

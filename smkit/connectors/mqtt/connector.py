@@ -17,6 +17,7 @@ import logging
 import ssl
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from paho.mqtt.properties import Properties
 from smkit.connectors.common.cast import cast
 from smkit.connectors.common.health import SourceHealth
 from smkit.connectors.common.sink import Sink
+from smkit.connectors.common.storing import Storing
 from smkit.connectors.common.unreadable import (
     UnreadableMessage,
     UnreadableMessages,
@@ -79,6 +81,7 @@ class MqttConnector:
         )
         self.rebirths_requested = 0
         self.health = SourceHealth(source.id, source.url)
+        self._storing = Storing(self.health)
         self._queue: asyncio.Queue[mqtt.MQTTMessage] = asyncio.Queue()
         self._lost = asyncio.Event()
         self._connected: asyncio.Future[Any] | None = None
@@ -200,14 +203,9 @@ class MqttConnector:
                 read, refused = self._read(client, message, received)
                 samples += read
                 dead += [refused] if refused is not None else []
-            try:
-                await self.dead.put(dead)
-                await self.sink.put(samples)
-            except SmkitError as error:  # not acknowledged: the broker sends them again
-                log.error(
-                    "source %s: %d messages not stored: %s", self.source.id, len(batch), error
-                )
-            else:
+            try:  # the broker holds what follows, unacknowledged, while storage is down
+                await self._storing.until_stored(partial(self.dead.put, dead),
+                                                 partial(self.sink.put, samples))  # fmt: skip
                 for message in batch:
                     if message.qos > 0:
                         client.ack(message.mid, message.qos)

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from asyncua import Client, ua
@@ -24,6 +25,7 @@ from asyncua.common.subscription import DataChangeEvent, StatusChangeEvent
 from smkit.connectors.common.bindings import Binding, bindings_of
 from smkit.connectors.common.health import SourceHealth
 from smkit.connectors.common.sink import Sink
+from smkit.connectors.common.storing import Storing
 from smkit.connectors.contract import ConnectorContext
 from smkit.connectors.opcua.resolve import Unresolved, resolve
 from smkit.connectors.opcua.session import (
@@ -45,6 +47,9 @@ from smkit.protocols.opcua_address import parse_address
 
 WATCHDOG_S = 1.0
 BATCH = 5000
+HELD = 500_000
+"""Values held in memory while they cannot be stored (some 100 MB at most); newer ones are
+dropped and counted beyond it."""
 log = logging.getLogger("smkit.opcua")
 
 
@@ -66,7 +71,8 @@ class OpcUaConnector:
         self.password = password
         self.backoff = backoff or Backoff(initial_s=1.0, max_s=30.0)
         self.health = SourceHealth(source.id, source.endpoint)
-        self._queue: asyncio.Queue[Sample] = asyncio.Queue()
+        self._storing = Storing(self.health)
+        self._queue: asyncio.Queue[Sample] = asyncio.Queue(HELD)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set; reconnect after every failure."""
@@ -206,7 +212,16 @@ class OpcUaConnector:
             await worker
 
     def _accept(self, sample: Sample) -> None:
-        self._queue.put_nowait(sample)
+        """Queue a value for storing; while storage is down and the queue is full, drop it,
+        counted in the source's health (a server cannot be told to wait)."""
+        try:
+            self._queue.put_nowait(sample)
+        except asyncio.QueueFull:
+            if not self.health.dropped:
+                log.error("source %s: %d values held while they cannot be stored; newer ones "
+                          "are dropped and counted until storage is back", self.source.id,
+                          HELD)  # fmt: skip
+            self.health.dropped += 1
 
     async def _pump(self) -> None:
         """Hand queued samples to the sink in batches; the only writer of this connector."""
@@ -215,10 +230,8 @@ class OpcUaConnector:
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self.sink.put(batch)
+                await self._storing.until_stored(partial(self.sink.put, batch))
                 self.health.delivered(len(batch))
-            except SmkitError as error:
-                log.error("source %s: %d samples not stored: %s", self.source.id, len(batch), error)
             finally:
                 for _ in batch:
                     self._queue.task_done()
