@@ -45,6 +45,7 @@ bench: $(STAMP) servers
 	$(PY) benchmarks/oee_report.py
 	$(PY) benchmarks/api_load.py
 	$(PY) benchmarks/board_refresh.py
+	$(PY) benchmarks/collector_oee.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check smkit tests benchmarks examples

@@ -29,7 +29,7 @@ from smkit.historian.factory import open_historian
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox
 from smkit.historian.protocol import FieldValue, Record
-from smkit.oee.runner import schedule
+from smkit.oee.schedule import schedule
 from smkit.plant.model import Plant
 
 HEALTH_EVERY_S = 2.0

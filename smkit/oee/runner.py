@@ -19,13 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from fractions import Fraction
 
 from smkit.core.columns import Column, Columns, joined
 from smkit.core.timeunits import NS_PER_S
-from smkit.errors import SmkitError
 from smkit.historian.protocol import FieldValue, Historian, Record
 from smkit.oee.elements import IDEAL_FIELDS, Elements, kpis, total
 from smkit.oee.engine import compute, timeline_of
@@ -350,30 +348,3 @@ def planned_machines(plant: Plant) -> list[str]:
     calendars = {(a.id, ln.id): ln.calendar or plant.site.calendar
                  for a in plant.site.areas for ln in a.lines}  # fmt: skip
     return [m.id for place, m in plant.machines() if calendars[(place.area, place.line)]]
-
-
-async def schedule(plant: Plant, historian: Historian, stop: asyncio.Event) -> None:
-    """Inside ``smkit collect``: recompute recent shifts every ``oee.every`` until ``stop``.
-
-    A failure (the historian away) is logged once and retried at the next turn.
-    """
-    machines = planned_machines(plant)
-    every, lookback = plant.oee.every, round(plant.oee.lookback * NS_PER_S)
-    if not every or not machines:
-        return
-    failing: str | None = None
-    while not stop.is_set():
-        now = time.time_ns()
-        try:
-            written = await run_once(plant, historian, now - lookback, now, horizon_ns=now,
-                                     machines=machines)  # fmt: skip
-        except SmkitError as error:
-            if str(error) != failing:
-                log.warning("OEE not computed: %s", error)
-            failing = str(error)
-        else:
-            if failing is not None:
-                log.info("OEE computed again (%d records)", written)
-            failing = None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)

@@ -13,9 +13,14 @@ import yaml
 from smkit.collector import Collector
 from smkit.core.sample import Sample
 from smkit.historian.sqlite import SqliteHistorian
+from smkit.oee.periods import shift_periods
+from smkit.oee.runner import period_results, planned_machines, records, settings_of
+from smkit.oee.schedule import RecentShifts
 from smkit.plant import load_plant
 from smkit.simulators.catalog import SCENARIOS
-from tests.simulated_plant import shifts_around
+from tests.simulated_plant import shifts_around, stored_simulation
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 HOUR = 3600 * 10**9
 
@@ -55,3 +60,41 @@ async def test_the_collector_writes_oee_records_of_the_recent_shifts_every_turn(
     current = max(records, key=lambda r: r.ts)
     assert current.fields["final"] is False, "the shift in progress is not final yet"
     assert all(r.tags["period"] == "shift" and r.tags["line"] == "presses" for r in records)
+
+
+async def test_a_turn_recomputes_the_open_shifts_and_exactly_what_late_data_touched(
+    tmp_path: Path,
+) -> None:
+    now = dt.datetime.now(ZONE)
+    start = (now - dt.timedelta(hours=30)).replace(second=0, microsecond=0, tzinfo=None)
+    plant_path, _, _ = await asyncio.to_thread(
+        stored_simulation, tmp_path, "injection-moulding", 3, 30, start=start,
+        calendar=shifts_around(now))  # fmt: skip
+    plant = load_plant(plant_path)
+    historian = SqliteHistorian(tmp_path / "historian.db")
+    try:
+        recent = RecentShifts(plant, historian, planned_machines(plant))
+        first = time.time_ns()
+        everything = await recent.turn(first)
+        late = first - 20 * HOUR  # a machine's state sent late, into a closed shift
+        await historian.write_samples([Sample("press-02", "mode", late, "SETUP")])
+        second = time.time_ns()
+        starts = await recent._starts(second)
+        touched = shift_periods(plant, "press-02", late - 24 * HOUR, late + 1)[-1]
+        open_shift = shift_periods(plant, "press-01", second - 24 * HOUR, second)[-1]
+        assert starts == {open_shift.start: ["press-01", "press-03", "press-04"],
+                          touched.start: ["press-02"]}  # fmt: skip
+        written = await recent.turn(second)
+        assert 0 < written < everything
+        scratch = await period_results(plant, historian, second - 24 * HOUR, second,
+                                       horizon_ns=second)  # fmt: skip
+        wanted = {(r.tags["machine"], r.ts): r.fields
+                  for r in records(scratch, second, settings_of(plant).small_stop_ns)
+                  if r.measurement == "oee" and r.ts > second - 24 * HOUR}  # fmt: skip
+        stored = await historian.read_records("oee", min(ts for _, ts in wanted), second)
+        kept = {(r.tags["machine"], r.ts): r.fields for r in stored
+                if (r.tags["machine"], r.ts) in wanted}  # fmt: skip
+        assert len(wanted) >= 12  # every whole shift of the last day, the late one's too
+        assert kept == wanted  # as a computation from scratch
+    finally:
+        await historian.close()
