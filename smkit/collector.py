@@ -170,8 +170,10 @@ class Collector:
 def health_records(document: dict[str, Any], plant: Plant) -> list[Record]:
     """A health document (:meth:`Collector.health`) as ``smkit_health`` records at the time it
     was written: one for the outbox and the historian (``part=outbox``), one per source
-    (``part=source``) and one per machine with the age of its newest sample (``part=machine``).
-    Counters (``delivered``, ``samples``) only grow; a dashboard derives rates from them."""
+    (``part=source``: ``storing`` false while what it sends cannot be stored, as on a full
+    disk under the outbox, whose health file then cannot be written) and one per machine with
+    the age of its newest sample (``part=machine``). Counters (``delivered``, ``samples``)
+    only grow; a dashboard derives rates from them."""
     at = int(document["written_at_ns"])
     outbox, forwarder = document["outbox"], document["historian"]
     totals: dict[str, FieldValue] = {
@@ -187,7 +189,9 @@ def health_records(document: dict[str, Any], plant: Plant) -> list[Record]:
     for source in document["sources"]:
         fields: dict[str, FieldValue] = {"connected": bool(source["connected"]),
                                          "samples": int(source["samples"]),
-                                         "dead": int(source["dead"])}  # fmt: skip
+                                         "dead": int(source["dead"]),
+                                         "storing": source["storage_error"] is None,
+                                         "dropped": int(source["dropped"])}  # fmt: skip
         if source["last_data_ns"] is not None:
             fields["last_data_age_s"] = (at - int(source["last_data_ns"])) / NS_PER_S
         out.append(Record(HEALTH_MEASUREMENT, {"part": "source", "source": source["source"]},

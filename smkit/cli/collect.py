@@ -7,7 +7,7 @@ import logging
 import signal
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -53,6 +53,13 @@ def collect(
     asyncio.run(run())
 
 
+def _problem(source: dict[str, Any]) -> str:
+    """The source's error, and a storage outage (a full disk) when there is one."""
+    held = source.get("storage_error")
+    problems = [source["error"] or "", f"not stored, held: {held}" if held else ""]
+    return "; ".join(p for p in problems if p)
+
+
 def status(plant_file: PlantOption = Path("plant.yaml")) -> None:
     """Show the health the collector of this plant last wrote."""
     from smkit.collector import health_path, last_health  # noqa: PLC0415 - see collect
@@ -73,9 +80,10 @@ def status(plant_file: PlantOption = Path("plant.yaml")) -> None:
             source["source"], "up" if source["connected"] else "down", str(source["samples"]),
             local_time(last, zone) if last else "-",
             str(len(source.get("failed_nodes", {})) + source.get("dead", 0)),
-            source["error"] or "",
+            str(source.get("dropped", 0)), _problem(source),
         ])  # fmt: skip
-    headers = ["source", "state", "samples", "last data", "failed nodes / dead", "error"]
+    headers = ["source", "state", "samples", "last data", "failed nodes / dead", "dropped",
+               "error"]  # fmt: skip
     typer.echo(table(headers, rows, empty="no sources"))
     historian, outbox = document["historian"], document["outbox"]
     typer.echo(

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from smkit.collector import Collector
+from smkit.collector import Collector, health_records
 from smkit.localservers import LocalMosquitto
 from smkit.plant import load_plant
 from tests.connectors.test_mqtt_collect import (
@@ -87,6 +87,8 @@ async def test_a_full_outbox_disk_holds_the_stream_and_the_collector_recovers_by
     assert source.messages == held  # nothing acknowledged while nothing can be stored
     health = await collector.health()
     assert health["sources"][0]["storage_error"] == source.storage_error
+    (record,) = [r for r in health_records(health, collector.plant) if r.tags["part"] == "source"]
+    assert record.fields["storing"] is False  # for the data-health dashboard, via the historian
     filler.unlink()  # the space comes back
 
     served, truth = await finished(simulator, tmp_path)
