@@ -339,8 +339,26 @@ async def run_once(
                                         min(end_ns, horizon_ns))  # fmt: skip
     written = records(results, horizon_ns, small_stop_ns,
                       exclude_unknown=plant.oee.unknown_time == "excluded")  # fmt: skip
+    written += await _gone_downtime(historian, written)
     await historian.write_records(written + kept + states)
     return len(written)
+
+
+async def _gone_downtime(historian: Historian, written: Sequence[Record]) -> list[Record]:
+    """A zero for each ``downtime`` record of the shifts written whose reason is no longer in
+    them (a stop reclassified since): records are replaced per reason, so the old reason's would
+    otherwise keep its time beside the new one's."""
+    shifts = {(r.tags["machine"], r.ts) for r in written if r.measurement == OEE_MEASUREMENT}
+    if not shifts:
+        return []
+    now = {(r.tags["machine"], r.ts, r.tags["reason"]) for r in written
+           if r.measurement == DOWNTIME_MEASUREMENT}  # fmt: skip
+    found = await historian.read_records(DOWNTIME_MEASUREMENT, min(ts for _, ts in shifts),
+                                         max(ts for _, ts in shifts) + 1)  # fmt: skip
+    return [Record(DOWNTIME_MEASUREMENT, r.tags, {**r.fields, "duration_s": 0.0}, r.ts)
+            for r in found if (r.tags["machine"], r.ts) in shifts
+            and (r.tags["machine"], r.ts, r.tags["reason"]) not in now
+            and r.fields.get("duration_s") != 0.0]  # fmt: skip
 
 
 def planned_machines(plant: Plant) -> list[str]:

@@ -13,8 +13,16 @@ import yaml
 from smkit.collector import Collector
 from smkit.core.sample import Sample
 from smkit.historian.sqlite import SqliteHistorian
-from smkit.oee.periods import shift_periods
-from smkit.oee.runner import period_results, planned_machines, records, settings_of
+from smkit.oee.entries import OPERATOR_REASON
+from smkit.oee.periods import NO_SHIFT, shift_periods
+from smkit.oee.runner import (
+    machine_stops,
+    period_results,
+    planned_machines,
+    records,
+    run_once,
+    settings_of,
+)
 from smkit.oee.schedule import RecentShifts
 from smkit.plant import load_plant
 from smkit.simulators.catalog import SCENARIOS
@@ -96,5 +104,42 @@ async def test_a_turn_recomputes_the_open_shifts_and_exactly_what_late_data_touc
                 if (r.tags["machine"], r.ts) in wanted}  # fmt: skip
         assert len(wanted) >= 12  # every whole shift of the last day, the late one's too
         assert kept == wanted  # as a computation from scratch
+    finally:
+        await historian.close()
+
+
+async def test_a_reclassified_stop_leaves_no_downtime_behind_under_its_old_reason(
+    tmp_path: Path,
+) -> None:
+    now = dt.datetime.now(ZONE)
+    start = (now - dt.timedelta(hours=8)).replace(second=0, microsecond=0, tzinfo=None)
+    plant_path, _, _ = await asyncio.to_thread(
+        stored_simulation, tmp_path, "injection-moulding", 4, 8, start=start,
+        calendar=shifts_around(now))  # fmt: skip
+    plant = load_plant(plant_path)
+    historian = SqliteHistorian(tmp_path / "historian.db")
+    try:
+        t = time.time_ns()
+        window = (t - 8 * HOUR, t)
+        await run_once(plant, historian, *window, horizon_ns=t)
+        found = await machine_stops(plant, historian, *window, horizon_ns=t)
+        machine = next(m for m, stops in found.items() if any(s.reason == "A-24" for s in stops))
+        reclassified = [Sample(machine, OPERATOR_REASON, s.start_ns, "S-01") for s in
+                        found[machine] if s.reason == "A-24" and not s.open_start]  # fmt: skip
+        assert reclassified
+        await historian.write_samples(reclassified)  # every A-24 stop of the machine: setups
+        t = time.time_ns()
+        await run_once(plant, historian, *window, horizon_ns=t)
+        results = await period_results(plant, historian, *window, horizon_ns=t,
+                                       machines=[machine])  # fmt: skip
+        for result in results:
+            if result.key[0] != "shift" or result.key[2] == NO_SHIFT:
+                continue
+            stored = await historian.read_records("downtime", result.start, result.start + 1,
+                                                  {"machine": machine})  # fmt: skip
+            by_reason = {r.tags["reason"]: r.fields["duration_s"] for r in stored}
+            wanted = {k: ns / 1e9 for k, ns in result.elements.downtime_by_reason.items()}
+            assert {k: v for k, v in by_reason.items() if v} == wanted  # none left behind
+            assert "A-24" not in wanted
     finally:
         await historian.close()
