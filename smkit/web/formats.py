@@ -13,7 +13,6 @@ from babel.numbers import format_decimal
 from smkit.api.schemas.times import moment
 
 Lang = Literal["vi", "en"]
-LANGS: tuple[Lang, ...] = ("vi", "en")
 _DATE = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
 _UNITS = {"vi": ("giờ", "phút", "giây"), "en": ("h", "min", "s")}
 DASH = "\u2013"  # an en dash: no value
