@@ -67,6 +67,17 @@ def stored_simulation(
     return folder / "plant.yaml", samples, log
 
 
+def stored_until_now(
+    folder: Path, scenario: str, seed: int, hours: float, zone: ZoneInfo, **plant: Any
+) -> tuple[Path, list[Sample], SimulationLog]:
+    """:func:`stored_simulation` of the ``hours`` that end now, under a calendar whose shift
+    going on began 4 to 5 hours ago (:func:`shifts_around`)."""
+    now = dt.datetime.now(zone)
+    start = (now - dt.timedelta(hours=hours)).replace(second=0, microsecond=0, tzinfo=None)
+    return stored_simulation(folder, scenario, seed, hours, start=start,
+                             calendar=shifts_around(now), **plant)  # fmt: skip
+
+
 def shifts_around(now: dt.datetime) -> dict[str, Any]:
     """A calendar of three eight-hour shifts every day, the one going on at ``now`` (local)
     having begun 4 to 5 hours before: tests of "this shift" pass on any day at any hour."""

@@ -46,7 +46,8 @@ def recent_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecentApi]:
     start = (now - dt.timedelta(hours=3)).replace(second=0, microsecond=0)
     plant_path, samples, _ = stored_simulation(folder, "injection-moulding", 5, 3,
                                                start=start.replace(tzinfo=None),
-                                               calendar=shifts_around(now))  # fmt: skip
+                                               calendar=shifts_around(now),
+                                               api={"status_refresh": "5s"})  # fmt: skip
     plant = load_plant(plant_path)
     _, key = KeyStore(plant.api.store).create("board", Role.VIEWER)
     health = {

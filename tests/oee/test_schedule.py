@@ -26,7 +26,7 @@ from smkit.oee.runner import (
 from smkit.oee.schedule import RecentShifts
 from smkit.plant import load_plant
 from smkit.simulators.catalog import SCENARIOS
-from tests.simulated_plant import shifts_around, stored_simulation
+from tests.simulated_plant import shifts_around, stored_until_now
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -73,11 +73,8 @@ async def test_the_collector_writes_oee_records_of_the_recent_shifts_every_turn(
 async def test_a_turn_recomputes_the_open_shifts_and_exactly_what_late_data_touched(
     tmp_path: Path,
 ) -> None:
-    now = dt.datetime.now(ZONE)
-    start = (now - dt.timedelta(hours=30)).replace(second=0, microsecond=0, tzinfo=None)
-    plant_path, _, _ = await asyncio.to_thread(
-        stored_simulation, tmp_path, "injection-moulding", 3, 30, start=start,
-        calendar=shifts_around(now))  # fmt: skip
+    plant_path, _, _ = await asyncio.to_thread(stored_until_now, tmp_path, "injection-moulding",
+                                               3, 30, ZONE)  # fmt: skip
     plant = load_plant(plant_path)
     historian = SqliteHistorian(tmp_path / "historian.db")
     try:
@@ -111,11 +108,8 @@ async def test_a_turn_recomputes_the_open_shifts_and_exactly_what_late_data_touc
 async def test_a_reclassified_stop_leaves_no_downtime_behind_under_its_old_reason(
     tmp_path: Path,
 ) -> None:
-    now = dt.datetime.now(ZONE)
-    start = (now - dt.timedelta(hours=8)).replace(second=0, microsecond=0, tzinfo=None)
-    plant_path, _, _ = await asyncio.to_thread(
-        stored_simulation, tmp_path, "injection-moulding", 4, 8, start=start,
-        calendar=shifts_around(now))  # fmt: skip
+    plant_path, _, _ = await asyncio.to_thread(stored_until_now, tmp_path, "injection-moulding",
+                                               4, 8, ZONE)  # fmt: skip
     plant = load_plant(plant_path)
     historian = SqliteHistorian(tmp_path / "historian.db")
     try:

@@ -21,7 +21,7 @@ from smkit.plant import load_plant
 from smkit.simulators.run import SimulationLog
 from smkit.web.site import create_site
 from tests.api.conftest import ServerThread
-from tests.simulated_plant import shifts_around, stored_simulation
+from tests.simulated_plant import stored_until_now
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HOURS = 30
@@ -47,10 +47,8 @@ def simulated_until_now(folder: Path) -> tuple[Path, SimulationLog]:
     """The moulding shop simulated for the last 30 hours, its three shifts on every day and
     placed so that the one going on began four hours ago (whenever the test runs), with a
     planned-stop reason in its catalog and reasons asked for stops over a minute."""
-    now = dt.datetime.now(ZoneInfo(ZONE)).replace(second=0, microsecond=0, tzinfo=None)
-    plant_path, _, log = stored_simulation(
-        folder, "injection-moulding", 7, HOURS, start=now - dt.timedelta(hours=HOURS),
-        calendar=shifts_around(now), api={"assessments": "assessments"},
+    plant_path, _, log = stored_until_now(
+        folder, "injection-moulding", 7, HOURS, ZoneInfo(ZONE), api={"assessments": "assessments"},
         oee={"small_stop_threshold": "2m", "reason_required_after": "1m"},
     )  # fmt: skip
     document = yaml.safe_load(plant_path.read_text())

@@ -46,7 +46,7 @@ async def assessments(page: Reading) -> HTMLResponse:
 @router.get("/readiness/{assessment_id}/report")
 async def report(page: Reading, assessment_id: str) -> Response:
     """The full report, as ``smkit readiness report`` renders it, with this plant's evidence."""
-    data = await _data(page, _id(assessment_id))
+    data, _ = await _data(page, _id(assessment_id))
     return HTMLResponse(render_html(data), headers={"Content-Security-Policy": REPORT_POLICY})
 
 
@@ -82,19 +82,21 @@ async def programme(page: Reading) -> HTMLResponse:
 
 async def _editor(page: Page, name: str, problem: str | None, saved: str | None,
                   status: int = 200) -> HTMLResponse:  # fmt: skip
-    _, assessment = files.read(page.served.plant.api.assessments, name)
+    data, assessment = await _data(page, name)
     return page.render("readiness_edit.html", status=status, name=name,
-                       data=await _data(page, name), problem=problem, saved=saved,
+                       data=data, problem=problem, saved=saved,
                        ratings=RATINGS, may_edit=page.may(Right.ASSESSMENTS),
                        notes={c: r.note for c, r in assessment.ratings.items()})  # fmt: skip
 
 
-async def _data(page: Page, name: str) -> dict[str, Any]:
+async def _data(page: Page, name: str) -> tuple[dict[str, Any], Assessment]:
+    """The report's data in the reader's language (with this plant's evidence), and the
+    assessment it was made from."""
     loaded, assessment = files.read(page.served.plant.api.assessments, name)
     evidence = await live_evidence(page)
     scored = score(loaded.framework, assessment, evidence)
     steps = roadmap(loaded.framework, assessment, scored)
-    return report_data(loaded, assessment, scored, steps, evidence, page.lang)
+    return report_data(loaded, assessment, scored, steps, evidence, page.lang), assessment
 
 
 async def live_evidence(page: Page) -> EvidenceFile:
