@@ -40,7 +40,8 @@ log = logging.getLogger("smkit.collect")
 
 
 def health_path(plant: Plant) -> Path:
-    """Where the collector of this plant writes its health."""
+    """Where the collector of this plant (or of this collector's share of it) writes its
+    health."""
     return plant.outbox.path.with_suffix(".health.json")
 
 
@@ -50,13 +51,53 @@ STALE_AFTER_S = 10.0
 
 
 def last_health(plant: Plant, now_ns: int) -> tuple[dict[str, Any] | None, bool]:
-    """The health the plant's collector last wrote (None: never), and whether it is running."""
+    """The health the plant's collector last wrote (None: never), and whether it is running.
+    A plant split across ``collectors`` answers for all of them: one document, running only
+    if every collector is."""
+    found = [_health_file(path.with_suffix(".health.json"), now_ns)
+             for path in plant.outbox_paths()]  # fmt: skip
+    documents = [document for document, _ in found if document is not None]
+    if not documents:
+        return None, False
+    running = len(documents) == len(found) and all(running for _, running in found)
+    return (documents[0] if len(documents) == 1 else merged_health(documents)), running
+
+
+def _health_file(path: Path, now_ns: int) -> tuple[dict[str, Any] | None, bool]:
     try:
-        document: dict[str, Any] = json.loads(health_path(plant).read_text())
+        document: dict[str, Any] = json.loads(path.read_text())
     except (OSError, ValueError):
         return None, False
     age_s = (now_ns - int(document.get("written_at_ns", 0))) / 1e9
     return document, age_s < STALE_AFTER_S
+
+
+def merged_health(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several collectors' health as one: sources side by side, counts summed, the historian
+    up only if every forwarder reaches it, each machine's newest sample the newest of all."""
+    historians = [d["historian"] for d in documents]
+    newest: dict[str, int] = {}
+    for historian in historians:
+        for machine, at in historian["newest_ns"].items():
+            newest[machine] = max(newest.get(machine, at), at)
+    errors = [h["last_error"] for h in historians if h["last_error"]]
+    deliveries = [h["last_delivery_ns"] for h in historians if h["last_delivery_ns"]]
+    return {
+        "written_at_ns": min(d["written_at_ns"] for d in documents),
+        "sources": [source for d in documents for source in d["sources"]],
+        "historian": {
+            "historian_up": all(h["historian_up"] for h in historians),
+            "last_error": errors[0] if errors else "",
+            "last_delivery_ns": max(deliveries, default=None),
+            **{
+                key: sum(h[key] for h in historians)
+                for key in ("delivered", "dead_lettered", "retries")
+            },
+            "newest_ns": newest,
+        },
+        "dead_messages": sum(d["dead_messages"] for d in documents),
+        "outbox": {key: sum(d["outbox"][key] for d in documents) for key in documents[0]["outbox"]},
+    }
 
 
 class Collector:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from smkit.cli.common import PlantOption, local_time, table
+from smkit.cli.common import CollectorOption, PlantOption, collector_share, local_time, table
 from smkit.errors import ConfigError
 from smkit.plant import load_plant
 
@@ -21,12 +21,15 @@ UntilImported = Annotated[bool, typer.Option(
 
 
 def collect(
-    plant_file: PlantOption = Path("plant.yaml"), until_imported: UntilImported = False
+    plant_file: PlantOption = Path("plant.yaml"),
+    until_imported: UntilImported = False,
+    collector_id: CollectorOption = None,
 ) -> None:
-    """Collect every source of the plant into its historian until SIGINT or SIGTERM."""
+    """Collect every source of the plant (or of one of its collectors) into its historian
+    until SIGINT or SIGTERM."""
     from smkit.collector import Collector  # noqa: PLC0415 - asyncua loads only when collecting
 
-    plant = load_plant(plant_file)
+    plant = collector_share(load_plant(plant_file), collector_id)
     if until_imported and not any(source.kind == "file" for source in plant.sources):
         raise ConfigError("--until-imported: this plant has no file source (kind: file)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from smkit.errors import ConfigError
 from smkit.historian import Historian, open_historian
 from smkit.plant.model import Plant
 
@@ -47,3 +48,22 @@ def with_historian(plant: Plant, use: Callable[[Historian], Awaitable[T]]) -> T:
             return await use(historian)
 
     return asyncio.run(go())
+
+
+CollectorOption = Annotated[str | None, typer.Option(
+    "--collector", help="The collector of plant.yaml's `collectors` to act for (a plant "
+    "split across collector processes).")]  # fmt: skip
+
+
+def collector_share(plant: Plant, collector_id: str | None) -> Plant:
+    """The plant, or the share of it that ``--collector`` names."""
+    names = [c.id for c in plant.collectors]
+    if collector_id is None:
+        if names:
+            raise ConfigError(f"plant.yaml splits its sources across collectors: give "
+                              f"--collector ({', '.join(names)})")  # fmt: skip
+        return plant
+    if collector_id not in names:
+        known = ", ".join(names) if names else "plant.yaml has no `collectors`"
+        raise ConfigError(f"--collector: no collector {collector_id!r} ({known})")
+    return plant.for_collector(collector_id)

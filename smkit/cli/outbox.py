@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from smkit.cli.common import PlantOption, local_time, table
+from smkit.cli.common import CollectorOption, PlantOption, collector_share, local_time, table
 from smkit.connectors.common.unreadable import UnreadableMessages
 from smkit.historian.outbox import Outbox
 from smkit.plant import load_plant
@@ -19,9 +19,11 @@ app = typer.Typer(help="Inspect the durable outbox.", no_args_is_help=True)
 
 
 @app.command("status")
-def status(plant_file: PlantOption = Path("plant.yaml")) -> None:
+def status(
+    plant_file: PlantOption = Path("plant.yaml"), collector_id: CollectorOption = None
+) -> None:
     """Print the outbox depth, size, oldest entry and lifetime counters."""
-    plant = load_plant(plant_file)
+    plant = collector_share(load_plant(plant_file), collector_id)
     if not plant.outbox.path.exists():
         typer.echo(f"outbox {plant.outbox.path}: not created yet (nothing was ever collected)")
         return
@@ -53,9 +55,10 @@ def status(plant_file: PlantOption = Path("plant.yaml")) -> None:
 def dead_letters(
     plant_file: PlantOption = Path("plant.yaml"),
     limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
+    collector_id: CollectorOption = None,
 ) -> None:
     """Print the samples the historian refused, with the reason it gave."""
-    plant = load_plant(plant_file)
+    plant = collector_share(load_plant(plant_file), collector_id)
     if not plant.outbox.path.exists():
         typer.echo("no dead letters (no outbox yet)")
         return

@@ -13,6 +13,7 @@ from itertools import pairwise
 from pydantic import BaseModel
 
 from smkit.plant.calendar import MINUTES_PER_DAY, Calendar, Weekday, minute_of_day
+from smkit.plant.collectors import collector_problems
 from smkit.plant.files import FileSource, file_source_problems
 from smkit.plant.machine import (
     COUNT_ROLES,
@@ -33,6 +34,7 @@ def plant_problems(plant: Plant) -> list[Problem]:
     """Every cross-reference problem of a shape-valid plant."""
     problems: list[Problem] = []
     problems += _duplicate_ids(plant)
+    problems += collector_problems(plant.collectors, {s.id: s for s in plant.sources})
     problems += _reference_problems(plant)
     for loc, machine in _machines_with_loc(plant):
         problems += _machine_problems(plant, loc, machine)

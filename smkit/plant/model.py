@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
 from smkit.plant.base import ConfigModel, DurationOrZeroS, DurationS, Identifier, ZoneName
 from smkit.plant.calendar import Calendar
+from smkit.plant.collectors import CollectorSettings
 from smkit.plant.machine import Machine, Reason, StateMap
+from smkit.plant.mqtt import MqttSource
 from smkit.plant.serving import ApiSettings
 from smkit.plant.sources import Source
 from smkit.plant.storage import HistorianSettings, OutboxSettings, SqliteSettings
@@ -98,6 +101,7 @@ class Plant(ConfigModel):
     reasons: list[Reason] = Field(default_factory=list)
     oee: OeeSettings = OeeSettings()
     api: ApiSettings = Field(default_factory=ApiSettings)
+    collectors: list[CollectorSettings] = Field(default_factory=list)
 
     _secrets: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -127,6 +131,30 @@ class Plant(ConfigModel):
         """Machine id → its place; what the historian tags each sample with."""
         return {machine.id: place for place, machine in self.machines()}
 
+    def for_collector(self, collector_id: str) -> Plant:
+        """The plant as collector ``collector_id`` serves it: its sources only, its own outbox
+        and MQTT client ids, and OEE records only if it is the one that computes them (see
+        :mod:`smkit.plant.collectors`). An id no collector has: KeyError."""
+        chosen = next((c for c in self.collectors if c.id == collector_id), None)
+        if chosen is None:
+            raise KeyError(collector_id)
+        computes = chosen.oee or (chosen is self.collectors[0] and not any(
+            c.oee for c in self.collectors))  # fmt: skip
+        path = self.outbox.path
+        return self.model_copy(update={
+            "sources": [_own_client(s, collector_id) for s in self.sources
+                        if s.id in chosen.sources],
+            "outbox": self.outbox.model_copy(
+                update={"path": path.with_name(f"{path.stem}.{collector_id}{path.suffix}")}),
+            "oee": self.oee if computes else self.oee.model_copy(update={"every": 0.0}),
+        })  # fmt: skip
+
+    def outbox_paths(self) -> list[Path]:
+        """Every outbox of the plant: one, or one per collector."""
+        if not self.collectors:
+            return [self.outbox.path]
+        return [self.for_collector(c.id).outbox.path for c in self.collectors]
+
     def secret(self, env_name: str) -> str:
         """The value of a secret named in the file; the loader checked that it is set."""
         return self._secrets[env_name]
@@ -135,3 +163,11 @@ class Plant(ConfigModel):
         """Attach the secrets the loader read from the environment."""
         self._secrets = dict(secrets)
         return self
+
+
+def _own_client(source: Source, collector_id: str) -> Source:
+    """An MQTT source with a client id of the collector's own (a broker allows one session
+    per id); other sources as they are."""
+    if not isinstance(source, MqttSource):
+        return source
+    return source.model_copy(update={"client_id": f"{source.session_client_id}-{collector_id}"})

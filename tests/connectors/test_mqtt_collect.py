@@ -8,6 +8,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
-from smkit.collector import Collector
+from smkit.collector import Collector, last_health
 from smkit.connectors.common.unreadable import UnreadableMessages
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.localservers import LocalAmqtt, LocalMosquitto
@@ -195,15 +196,13 @@ async def test_a_broker_restart_mid_stream_loses_nothing(tmp_path: Path, protoco
 async def test_two_collectors_in_a_shared_group_split_the_work_and_store_each_value_once(
     mosquitto_server: LocalMosquitto, tmp_path: Path
 ) -> None:
-    collectors = []
-    for name in ("a", "b"):
-        folder = tmp_path / name
-        folder.mkdir()
-        path = collecting_plant(folder, mosquitto_server.url)
-        plant = yaml.safe_load(path.read_text())
-        plant["sources"][0]["shared_group"] = "collectors"
-        path.write_text(yaml.safe_dump(plant, allow_unicode=True))
-        collectors.append(Collector(load_plant(path)))
+    path = collecting_plant(tmp_path, mosquitto_server.url)
+    document = yaml.safe_load(path.read_text())
+    document["sources"][0]["shared_group"] = "collectors"
+    document["collectors"] = [{"id": name, "sources": ["shop-broker"]} for name in ("a", "b")]
+    path.write_text(yaml.safe_dump(document, allow_unicode=True))
+    plant = load_plant(path)
+    collectors = [Collector(plant.for_collector(name)) for name in ("a", "b")]
     stop = asyncio.Event()
     runs = [asyncio.create_task(c.run(stop)) for c in collectors]
     while not all(c.connectors[0].health.connected for c in collectors):
@@ -218,16 +217,20 @@ async def test_two_collectors_in_a_shared_group_split_the_work_and_store_each_va
         await asyncio.sleep(0.1)
     stop.set()
     await asyncio.gather(*runs)
-    got: Counter[tuple[object, ...]] = Counter()
-    for name in ("a", "b"):
-        historian = SqliteHistorian(tmp_path / name / "historian.db")
-        stored = await historian.read_series(PRESSES, truth["start"], truth["end"] + 1)
-        await historian.close()
-        assert len(stored) > len(served) / 10, f"collector {name} did a fair share of the work"
-        got.update((s.machine_id, s.signal, s.ts, json.dumps(s.value)) for s in stored)
-    assert got == Counter(
+    for collector in collectors:
+        health = collector.connectors[0].health
+        assert health.messages > len(served) / 10, "each collector did a fair share of the work"
+    assert sum(c.connectors[0].health.samples for c in collectors) == len(served)
+    historian = SqliteHistorian(tmp_path / "historian.db")
+    stored = await historian.read_series(PRESSES, truth["start"], truth["end"] + 1)
+    await historian.close()
+    assert Counter((s.machine_id, s.signal, s.ts, json.dumps(s.value)) for s in stored) == Counter(
         (v["machine"], v["signal"], v["ts"], json.dumps(v["value"])) for v in served
     )
+    document_of_both, running = last_health(plant, time.time_ns())
+    assert document_of_both is not None and running
+    assert [s["source"] for s in document_of_both["sources"]] == ["shop-broker"] * 2
+    assert document_of_both["historian"]["delivered"] == len(served)
 
 
 def fuzz_messages(
