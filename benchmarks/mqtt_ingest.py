@@ -7,6 +7,9 @@ so the publishers can never be what limits the rate; then each consumer, in a pr
 drains its session and is timed from its first message to its last:
 
 * baseline "counting": a bare paho client that only counts and acknowledges (the client's limit);
+  over MQTT 5 a second one reads the message properties as smkit does (paho rebuilds its
+  property tables for every message; smkit shares them, see smkit/protocols/mqtt_properties.py),
+  and the targets are held against the faster of the two;
 * smkit: the MQTT connector -> on-disk outbox -> forwarder -> SQLite historian; timed until the
   historian holds every sample, and checked to hold exactly the samples published (no loss);
 * baseline "naive": a paho client that writes each message to the historian as it arrives
@@ -16,10 +19,14 @@ Run for JSON (one value per message, as a gateway sends per signal) and Sparkplu
 --metrics metrics each, after the births; published at QoS 1 here so the broker keeps them for
 the absent consumers). CPU time (of one core) and peak RSS are those of the consumer's process.
 
-Targets (issue #5): JSON at QoS 1 >= 10,000 messages/s with no loss, >= 0.7x counting, >= 20x
-naive.
+Each case runs --rounds times (fresh sessions, filled once for all consumers, drained in turn)
+and prints each consumer's median round: single runs move by some 20 % with what else the two
+cores do (the broker among it).
 
-Usage: python benchmarks/mqtt_ingest.py [--messages 200000] [--publishers 3]
+Targets: JSON at QoS 1 >= 10,000 messages/s with no loss, >= 0.7x counting and >= 20x naive;
+Sparkplug B >= 0.5x counting; over MQTT 5 and 3.1.1 alike.
+
+Usage: python benchmarks/mqtt_ingest.py [--messages 200000] [--publishers 3] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ from smkit.historian.sqlite import SqliteHistorian
 from smkit.localservers import LocalMosquitto
 from smkit.plant.loader import parse_plant
 from smkit.plant.mqtt import MqttSource
+from smkit.protocols.mqtt_properties import read_properties_cheaply
 from smkit.protocols.sparkplug import BDSEQ, REBIRTH, DataType, Metric, Payload, encode
 
 MACHINES, SIGNALS = 20, 50
@@ -204,6 +212,12 @@ def count_only(session: Session, total: int, result: Any) -> None:
     result.put((got, elapsed, usage()[0] - cpu, usage()[1]))
 
 
+def count_sharing_tables(session: Session, total: int, result: Any) -> None:
+    """Baseline: count, with MQTT 5 properties read as smkit reads them (tables shared)."""
+    read_properties_cheaply()
+    count_only(session, total, result)
+
+
 def naive(session: Session, seconds: float, folder: str, result: Any) -> None:
     """Baseline: each JSON message written to the historian as it arrives (for ``seconds``)."""
 
@@ -308,14 +322,10 @@ def line(name: str, measured: tuple[Any, ...], per: int) -> float:
 
 
 def bench(kind: str, protocol: str, port: int, options: argparse.Namespace) -> None:
-    """Fill three sessions, drain each with its consumer, print the figures."""
+    """Per round: fill fresh sessions of every consumer at once, drain each in turn; print
+    each consumer's median round (the machine's other load moves single runs by 20 %)."""
     per, publishers = (1 if kind == "json" else options.metrics), options.publishers
     topic_filter = JSON_FILTER if kind == "json" else SPARKPLUG_FILTER
-    count, smkit, naive_one = (
-        Session(port, f"{role}-{kind}-{protocol}", protocol) for role in ("count", "smkit", "naive")
-    )
-    for session in (count, smkit, naive_one):
-        open_session(session, topic_filter)
     if kind == "json":
         messages = json_messages(0, options.messages)
         shares = [messages[i::publishers] for i in range(publishers)]
@@ -324,26 +334,68 @@ def bench(kind: str, protocol: str, port: int, options: argparse.Namespace) -> N
         each = options.messages // 4 // publishers
         shares = [sparkplug_node(i, publishers, each, options.metrics) for i in range(publishers)]
         total = each * publishers * options.metrics + MACHINES * SIGNALS  # births: all null
-    rate = fill(port, shares)
     sent = sum(len(share) for share in shares)
-    print(f"{kind}, MQTT {protocol}: {sent:,} messages at QoS 1 ({publishers} publisher "
-          f"processes reached {rate:,.0f} msg/s filling the sessions)")  # fmt: skip
-    with tempfile.TemporaryDirectory() as folder:
-        counting = line("baseline: paho, counting only", run(count_only, count, sent), per)
-        if kind == "json":
-            measured = run(naive, naive_one, options.naive_seconds, folder)
-            slow = line("baseline: naive, one historian write each", measured, per)
-        measured = run(smkit_collector, kind, smkit, total, folder)
-        ours = line("smkit: connector -> outbox -> SQLite", measured, per)
-        held = stored(Path(folder) / f"{kind}.db")
-    verdict = f"{ours / counting:.2f}x counting"
+    counted, sharing, ours, slow, held, dead = [], [], [], [], [], 0
+    for turn in range(options.rounds):
+        roles = ["count", "smkit"] + (["shared"] if protocol == "5" else [])
+        roles += ["naive"] if kind == "json" and turn == 0 else []
+        sessions = {role: Session(port, f"{role}-{kind}-{protocol}-{turn}", protocol)
+                    for role in roles}  # fmt: skip
+        for session in sessions.values():
+            open_session(session, topic_filter)
+        rate = fill(port, shares)
+        with tempfile.TemporaryDirectory() as folder:
+            counted.append(run(count_only, sessions["count"], sent))
+            if "shared" in sessions:
+                sharing.append(run(count_sharing_tables, sessions["shared"], sent))
+            if "naive" in sessions:
+                slow.append(run(naive, sessions["naive"], options.naive_seconds, folder))
+            ours.append(run(smkit_collector, kind, sessions["smkit"], total, folder))
+            held.append(stored(Path(folder) / f"{kind}.db"))
+            dead += ours[-1][4]
+        for session in sessions.values():
+            close_session(session)
+    print(f"{kind}, MQTT {protocol}: {sent:,} messages at QoS 1, {options.rounds} rounds "
+          f"({publishers} publisher processes reached {rate:,.0f} msg/s filling the "
+          "sessions)")  # fmt: skip
+    counting = line("baseline: paho, counting only", median(counted), per)
+    if sharing:
+        shared = line("baseline: the same, property tables shared",
+                      median(sharing), per)  # fmt: skip
+        counting = max(counting, shared)
+    if slow:
+        slowest = line("baseline: naive, one historian write each", slow[0], per)
+    smkit = line("smkit: connector -> outbox -> SQLite", median(ours), per)
+    target = 0.7 if kind == "json" else 0.5
+    against = "the faster counting baseline" if sharing else "counting"
+    checks = [(f"{smkit / counting:.2f}x {against}", f">= {target}x", smkit >= target * counting)]
     if kind == "json":
-        verdict += f", {ours / slow:.0f}x naive"
-        meets = ours >= 10_000 and ours >= 0.7 * counting and ours >= 20 * slow
-        verdict += "; meets" if meets else "; MISSES"
-        verdict += " >= 10,000 msg/s, >= 0.7x counting, >= 20x naive"
-    lost = "no loss" if held == total and not measured[4] else "LOSS"
-    print(f"  {verdict}; samples stored {held:,} of {total:,} ({lost})")
+        checks += [(f"{smkit:,.0f} msg/s", ">= 10,000", smkit >= 10_000),
+                   (f"{smkit / slowest:.0f}x naive", ">= 20x", smkit >= 20 * slowest)]  # fmt: skip
+    verdict = "; ".join(f"{figure} ({'meets' if ok else 'MISSES'} {goal})"
+                        for figure, goal, ok in checks)  # fmt: skip
+    lost = "no loss" if all(h == total for h in held) and not dead else "LOSS"
+    print(f"  {verdict}; samples stored {min(held):,} of {total:,} in every round ({lost})")
+
+
+def median(runs: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The run whose rate is the median of the rounds'."""
+    ordered = sorted(runs, key=lambda measured: measured[0] / measured[1])
+    return ordered[len(ordered) // 2]
+
+
+def close_session(session: Session) -> None:
+    """End a consumer's persistent session, so the broker stops keeping messages for it."""
+    if session.protocol == "3.1.1":
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, session.client_id, clean_session=True)
+        client.connect("127.0.0.1", session.port)
+    else:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, session.client_id,
+                             protocol=mqtt.MQTTv5)  # fmt: skip
+        client.connect("127.0.0.1", session.port, clean_start=True)
+    client.loop_start()
+    client.disconnect()
+    client.loop_stop()
 
 
 def main(options: argparse.Namespace) -> None:
@@ -365,4 +417,5 @@ if __name__ == "__main__":
     parser.add_argument("--metrics", type=int, default=10, help="metrics per Sparkplug DDATA")
     parser.add_argument("--protocol", nargs="+", choices=["5", "3.1.1"], default=["5", "3.1.1"])
     parser.add_argument("--naive-seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3, help="fills and drains per case")
     main(parser.parse_args())
