@@ -33,11 +33,12 @@ test: $(STAMP) servers
 ## Run the benchmarks; each prints its figure next to baselines measured in the same run.
 bench: $(STAMP) servers
 	@command -v wrk >/dev/null || $(SUDO) apt-get install -y -qq --no-install-recommends wrk >/dev/null
+	@command -v npm >/dev/null || $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 	$(PY) benchmarks/historian_write.py
 	$(PY) benchmarks/simulator_model.py
 	$(PY) benchmarks/simulator_serving.py
-	$(PY) benchmarks/opcua_ingest.py
-	$(PY) benchmarks/opcua_ingest.py --items 5000
+	$(PY) benchmarks/opcua_ingest.py --items 5000 --interval-ms 250
+	$(PY) benchmarks/opcua_ingest.py --items 20000 --interval-ms 1000
 	$(PY) benchmarks/mqtt_ingest.py
 	$(PY) benchmarks/oee_engine.py
 	$(PY) benchmarks/readiness_portfolio.py
