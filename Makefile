@@ -40,6 +40,7 @@ bench: $(STAMP) servers
 	$(PY) benchmarks/opcua_ingest.py --items 5000 --interval-ms 250
 	$(PY) benchmarks/opcua_ingest.py --items 20000 --interval-ms 1000
 	$(PY) benchmarks/mqtt_ingest.py
+	$(PY) benchmarks/shared_collectors.py
 	$(PY) benchmarks/oee_engine.py
 	$(PY) benchmarks/readiness_portfolio.py
 	$(PY) benchmarks/scenarios_truth.py

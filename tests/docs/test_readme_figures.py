@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-READMES = sorted(p for p in [ROOT / "README.md", *ROOT.glob("smkit/**/README.md")])
+READMES = sorted(
+    p for p in [ROOT / "README.md", *ROOT.glob("smkit/**/README.md"), *ROOT.glob("docs/*.md")]
+)
 MACHINE = re.compile(r"2-core, 24 GB Debian VM|2 cores, 24 GB, Debian")
 
 
