@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import calendar
 import json
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smkit.connectors.mqtt.parsers import Reading, parse_json, parse_value
+from smkit.connectors.mqtt.parsers import Reading, json_reader, parse_json, parse_value
 from smkit.connectors.mqtt.topics import TopicTemplate
 from smkit.core.sample import Quality
 from smkit.errors import PayloadError
@@ -179,3 +180,38 @@ sources:
     assert any("subscriptions[0]: parser json needs json:" in p for p in found), found
     assert any("subscriptions[1]: parser value needs {signal} in the topic" in p for p in found)
     assert any("subscriptions[2].topic: unknown placeholder {machin}" in p for p in found)
+
+
+def _outcome(read: Callable[[], list[Reading]]) -> object:
+    try:
+        return read()
+    except PayloadError as error:
+        return f"refused: {error}"
+
+
+_JSON_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=5),
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    value=st.one_of(_JSON_SCALARS, st.lists(st.integers(), max_size=2)),
+    stamp=st.one_of(_JSON_SCALARS, st.just(1_795_385_400_000)),
+    unit=st.sampled_from(["unix_s", "unix_ms", "unix_ns", "iso8601"]),
+    keys=st.sampled_from([("value", "ts"), ("v", "ts"), ("value", "time")]),
+    signal=st.sampled_from(["melt_temp", None]),
+    garble=st.sampled_from([b"", b"\xff", b"}"]),
+)
+def test_the_json_shortcut_reads_and_refuses_exactly_as_the_full_parser(
+    *, value: object, stamp: object, unit: str, keys: tuple[str, str], signal: str | None,
+    garble: bytes,
+) -> None:  # fmt: skip
+    paths = JsonPaths.model_validate({"value": "value", "timestamp": "ts",
+                                      "timestamp_format": unit})  # fmt: skip
+    payload = json.dumps({keys[0]: value, keys[1]: stamp}).encode() + garble
+    shortcut = json_reader(paths)
+    assert _outcome(lambda: shortcut(payload, signal, NOW)) == _outcome(
+        lambda: parse_json(payload, paths, signal, NOW)
+    )

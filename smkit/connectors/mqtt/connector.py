@@ -51,7 +51,7 @@ BATCH = 1000
 RECEIVE_MAXIMUM = 4 * BATCH
 MAX_QUEUED = 2 * BATCH  # read but not yet stored: beyond it, reading pauses
 KNOWN_TOPICS = 100_000
-"""Topics whose route (machine, subscription, signal) is remembered rather than matched again."""
+"""Topics whose route (machine, payload reader, signal) is remembered, not matched again."""
 log = logging.getLogger("smkit.mqtt")
 
 
