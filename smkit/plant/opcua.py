@@ -82,6 +82,12 @@ class OpcUaSource(ConfigModel):
     connect_timeout: DurationS = 10.0
     request_timeout: DurationS = 5.0
     max_nodes_per_call: int | None = Field(default=None, ge=1)
+    history_backfill: bool = True
+    """After a gap (the collector restarted, the session lost), read what changed meanwhile
+    from the server's history, for nodes it keeps history of."""
+    history_overlap: DurationS = 60.0
+    """How far before the newest value stored history is read again: more than the clocks of
+    the server's nodes differ and a publish may be late."""
 
     _paths = field_validator(
         "pki_dir",

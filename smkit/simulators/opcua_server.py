@@ -23,6 +23,7 @@ from asyncua.crypto.cert_gen import setup_self_signed_certificate
 from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.crypto.truststore import TrustStore
 from asyncua.crypto.validator import CertificateValidator, CertificateValidatorOptions
+from asyncua.server.history import HistoryDict
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from smkit.errors import ConfigError
@@ -49,6 +50,19 @@ SECURITY_MODES = dict(
     )
 )
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+HISTORY_VALUES = 20_000
+"""Values of history kept per variable (at 1 Hz, five and a half hours of simulated time)."""
+
+
+class TimedHistory(HistoryDict):  # type: ignore[misc]
+    """asyncua's in-memory history, keeping only values that carry a source time: a variable's
+    first value (bad, waiting for data) has none, and a history read compares every value's."""
+
+    async def save_node_value(self, node_id: ua.NodeId, datavalue: ua.DataValue) -> None:
+        if datavalue.SourceTimestamp is not None:
+            await super().save_node_value(node_id, datavalue)
+
+
 log = logging.getLogger(__name__)
 
 
@@ -238,14 +252,21 @@ class SimulatedOpcUaServer:
         machines = {
             folder.path[-1]: nodes[folder.path] for folder in self.folders if folder.is_machine
         }
+        variables = []
         for spec in self.variables:
             node_id = spec.node_id(namespaces)
             self._node_ids[(spec.machine, spec.signal)] = node_id
-            await self._add_variable(machines[spec.machine], spec, node_id, own)
+            variables.append(await self._add_variable(machines[spec.machine], spec, node_id, own))
+        # As a PLC or SCADA server with history does: a collector away for a while reads back
+        # what changed meanwhile. Kept in memory by count: asyncua trims by wall-clock age, and
+        # simulated time is not wall time.
+        server.iserver.history_manager.set_storage(TimedHistory())
+        for variable in variables:
+            await server.iserver.enable_history_data_change(variable, None, HISTORY_VALUES)
 
     async def _add_variable(
         self, machine: Any, spec: VariableSpec, node_id: ua.NodeId, own: int
-    ) -> None:
+    ) -> Any:
         variable = await machine.add_variable(
             node_id,
             ua.QualifiedName(spec.signal, own),
@@ -267,6 +288,7 @@ class SimulatedOpcUaServer:
                 ua.Variant(engineering_units(spec.unit), ua.VariantType.ExtensionObject),
                 datatype=ua.NodeId(ua.ObjectIds.EUInformation),
             )
+        return variable
 
     async def _write(self, node_id: ua.NodeId, value: SignalValue) -> None:
         assert self._server is not None

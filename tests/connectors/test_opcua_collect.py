@@ -130,3 +130,58 @@ async def test_smkit_collect_stops_on_sigterm_and_status_reports_it(tmp_path: Pa
     final = json.loads(health_path(plant).read_text())
     assert final["sources"][0]["samples"] > 0 and final["outbox"]["samples"] == 0
     assert "historian: up" in stopped.stdout
+
+
+async def test_a_collector_killed_and_started_again_reads_the_gap_back_from_history(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL mid-run, started again seconds later (minutes of simulated time): what changed
+    meanwhile is read back from the server's history, so every served value is stored."""
+    async with simulator(tmp_path, "--speed", "300", "--duration", "1h", "--linger", "10s",
+                         "--start-after", "8s") as (endpoint, process):  # fmt: skip
+        # at 300x a publish a second late is five simulated minutes
+        plant_file = collecting_plant(tmp_path, endpoint, source={"history_overlap": "30m"})
+        plant = load_plant(plant_file)
+        first = await collector_process(plant_file)
+        for _ in range(200):
+            if (await stored_count(tmp_path)) > 1000:
+                break
+            await asyncio.sleep(0.1)
+        first.kill()  # SIGKILL: no flush, no goodbye
+        await first.wait()
+        await asyncio.sleep(3.0)  # 15 simulated minutes
+        second = await collector_process(plant_file, log=True)
+        await process.wait()
+        await asyncio.sleep(2.0)
+        second.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(second.communicate(), 60)
+    values = served(tmp_path)
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    historian = SqliteHistorian(tmp_path / "historian.db")
+    stored = await historian.read_series(MACHINES, truth["start"], truth["end"] + 1)
+    await historian.close()
+    got = Counter((s.machine_id, s.signal, s.ts, s.value) for s in stored)
+    want = Counter((v["machine"], v["signal"], v["ts"], v["value"]) for v in values)
+    missing = want - got
+    assert not missing, f"{sum(missing.values())} served values not stored: {list(missing)[:3]}"
+    assert set(got) == set(want)
+    health = json.loads(health_path(plant).read_text())
+    assert health["sources"][0]["backfilled"] > 0, "the gap came from the server's history"
+    assert "read back from the server's history" in err.decode()
+
+
+async def collector_process(plant_file: Path, *, log: bool = False) -> asyncio.subprocess.Process:
+    """``smkit collect`` in a process of its own (its log kept only if asked for)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "smkit", "collect", "--plant", str(plant_file),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE if log else asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def stored_count(folder: Path) -> int:
+    historian = SqliteHistorian(folder / "historian.db")
+    try:
+        return len(await historian.read_series(MACHINES, 0, 2**62))
+    finally:
+        await historian.close()

@@ -30,6 +30,8 @@ class SourceHealth:
     """Why what the source sends cannot be stored now (a full disk): it is held, not lost."""
     dropped: int = 0
     """Values dropped because the buffer holding them during a storage outage was full."""
+    backfilled: int = 0
+    """Values read back from the server's history after a gap (OPC UA)."""
 
     def came_up(self, log: logging.Logger) -> bool:
         """A session is open; returns whether the source was down before (and logs it then)."""

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from asyncua import Client, ua
@@ -27,6 +29,7 @@ from smkit.connectors.common.health import SourceHealth
 from smkit.connectors.common.sink import Sink
 from smkit.connectors.common.storing import Storing
 from smkit.connectors.contract import ConnectorContext
+from smkit.connectors.opcua.backfill import Watermark, historizing, read_back, since
 from smkit.connectors.opcua.resolve import Unresolved, resolve
 from smkit.connectors.opcua.session import (
     MAX_MONITORED_ITEMS_PER_CALL,
@@ -40,7 +43,8 @@ from smkit.connectors.opcua.session import (
 )
 from smkit.connectors.opcua.values import sample_from
 from smkit.core.backoff import Backoff
-from smkit.core.sample import Sample
+from smkit.core.sample import Quality, Sample
+from smkit.core.timeunits import NS_PER_S
 from smkit.errors import SmkitError
 from smkit.plant.opcua import OpcUaSource
 from smkit.protocols.opcua_address import parse_address
@@ -64,6 +68,7 @@ class OpcUaConnector:
         *,
         password: str | None = None,
         backoff: Backoff | None = None,
+        watermark: Path | None = None,
     ) -> None:
         self.source = source
         self.bindings = list(bindings)
@@ -73,6 +78,7 @@ class OpcUaConnector:
         self.health = SourceHealth(source.id, source.endpoint)
         self._storing = Storing(self.health)
         self._queue: asyncio.Queue[Sample] = asyncio.Queue(HELD)
+        self.watermark = Watermark(watermark)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set; reconnect after every failure."""
@@ -93,6 +99,7 @@ class OpcUaConnector:
             self.health.stopped()
             await self._queue.join()
             pump.cancel()
+            self.watermark.flush()
 
     async def _session(self, stop: asyncio.Event) -> None:
         client = await open_client(self.source, self.password)
@@ -106,6 +113,8 @@ class OpcUaConnector:
                 worker = asyncio.create_task(self._poll(client, nodes, stop))
             self._up()  # up means collecting: the monitored items exist from here on
             self._report_failed_nodes()
+            if self.source.mode == "subscribe" and self.source.history_backfill:
+                await self._read_back(client, nodes)  # what changed while not subscribed
             try:
                 await self._watch(client, stop, lost, worker)
             finally:
@@ -170,6 +179,26 @@ class OpcUaConnector:
             elif isinstance(event, StatusChangeEvent) and not lost.done():
                 lost.set_result(subscription_lost(event.notification.Status.value))
 
+    async def _read_back(self, client: Client, nodes: dict[ua.NodeId, Binding]) -> None:
+        """Fill, from the server's history, what changed since the newest value stored (see
+        :mod:`smkit.connectors.opcua.backfill`); the subscription already runs."""
+        if self.watermark.newest_ns is None or self.source.timestamp == "receive":
+            return  # never collected before; or no time to give values read back
+        per_call = await operation_limit(client, MAX_NODES_PER_READ, self.source.max_nodes_per_call)
+        kept = await historizing(client, list(nodes), per_call)
+        if not kept:
+            return
+        start = since(self.watermark.newest_ns, self.source.history_overlap)
+        timestamp = self.source.timestamp
+
+        def accept(node_id: ua.NodeId, value: Any) -> None:
+            self._accept(sample_from(value, nodes[node_id], timestamp, time.time_ns()))
+
+        count = await read_back(client, kept, start, accept)
+        self.health.backfilled += count
+        log.info("source %s: %d values read back from the server's history of %d nodes since "
+                 "%s", self.source.id, count, len(kept), _utc(start))  # fmt: skip
+
     async def _poll(
         self, client: Client, nodes: dict[ua.NodeId, Binding], stop: asyncio.Event
     ) -> None:
@@ -232,9 +261,17 @@ class OpcUaConnector:
             try:
                 await self._storing.until_stored(partial(self.sink.put, batch))
                 self.health.delivered(len(batch))
+                self._mark_stored(batch)
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+    def _mark_stored(self, batch: list[Sample]) -> None:
+        """Move the watermark to the newest good value stored: a bad value (waiting for initial
+        data, say) may carry no source time, and then the server's clock or ours stands in."""
+        newest = max((s.ts for s in batch if s.quality is not Quality.BAD), default=None)
+        if newest is not None:
+            self.watermark.stored(newest)
 
     def _up(self) -> None:
         if self.health.came_up(log):
@@ -267,7 +304,12 @@ def _request(node_id: ua.NodeId, handle: int, settings: Any) -> ua.MonitoredItem
     return request
 
 
+def _utc(ns: int) -> str:
+    return dt.datetime.fromtimestamp(ns / NS_PER_S, dt.UTC).isoformat(timespec="seconds")
+
+
 def build(source: OpcUaSource, context: ConnectorContext) -> OpcUaConnector:
     """The :data:`~smkit.connectors.contract.ConnectorFactory` of ``kind: opcua``."""
     bindings = bindings_of(context.plant, source.id)
-    return OpcUaConnector(source, bindings, context.sink, password=context.password)
+    return OpcUaConnector(source, bindings, context.sink, password=context.password,
+                          watermark=context.keep_path(source.id, ".watermark.json"))  # fmt: skip

@@ -1,0 +1,146 @@
+"""Reading back from the server's history what changed while the collector was not listening.
+
+A subscription only reports what changes while it exists: a collector restarted (or killed and
+started again) or a lost session would leave a gap. Servers that keep history (a node's
+``Historizing`` attribute is true) can fill it. The connector keeps a watermark, the newest
+source time of a good value it has stored, in a small file beside the outbox (written after the
+values are in the outbox, so it never runs ahead of them). Each new session subscribes first,
+then reads each historizing node's raw history from the watermark minus an overlap on:
+values read twice are stored once (samples are keyed by series and time). The overlap
+(``history_overlap``, a minute by default) covers values still queued when the collector
+stopped that are older than the newest one stored. Nodes whose server keeps no history stay
+gaps, as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from asyncua import Client, ua
+
+from smkit.core.timeunits import NS_PER_S
+
+VALUES_PER_READ = 1000
+NODES_PER_READ = 100
+WRITE_EVERY_S = 1.0
+log = logging.getLogger("smkit.opcua")
+
+
+class Watermark:
+    """The newest source time stored for one source, kept in a file across restarts."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.newest_ns: int | None = None
+        self._written_at = 0.0
+        self._written_ns: int | None = None
+        if path is not None and path.exists():
+            try:
+                self.newest_ns = int(json.loads(path.read_text())["newest_ns"])
+            except (OSError, ValueError, KeyError, TypeError):
+                log.warning("%s cannot be read; history is read back from the next value on", path)
+        self._written_ns = self.newest_ns
+
+    def stored(self, newest_ns: int) -> None:
+        """Values up to ``newest_ns`` are in the outbox; written at most every second."""
+        if self.newest_ns is None or newest_ns > self.newest_ns:
+            self.newest_ns = newest_ns
+        if time.monotonic() - self._written_at >= WRITE_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.path is None or self.newest_ns is None or self.newest_ns == self._written_ns:
+            return
+        temporary = self.path.with_suffix(".tmp")
+        try:
+            temporary.write_text(json.dumps({"newest_ns": self.newest_ns}))
+            os.replace(temporary, self.path)
+        except OSError as error:  # a full disk: the outbox reports it; the mark waits
+            log.debug("watermark %s not written: %s", self.path, error)
+            return
+        self._written_at, self._written_ns = time.monotonic(), self.newest_ns
+
+
+async def historizing(client: Client, node_ids: Sequence[ua.NodeId], per_call: int) -> list[Any]:
+    """The nodes among ``node_ids`` whose server keeps their history."""
+    kept = []
+    for start in range(0, len(node_ids), per_call):
+        chunk = node_ids[start : start + per_call]
+        values = await client.read_attributes(
+            [client.get_node(n) for n in chunk], ua.AttributeIds.Historizing
+        )
+        kept += [n for n, v in zip(chunk, values, strict=True) if v.Value and v.Value.Value]
+    return kept
+
+
+async def read_back(
+    client: Client, node_ids: Sequence[ua.NodeId], since_ns: int, accept: Callable[[Any, Any], None]
+) -> int:
+    """Every value of ``node_ids`` from ``since_ns`` on, handed to ``accept(node_id, value)``
+    oldest first per node; returns how many."""
+    total, start = 0, _moment(since_ns)
+    for first in range(0, len(node_ids), NODES_PER_READ):
+        chunk = list(node_ids[first : first + NODES_PER_READ])
+        more: list[tuple[Any, dt.datetime]] = []
+        results = await client.uaclient.history_read(_request(chunk, start))
+        for node_id, result in zip(chunk, results, strict=True):
+            total, page_end = _take(node_id, result, accept, total)
+            more += [(node_id, page_end)] if page_end is not None else []
+        for node_id, first_end in more:  # a full page: read on from its last value, node by node
+            after: dt.datetime | None = first_end
+            while after is not None:
+                (result,) = await client.uaclient.history_read(_request([node_id], after))
+                total, after = _take(node_id, result, accept, total)
+    return total
+
+
+def _take(
+    node_id: Any, result: Any, accept: Callable[[Any, Any], None], total: int
+) -> tuple[int, dt.datetime | None]:
+    """Hand over one node's page; the new total, and where to read on (None: all read)."""
+    values = _data_values(result)
+    for value in values:
+        accept(node_id, value)
+    last = values[-1].SourceTimestamp if values else None
+    if len(values) < VALUES_PER_READ or last is None:
+        return total + len(values), None
+    return total + len(values), last + dt.timedelta(microseconds=1)
+
+
+def _request(node_ids: Sequence[Any], start: dt.datetime) -> ua.HistoryReadParameters:
+    """A raw-history read of ``node_ids`` from ``start`` on (paged by time: a server need not
+    give continuation points)."""
+    details = ua.ReadRawModifiedDetails()
+    details.IsReadModified = False
+    details.StartTime = start
+    details.EndTime = ua.get_win_epoch()  # none: from StartTime on, NumValuesPerNode at most
+    details.NumValuesPerNode = VALUES_PER_READ
+    details.ReturnBounds = False
+    parameters = ua.HistoryReadParameters()
+    parameters.HistoryReadDetails = details
+    parameters.TimestampsToReturn = ua.TimestampsToReturn.Both
+    parameters.NodesToRead = [ua.HistoryReadValueId(NodeId=n) for n in node_ids]
+    return parameters
+
+
+def _data_values(result: Any) -> list[Any]:
+    if result.StatusCode is not None and not result.StatusCode.is_good():
+        return []
+    data = result.HistoryData
+    return [] if data is None else list(data.DataValues or [])
+
+
+def _moment(ns: int) -> dt.datetime:
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ns // 1000)
+
+
+def since(watermark_ns: int, overlap_s: float) -> int:
+    """Where reading back starts for a watermark."""
+    return watermark_ns - round(overlap_s * NS_PER_S)

@@ -1,0 +1,34 @@
+"""The OPC UA watermark: the newest good value stored, kept in a file across restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smkit.connectors.opcua.backfill import Watermark, since
+
+
+def test_the_mark_survives_a_restart_and_never_moves_back(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.cell.watermark.json"
+    mark = Watermark(path)
+    assert mark.newest_ns is None and not path.exists(), "never collected: nothing to read back"
+    mark.stored(2_000)
+    mark.stored(1_000)
+    mark.flush()
+    assert Watermark(path).newest_ns == 2_000
+    assert since(2 * 10**9, 1.5) == 5 * 10**8
+
+
+def test_an_unreadable_mark_is_no_mark(tmp_path: Path) -> None:
+    path = tmp_path / "mark.json"
+    path.write_text("{half")
+    assert Watermark(path).newest_ns is None
+
+
+def test_an_unwritable_mark_waits_and_is_written_later(tmp_path: Path) -> None:
+    folder = tmp_path / "gone"
+    mark = Watermark(folder / "mark.json")
+    mark.stored(5)
+    mark.flush()  # the folder does not exist: not written, no error
+    folder.mkdir()
+    mark.flush()
+    assert Watermark(folder / "mark.json").newest_ns == 5
