@@ -194,7 +194,12 @@ class OpcUaConnector:
         def accept(node_id: ua.NodeId, value: Any) -> None:
             self._accept(sample_from(value, nodes[node_id], timestamp, time.time_ns()))
 
-        count = await read_back(client, kept, start, accept)
+        try:
+            count = await read_back(client, kept, start, accept)
+        except ua.UaStatusCodeError as error:  # the server refused: collect on, the gap stays
+            log.warning("source %s: the server's history could not be read: %s",
+                        self.source.id, error)  # fmt: skip
+            return
         self.health.backfilled += count
         log.info("source %s: %d values read back from the server's history of %d nodes since "
                  "%s", self.source.id, count, len(kept), _utc(start))  # fmt: skip
