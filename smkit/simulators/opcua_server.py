@@ -105,6 +105,7 @@ class SimulatedOpcUaServer:
         self.chaos_log = chaos_log
         self.folders, self.variables = address_space(plant, scenario)
         self._specs = {(spec.machine, spec.signal): spec for spec in self.variables}
+        self._history = TimedHistory()
         self._latest: dict[tuple[str, str], SignalValue] = {}
         self._node_ids: dict[tuple[str, str], ua.NodeId] = {}
         self._server: Server | None = None
@@ -258,11 +259,17 @@ class SimulatedOpcUaServer:
             self._node_ids[(spec.machine, spec.signal)] = node_id
             variables.append(await self._add_variable(machines[spec.machine], spec, node_id, own))
         # As a PLC or SCADA server with history does: a collector away for a while reads back
-        # what changed meanwhile. Kept in memory by count: asyncua trims by wall-clock age, and
-        # simulated time is not wall time.
-        server.iserver.history_manager.set_storage(TimedHistory())
+        # what changed meanwhile. Every value written is saved (see _write), not sampled by
+        # asyncua's history subscription, which keeps one change per node per 10 ms and so
+        # lost values at high speed-ups. Kept in memory by count: simulated time is not wall
+        # time.
+        self._history = TimedHistory()  # a restarted server starts with no history
+        server.iserver.history_manager.set_storage(self._history)
         for variable in variables:
-            await server.iserver.enable_history_data_change(variable, None, HISTORY_VALUES)
+            await variable.write_attribute(ua.AttributeIds.Historizing, ua.DataValue(True))
+            for access in (ua.AttributeIds.AccessLevel, ua.AttributeIds.UserAccessLevel):
+                await variable.set_attr_bit(access, ua.AccessLevel.HistoryRead)
+            await self._history.new_historized_node(variable.nodeid, None, HISTORY_VALUES)
 
     async def _add_variable(
         self, machine: Any, spec: VariableSpec, node_id: ua.NodeId, own: int
@@ -293,14 +300,13 @@ class SimulatedOpcUaServer:
     async def _write(self, node_id: ua.NodeId, value: SignalValue) -> None:
         assert self._server is not None
         spec = self._specs[(value.machine, value.signal)]
-        await self._server.write_attribute_value(
-            node_id,
-            ua.DataValue(
-                ua.Variant(value.value, spec.variant_type),
-                SourceTimestamp=timestamp(value.ts),
-                ServerTimestamp=dt.datetime.now(dt.UTC),
-            ),
+        data_value = ua.DataValue(
+            ua.Variant(value.value, spec.variant_type),
+            SourceTimestamp=timestamp(value.ts),
+            ServerTimestamp=dt.datetime.now(dt.UTC),
         )
+        await self._server.write_attribute_value(node_id, data_value)
+        await self._history.save_node_value(node_id, data_value)
 
     async def _secure(self, server: Server) -> None:
         options = self.options
