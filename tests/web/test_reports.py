@@ -4,6 +4,7 @@ readiness editor saving the very file the CLI reads."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 
@@ -21,6 +22,10 @@ def test_the_shift_report_downloads_hold_the_apis_numbers_and_it_prints_on_one_p
 ) -> None:
     page = signed_in(Role.VIEWER, TV)
     page.goto(f"{site.url}/shifts/presses")
+    # the shift before the one going on: an open shift's numbers move with the clock between
+    # the download and the API's answer
+    page.get_by_role("link", name="← Previous").click()
+    page.wait_for_url(re.compile(r".*at="))
     csv_link = page.get_by_role("link", name="Download CSV")
     at = re.search(r"at=([^&]+)", csv_link.get_attribute("href") or "")
     assert at is not None
@@ -31,7 +36,8 @@ def test_the_shift_report_downloads_hold_the_apis_numbers_and_it_prints_on_one_p
     by_machine = {row[0]: row for row in rows[1:]}
     start = at.group(1).replace("%3A", ":")
     with site.api(Role.VIEWER) as api:
-        answer = api.get("/api/v1/oee", params={"from": start, "to": f"{start[:10]}T23:59:59",
+        end = dt.datetime.fromisoformat(start) + dt.timedelta(hours=8)
+        answer = api.get("/api/v1/oee", params={"from": start, "to": end.isoformat(),
                                                  "by": "shift"})  # fmt: skip
     answer.raise_for_status()
     shift = {r["entity"]: r for r in answer.json() if r["start"].startswith(start[:16])}
