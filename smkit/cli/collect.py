@@ -35,6 +35,8 @@ def collect(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     # asyncua logs each failure it raises, with tracebacks; the connector reports them itself.
     logging.getLogger("asyncua").setLevel(logging.CRITICAL)
+    # httpx logs every request (one per historian write) at INFO; failures are reported by smkit.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     async def run() -> None:
         stop = asyncio.Event()

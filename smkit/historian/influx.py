@@ -22,7 +22,7 @@ from smkit.core.timeunits import HOUR_NS
 from smkit.errors import HistorianError
 from smkit.historian.batch import rows
 from smkit.historian.escape import QUALITY_SUFFIX, STATUS_SUFFIX, quote_ident, quote_string
-from smkit.historian.influx_columns import FIELD_CAST, signal_column
+from smkit.historian.influx_columns import FIELD_CAST, merged_grade, signal_column
 from smkit.historian.influx_http import DatabaseNotFound, InfluxHttp, Series
 from smkit.historian.lineprotocol import SampleFormatter, record_line
 from smkit.historian.protocol import (
@@ -357,7 +357,7 @@ def _samples_from_last(
 def _build_samples(found: Mapping[SampleKey, list[Any]]) -> list[Sample]:
     samples = []
     for (machine, signal, ts), (value, quality, status) in found.items():
-        grade = QUALITIES[int(quality)] if quality is not None else Quality.GOOD
+        grade = Quality.GOOD if quality is None else QUALITIES[merged_grade(value, int(quality))]
         kept: Value = None if grade == Quality.BAD else value
         samples.append(Sample(machine, signal, ts, kept, grade, status))
     return samples

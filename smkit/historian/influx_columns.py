@@ -32,8 +32,7 @@ def signal_column(
     rows = series[0]["values"] if len(series) == 1 else [r for one in series for r in one["values"]]
     if before is not None:
         ts, value, grade = before
-        rows = [[ts, None if grade == _BAD else value, grade] if with_quality else [ts, value],
-                *rows]  # fmt: skip
+        rows = [[ts, value, grade] if with_quality else [ts, value], *rows]
     if not rows:
         return Column.empty()
     count = len(rows)
@@ -41,14 +40,22 @@ def signal_column(
     values: list[Value] = list(map(_VALUE, rows))
     if with_quality:
         grades = np.fromiter((0 if q is None else q for q in map(_QUALITY, rows)), np.int8, count)
-        if (grades == _BAD).any():
-            bad = (grades == _BAD).tolist()
-            values = [None if no else value for value, no in zip(values, bad, strict=True)]
+        if (grades == _BAD).any():  # a value and a bad mark at one instant: see merged_grade
+            grades = np.fromiter(map(merged_grade, values, grades.tolist()), np.int8, count)
     else:
         grades = np.zeros(count, dtype=np.int8)
     if kind == "float" and not set(map(type, values)) <= {float, type(None)}:
         values = [None if value is None else float(value) for value in values]
     return Column(times, values, grades)
+
+
+def merged_grade(value: Value, grade: int) -> int:
+    """The quality of a signal's point read back. A bad sample has no value, so a point with a
+    value and a bad quality is two writes at one instant that InfluxDB merged field by field: a
+    bad mark (a Sparkplug birth without values yet, say) and the value that came for that same
+    instant. The value is what the instant holds, as SQLite's replaced row would say: smkit never
+    writes a mark onto the time of a value it stored (a death is marked after the last value)."""
+    return 0 if grade == _BAD and value is not None else grade
 
 
 _TIME, _VALUE, _QUALITY = itemgetter(0), itemgetter(1), itemgetter(2)

@@ -23,12 +23,12 @@ from asyncua.crypto.cert_gen import setup_self_signed_certificate
 from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.crypto.truststore import TrustStore
 from asyncua.crypto.validator import CertificateValidator, CertificateValidatorOptions
-from asyncua.server.history import HistoryDict
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from smkit.errors import ConfigError
 from smkit.plant.model import Plant
 from smkit.simulators.chaos import ChaosLog
+from smkit.simulators.opcua_history import HISTORY_VALUES, TimedHistory
 from smkit.simulators.opcua_nodes import (
     VariableSpec,
     address_space,
@@ -50,19 +50,6 @@ SECURITY_MODES = dict(
     )
 )
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-HISTORY_VALUES = 20_000
-"""Values of history kept per variable (at 1 Hz, five and a half hours of simulated time)."""
-
-
-class TimedHistory(HistoryDict):  # type: ignore[misc]
-    """asyncua's in-memory history, keeping only values that carry a source time: a variable's
-    first value (bad, waiting for data) has none, and a history read compares every value's."""
-
-    async def save_node_value(self, node_id: ua.NodeId, datavalue: ua.DataValue) -> None:
-        if datavalue.SourceTimestamp is not None:
-            await super().save_node_value(node_id, datavalue)
-
-
 log = logging.getLogger(__name__)
 
 

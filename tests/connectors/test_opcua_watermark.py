@@ -32,3 +32,22 @@ def test_an_unwritable_mark_waits_and_is_written_later(tmp_path: Path) -> None:
     folder.mkdir()
     mark.flush()
     assert Watermark(folder / "mark.json").newest_ns == 5
+
+
+def test_a_held_mark_stays_where_the_gap_began_until_the_read_back_is_stored(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mark.json"
+    mark = Watermark(path)
+    mark.stored(1_000)
+    mark.flush()
+    mark.hold()  # a new session: its live values must not carry the mark past the gap
+    mark.stored(9_000)
+    mark.flush()
+    assert mark.newest_ns == 1_000 and Watermark(path).newest_ns == 1_000
+    mark.hold()  # that session was lost before its read-back was stored: the next one holds on
+    mark.stored(12_000)
+    mark.release()
+    assert mark.newest_ns == 12_000 and Watermark(path).newest_ns == 12_000
+    mark.stored(13_000)
+    assert mark.newest_ns == 13_000, "released: stored values move it again"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smkit.connectors.mqtt.sparkplug_host import MetricValue, SparkplugHost, SparkplugTopic
+from smkit.connectors.mqtt.sparkplug_host import SparkplugHost
+from smkit.connectors.mqtt.sparkplug_state import MetricValue, SparkplugTopic
 from smkit.core.sample import Quality
 from smkit.errors import PayloadError
 from smkit.protocols.sparkplug import (
@@ -78,7 +81,7 @@ def test_data_is_read_through_the_birth_aliases_and_datatypes() -> None:
 
 
 def test_data_before_birth_is_refused_with_a_rebirth_due_once_per_interval() -> None:
-    host = SparkplugHost(2 * S, rebirth_interval_ns=10 * S)
+    host = SparkplugHost(2 * S, rebirth_interval_ns=10 * S, park_limit=0)  # none kept waiting
     early = host.receive(topic("DDATA", "press-01"), ddata(4, T0, (1, 1.0, DataType.DOUBLE)), 0)
     assert early.values == []
     assert early.problems == ["DDATA before the NBIRTH of edge node 'presses'"]
@@ -172,21 +175,49 @@ def test_a_matching_ndeath_makes_node_and_devices_stale_at_the_node_clock() -> N
     after = host.receive(
         topic("DDATA", "press-01"), ddata(3, T0 + 9000, (1, 1.0, DataType.DOUBLE)), 9 * S
     )
-    assert after.values == [] and after.problems == [
-        "DDATA before the NBIRTH of edge node 'presses'"
-    ]
+    assert after.values == [] and after.parked, "kept until the node is born again"
+    assert after.rebirth == "DDATA from an edge node without a birth"
 
 
-def test_a_birth_after_a_death_repeats_older_values_at_the_birth_time() -> None:
+def test_a_birth_value_older_than_the_death_lifts_the_death_mark() -> None:
+    """The edge node lost its connection, not its machine: a birth value dated before the
+    death held all along, and is written again over the mark the death left."""
     host = SparkplugHost(2 * S)
     born(host)
-    host.receive(topic("DDEATH", "press-01"), wire(Payload(T0 + 2000, [], 2)), S)
+    death = host.receive(topic("DDEATH", "press-01"), wire(Payload(T0 + 2000, [], 2)), S)
+    ((_, mark_ns),) = death.stale
     rebirth_ms = T0 + 60_000
     back = host.receive(topic("DBIRTH", "press-01"), dbirth(3, ts=rebirth_ms), 2 * S)
     assert back.values == [
-        MetricValue("melt_temp", T0 * MS, 21.5), MetricValue("melt_temp", rebirth_ms * MS, 21.5),
-        MetricValue("offset", T0 * MS, 7), MetricValue("offset", rebirth_ms * MS, 7),
+        MetricValue("melt_temp", T0 * MS, 21.5), MetricValue("melt_temp", mark_ns, 21.5),
+        MetricValue("offset", T0 * MS, 7), MetricValue("offset", mark_ns, 7),
     ]  # fmt: skip
+
+
+def test_historical_data_after_a_death_lifts_the_marks_with_what_held_before() -> None:
+    """A value that changed while the edge node was away: the birth cannot say it held, but the
+    historical DATA the node stored and now forwards shows it kept observing the machine."""
+    host = SparkplugHost(2 * S)
+    born(host)
+    death = host.receive(topic("DDEATH", "press-01"), wire(Payload(T0 + 2000, [], 2)), S)
+    ((_, mark_ns),) = death.stale
+    changed = wire(Payload(T0 + 60_000, [
+        Metric(name="melt_temp", alias=1, timestamp=T0 + 30_000, datatype=DataType.DOUBLE,
+               value=25.0),
+        Metric(name="offset", alias=2, timestamp=T0, datatype=DataType.INT32, value=7),
+    ], 3))  # fmt: skip
+    back = host.receive(topic("DBIRTH", "press-01"), changed, 2 * S)
+    assert MetricValue("offset", mark_ns, 7) in back.values, "held since before: lifted at once"
+    assert MetricValue("melt_temp", mark_ns, 21.5) not in back.values, "not yet: no evidence"
+    history = wire(Payload(T0 + 61_000, [
+        Metric(alias=1, timestamp=T0 + 30_000, value=25.0, datatype=DataType.DOUBLE,
+               is_historical=True, send_datatype=False),
+    ], 4))  # fmt: skip
+    forwarded = host.receive(topic("DDATA", "press-01"), history, 3 * S)
+    assert forwarded.values == [MetricValue("melt_temp", (T0 + 30_000) * MS, 25.0),
+                                MetricValue("melt_temp", mark_ns, 21.5)]  # fmt: skip
+    later = host.receive(topic("DDATA", "press-01"), history, 4 * S)
+    assert later.values == [MetricValue("melt_temp", (T0 + 30_000) * MS, 25.0)], "lifted once"
 
 
 def test_ddeath_makes_one_device_stale_and_its_data_needs_a_new_birth() -> None:
@@ -198,7 +229,52 @@ def test_ddeath_makes_one_device_stale_and_its_data_needs_a_new_birth() -> None:
     data = host.receive(
         topic("DDATA", "press-01"), ddata(3, T0 + 3000, (1, 1.0, DataType.DOUBLE)), S
     )
-    assert data.problems == ["DDATA before the DBIRTH of device 'press-01'"]
+    assert data.values == [] and data.parked and data.rebirth is not None
+
+
+def test_data_parked_before_its_birth_is_read_when_the_birth_comes() -> None:
+    """A host that missed a birth (QoS 0, sent while it was away) reads the DATA queued for it
+    once the node is born again, with the new birth's aliases."""
+    host = SparkplugHost(2 * S)
+    born(host)
+    host.receive(topic("NDEATH"), ndeath(0), S)
+    waiting = host.receive(
+        topic("DDATA", "press-01"),
+        ddata(5, T0 + 50, (1, 3.0, DataType.DOUBLE), (2, 4, DataType.INT32)),
+        2 * S,
+    )
+    assert (waiting.values, waiting.problems, waiting.parked) == ([], [], True)
+    assert host.receive(topic("NBIRTH"), nbirth(1), 3 * S).replayed == []
+    birth = host.receive(topic("DBIRTH", "press-01"), dbirth(1, ts=T0 + 60), 3 * S)
+    assert birth.replayed == ["press-01"] and birth.problems == []
+    assert birth.values[-2:] == [
+        MetricValue("melt_temp", (T0 + 50) * MS, 3.0),
+        MetricValue("offset", (T0 + 50) * MS, 4),
+    ]
+    assert host.expired(10**6 * S) == [], "nothing left waiting"
+
+
+def test_parked_data_is_given_up_after_the_park_time_and_beyond_the_limit() -> None:
+    host = SparkplugHost(2 * S, park_ns=60 * S, park_limit=2)
+    early = [
+        host.receive(topic("DDATA", "press-01"), ddata(n, T0, (1, 1.0, DataType.DOUBLE)), n * S)
+        for n in range(3)
+    ]
+    assert [e.parked for e in early] == [True, True, False]
+    assert early[2].problems == ["DDATA before the NBIRTH of edge node 'presses'"]
+    assert host.expired(60 * S - 1) == []
+    assert host.expired(60 * S) == [("im-shop", "presses", "press-01")]
+    born(host)
+    assert (
+        host.receive(
+            topic("DDATA", "press-01"), ddata(2, T0, (1, 1.0, DataType.DOUBLE)), 61 * S
+        ).parked
+        is False
+    )
+    again = host.receive(
+        topic("DDATA", "press-02"), ddata(3, T0, (1, 1.0, DataType.DOUBLE)), 61 * S
+    )
+    assert again.parked, "given-up messages free their places"
 
 
 def test_null_and_quality_give_bad_and_uncertain_values() -> None:
@@ -232,3 +308,27 @@ def test_a_death_arriving_with_the_last_data_is_marked_just_after_it() -> None:
     host.receive(topic("DDATA", "press-01"), ddata(2, T0 + 1000, (1, 9.0, DataType.DOUBLE)), 5 * S)
     death = host.receive(topic("NDEATH"), ndeath(0), 5 * S)  # read in the same batch
     assert death.stale == [(None, (T0 + 1000) * MS + 1), ("press-01", (T0 + 1000) * MS + 1)]
+
+
+def test_a_host_started_again_from_its_saved_births_reads_data_by_alias() -> None:
+    """A collector killed and started again: the DATA queued for it meanwhile carries aliases
+    of births its earlier run took up; the births it saved say what they mean."""
+    first = SparkplugHost(2 * S)
+    born(first)
+    assert first.births_changed
+    saved = json.loads(json.dumps(first.births()))  # as the births file keeps them
+    again = SparkplugHost(2 * S)
+    again.restore(saved)
+    assert not again.births_changed
+    out = again.receive(
+        topic("DDATA", "press-01"),
+        ddata(5, T0 + 10, (1, 22.0, DataType.DOUBLE), (2, 2**32 - 3, DataType.INT32)),
+        0,
+    )
+    assert (out.problems, out.rebirth) == ([], None)
+    assert out.values == [MetricValue("melt_temp", (T0 + 10) * MS, 22.0),
+                          MetricValue("offset", (T0 + 10) * MS, -3)]  # fmt: skip
+    gap = again.receive(topic("DDATA", "press-01"), ddata(7, T0 + 20), 0)
+    assert gap.problems == [] and again.overdue(3 * S), "seq counts on from the first one seen"
+    dead = again.receive(topic("NDEATH"), ndeath(0), 0)
+    assert dead.stale and again.births() == {}, "the saved bdSeq still tells its NDEATH"

@@ -68,6 +68,22 @@ async def test_last_value_before_the_window_may_be_bad(historian: Historian) -> 
     assert carried == Sample("m1", "temp", T0 - 5 * S, None, Quality.BAD, 0x808A0000)
 
 
+async def test_a_value_written_at_the_instant_of_a_bad_mark_is_what_that_instant_holds(
+    historian: Historian,
+) -> None:
+    """A Sparkplug birth before any value marks each metric bad at the birth's time; the first
+    value may come for that same instant (InfluxDB merges the two points field by field)."""
+    await historian.write_samples([Sample("m1", "count", T0, None, Quality.BAD)])
+    await historian.write_samples([good("m1", "count", 0, 0), good("m1", "count", 1, 3)])
+    assert await historian.read_series(["m1"], T0, T0 + 2 * S) == [
+        good("m1", "count", 0, 0), good("m1", "count", 1, 3)
+    ]  # fmt: skip
+    columns = await historian.read_columns("m1", T0, T0 + 2 * S, ["count"])
+    assert columns["count"].values == [0, 3] and columns["count"].quality.tolist() == [0, 0]
+    (carried,) = await historian.read_series(["m1"], T0 + 2 * S, T0 + 3 * S)
+    assert carried == good("m1", "count", 1, 3)
+
+
 async def test_reads_filter_by_machine_and_signal(historian: Historian) -> None:
     await historian.write_samples(
         [good(m, s, 1, 1.0) for m in ("m1", "m2", "m3") for s in ("a", "b", "c")]

@@ -18,6 +18,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from functools import partial
+from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -36,8 +37,16 @@ from smkit.connectors.common.unreadable import (
     unreadable_message,
 )
 from smkit.connectors.contract import ConnectorContext
+from smkit.connectors.mqtt.explain import explain_connect_error, explain_refusal
 from smkit.connectors.mqtt.parsers import PayloadReader, Reading, json_reader, parse_value
-from smkit.connectors.mqtt.sparkplug_reader import Rebirth, SparkplugReader, rebirth_request
+from smkit.connectors.mqtt.sparkplug_births import BirthsFile
+from smkit.connectors.mqtt.sparkplug_reader import (
+    Rebirth,
+    SparkplugReader,
+    Waiting,
+    rebirth_request,
+)
+from smkit.connectors.mqtt.sparkplug_state import PARK_NS
 from smkit.connectors.mqtt.topics import TopicTemplate
 from smkit.core.backoff import Backoff
 from smkit.core.sample import Sample
@@ -80,6 +89,7 @@ class MqttConnector:
         *,
         password: str | None = None,
         backoff: Backoff | None = None,
+        births: Path | None = None,
     ) -> None:
         read_properties_cheaply()
         self.source = source
@@ -96,7 +106,13 @@ class MqttConnector:
         self.sparkplug = (
             SparkplugReader(sparkplug, self._machine, _signals(self.types)) if sparkplug else None
         )
+        self.births = BirthsFile(births) if births is not None and sparkplug else None
+        if self.sparkplug is not None and self.births is not None:
+            self.sparkplug.host.restore(self.births.load())
         self.rebirths_requested = 0
+        self._parked: dict[Waiting, list[Received]] = {}
+        """Sparkplug DATA waiting for its birth: read, not yet acknowledged."""
+        self._released: list[Received] = []
         self._known_topics: dict[str, tuple[str, PayloadReader, str | None]] = {}
         self.health = SourceHealth(source.id, source.url)
         self._storing = Storing(self.health)
@@ -218,15 +234,20 @@ class MqttConnector:
                 batch.append(self._queue.get_nowait())
             samples: list[Sample] = []
             dead: list[UnreadableMessage] = []
+            done: list[Received] = []  # read (stored or refused) once this batch is stored
             received = time.time_ns()
             for message in batch:
-                read, refused = self._read(client, message, received)
+                read, refused, parked = self._read(client, message, received)
                 samples += read
                 dead += [refused] if refused is not None else []
+                done += [] if parked else [message]
+            done += self._released  # parked DATA whose values this batch's births carry
+            self._released = []
             try:  # the broker holds what follows, unacknowledged, while storage is down
                 await self._storing.until_stored(partial(self.dead.put, dead),
-                                                 partial(self.sink.put, samples))  # fmt: skip
-                for message in batch:
+                                                 partial(self.sink.put, samples),
+                                                 self._save_births)  # fmt: skip
+                for message in done:
                     if message.qos > 0:
                         client.ack(message.mid, message.qos)
                 self.health.delivered(len(samples), len(batch), len(dead))
@@ -236,26 +257,39 @@ class MqttConnector:
                 if self._queue.qsize() < BATCH:
                     self._attachment.resume_reading()
 
+    async def _save_births(self) -> None:
+        """Keep the births this batch changed, before its messages are acknowledged."""
+        host = self.sparkplug.host if self.sparkplug is not None else None
+        if host is not None and self.births is not None and host.births_changed:
+            await self.births.save(host.births())
+            host.births_changed = False
+
     def _filters(self) -> list[str]:
         filters = [template.filter for template, _ in self.routes]
         return filters + (self.sparkplug.filters if self.sparkplug else [])
 
     def _read(
         self, client: mqtt.Client, message: Received, received_ns: int
-    ) -> tuple[list[Sample], UnreadableMessage | None]:
-        """The samples a message carries, and what of it cannot be read (None: all could)."""
+    ) -> tuple[list[Sample], UnreadableMessage | None, bool]:
+        """The samples a message carries, what of it cannot be read (None: all could), and
+        whether it was parked (Sparkplug DATA waiting for its birth: acknowledged later)."""
         topic, payload = message.topic, message.payload
         problems: list[str] = []
         try:
             if self.sparkplug is not None and self.sparkplug.covers(topic):
                 read = self.sparkplug.read(topic, payload, received_ns)
                 self._rebirth(client, read.rebirth)
+                for waiting in read.replayed:
+                    self._released += self._parked.pop(waiting, [])
+                if read.parked is not None:  # acknowledged once its birth's values are stored
+                    self._parked.setdefault(read.parked, []).append(message)
+                    return [], None, True
                 readings, problems = read.readings, read.problems
             else:
                 machine, plain = self._readings(topic, payload, received_ns)
                 readings = [(machine, reading) for reading in plain]
         except PayloadError as error:
-            return [], unreadable_message(self.source.id, topic, payload, str(error))
+            return [], unreadable_message(self.source.id, topic, payload, str(error)), False
         samples = []
         for machine, reading in readings:
             kind = self.types.get((machine, reading.signal))
@@ -273,7 +307,7 @@ class MqttConnector:
             if problems
             else None
         )
-        return samples, refused
+        return samples, refused, False
 
     async def _watch_sequences(self, client: mqtt.Client) -> None:
         """Ask for rebirths where Sparkplug seq numbers stayed missing past the reorder timeout."""
@@ -281,6 +315,18 @@ class MqttConnector:
             await asyncio.sleep(0.25)
             for rebirth in self.sparkplug.overdue(time.time_ns()):
                 self._rebirth(client, rebirth)
+            for waiting in self.sparkplug.expired(time.time_ns()):
+                await self._give_up(client, self._parked.pop(waiting, []))
+
+    async def _give_up(self, client: mqtt.Client, messages: list[Received]) -> None:
+        """Dead-letter parked DATA whose birth never came, then acknowledge it."""
+        reason = f"no birth defined it within {PARK_NS / 1e9:.0f} s"
+        letters = [unreadable_message(self.source.id, m.topic, m.payload, reason) for m in messages]
+        await self._storing.until_stored(partial(self.dead.put, letters))
+        for message in messages:
+            if message.qos > 0:
+                client.ack(message.mid, message.qos)
+        self.health.delivered(0, 0, len(letters))
 
     def _rebirth(self, client: mqtt.Client, rebirth: Rebirth | None) -> None:
         if rebirth is None:
@@ -326,28 +372,6 @@ class MqttConnector:
         return machine
 
 
-def explain_connect_error(source: MqttSource, error: OSError) -> str:
-    """What went wrong opening the connection, said so that the fix is clear."""
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return (
-            f"TLS: the certificate of {source.url} is not trusted ({error.verify_message}); "
-            "give tls.ca, the CA file that signed it (or tls.verify: false to test only)"
-        )
-    if isinstance(error, ssl.SSLError):
-        return f"TLS with {source.url} failed: {error.reason or error}"
-    return f"cannot reach the MQTT broker at {source.url}: {error.strerror or error}"
-
-
-def explain_refusal(source: MqttSource, reason: Any) -> str:
-    """The broker's refusal (CONNACK), with the configuration it points at."""
-    text = f"the MQTT broker at {source.url} refused us: {reason}"
-    if str(reason) in ("Bad user name or password", "Not authorized"):
-        who = f"user {source.username!r}" if source.username else "no user name"
-        secret = f", password from ${source.password_env}" if source.password_env else ""
-        text += f" ({who}{secret})"
-    return text
-
-
 def _signals(types: Mapping[tuple[str, str], str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for machine, signal in types:
@@ -371,5 +395,6 @@ def _bare_value(payload: bytes, signal: str | None, received_ns: int) -> list[Re
 def build(source: MqttSource, context: ConnectorContext) -> MqttConnector:
     """The :data:`~smkit.connectors.contract.ConnectorFactory` of ``kind: mqtt``."""
     return MqttConnector(
-        source, context.plant, context.sink, context.unreadable, password=context.password
-    )
+        source, context.plant, context.sink, context.unreadable, password=context.password,
+        births=context.keep_path(source.id, ".sparkplug.json"),
+    )  # fmt: skip

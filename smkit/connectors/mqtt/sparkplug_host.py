@@ -7,9 +7,12 @@ specification's rules to every message it is given:
 
 * NBIRTH opens a node session (its ``bdSeq``, ``seq`` 0, its metrics); every device of an earlier
   session is forgotten until its DBIRTH.
-* DATA (or a DBIRTH) without the birth it depends on, and a metric alias no birth declared, are
-  refused with a reason and answered with a rebirth request: only a new birth says what the
-  values mean.
+* DATA without the birth it depends on is parked (up to ``park_limit`` messages, for
+  ``park_ns``) and answered with a rebirth request: only a new birth says what the values mean,
+  and once it came the parked DATA is read through it. A host that missed a birth (QoS 0, sent
+  while it was away) so loses nothing; what no birth defines in time is given up (the caller
+  dead-letters it). A DBIRTH without its NBIRTH, and a metric alias no birth declared, are
+  refused with a reason and a rebirth request.
 * ``seq`` must count up by one (mod 256) over every message but NDEATH. A missing number opens a
   *reorder timeout*: if it has not arrived when the timeout ends, the gap is real and a rebirth is
   due. Messages are used as they come (each value carries its own timestamp, so order does not
@@ -17,7 +20,10 @@ specification's rules to every message it is given:
 * NDEATH counts only when its ``bdSeq`` is the current session's: the will of an older session
   can arrive after the new NBIRTH, and must not take the node offline. A valid NDEATH (or a
   DDEATH) makes every metric of the node (or device) stale from that moment; a later birth makes
-  them known again, so a birth value older than the death is repeated at the birth's time.
+  them known again. A birth value older than the death says it held all along (the edge node
+  lost its connection, not its machine): it is written again at the death's time, over the mark.
+* :meth:`SparkplugHost.births` and :meth:`SparkplugHost.restore` keep what the births declared
+  across a restart of the host (see :mod:`smkit.connectors.mqtt.sparkplug_births`).
 
 Whether a due rebirth is actually requested (an NCMD) is the caller's choice: a read-only host
 never sends one. Requests to one node are spaced by ``rebirth_interval_ns``.
@@ -25,123 +31,74 @@ never sends one. Requests to one node are spaced by ``rebirth_interval_ns``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Any
 
-from smkit.core.sample import Quality
-from smkit.errors import PayloadError
-from smkit.protocols.sparkplug.decode import interpret
-from smkit.protocols.sparkplug.model import (
-    BDSEQ,
-    NAMESPACE,
-    DataType,
-    Metric,
-    Payload,
-    Scalar,
+from smkit.connectors.mqtt.sparkplug_state import (
+    PARK_LIMIT,
+    PARK_NS,
+    Definitions,
+    MetricValue,
+    NodeState,
+    Outcome,
+    SparkplugTopic,
+    definitions_from,
+    plain_definitions,
 )
+from smkit.core.sample import Quality
+from smkit.protocols.sparkplug.decode import interpret
+from smkit.protocols.sparkplug.model import BDSEQ, DataType, Metric, Payload
 
 NS_PER_MS = 1_000_000
-KINDS = {"NBIRTH", "NDEATH", "NDATA", "NCMD", "DBIRTH", "DDEATH", "DDATA", "DCMD"}
-_DEVICE_KINDS = {"DBIRTH", "DDEATH", "DDATA", "DCMD"}
-
-
-@dataclass(frozen=True)
-class SparkplugTopic:
-    """``spBv1.0/<group>/<kind>/<edge node>[/<device>]``."""
-
-    group: str
-    kind: str
-    node: str
-    device: str | None = None
-
-    @classmethod
-    def parse(cls, topic: str) -> SparkplugTopic | None:
-        """The parts of a Sparkplug topic; None for a host's STATE; PayloadError if malformed."""
-        levels = topic.split("/")
-        if levels[0] != NAMESPACE or len(levels) < 3:
-            raise PayloadError(f"{topic!r} is not a Sparkplug B topic")
-        if levels[1] == "STATE":
-            return None
-        kind = levels[2]
-        if kind not in KINDS:
-            raise PayloadError(f"{kind!r} is not a Sparkplug message type")
-        size = 5 if kind in _DEVICE_KINDS else 4
-        if len(levels) != size or not all(levels[1:]):
-            form = "spBv1.0/group/KIND/node" + ("/device" if size == 5 else "")
-            raise PayloadError(f"a {kind} topic has the form {form}")
-        return cls(levels[1], kind, levels[3], levels[4] if size == 5 else None)
-
-
-@dataclass(frozen=True)
-class MetricValue:
-    """A metric's value as a birth defines it: name, time (ns), value and quality."""
-
-    name: str
-    ts: int
-    value: Scalar
-    quality: Quality = Quality.GOOD
-
-
-@dataclass
-class Outcome:
-    """What one message means for the host.
-
-    ``values`` belong to the topic's node or device. ``stale`` lists the devices (None: the
-    node's own metrics) whose metrics became stale, with the time. ``problems`` are reasons to
-    dead-letter (part of) the message; ``rebirth`` is why a rebirth of the node is due.
-    """
-
-    values: list[MetricValue] = field(default_factory=list)
-    stale: list[tuple[str | None, int]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    rebirth: str | None = None
-
-
-@dataclass
-class _Definitions:
-    """The metrics one birth declared: names behind aliases and their datatypes."""
-
-    names: dict[int, str] = field(default_factory=dict)
-    datatypes: dict[str, DataType | None] = field(default_factory=dict)
-
-
-@dataclass
-class _Node:
-    bd_seq: int | None = None
-    online: bool = False
-    expected_seq: int = 0
-    missing: dict[int, int] = field(default_factory=dict)  # seq -> reorder deadline (ns)
-    own: _Definitions | None = None
-    devices: dict[str, _Definitions] = field(default_factory=dict)
-    stale_since: dict[str | None, int] = field(default_factory=dict)
-    clock: tuple[int, int] | None = None  # (payload time, arrival time) of the last message
-    latest_ns: int = 0  # the latest time any of its messages or values carried
-    rebirth_asked_ns: int | None = None
-
-    def now(self, received_ns: int) -> int:
-        """The node's clock at ``received_ns``: its last timestamp plus the time since."""
-        if self.clock is None:
-            return received_ns
-        payload_ns, arrived_ns = self.clock
-        return payload_ns + max(0, received_ns - arrived_ns)
-
-    def offline_at(self, moment_ns: int) -> int:
-        """When its metrics become stale: after every value it sent (a mark on a value's own
-        timestamp would replace that value)."""
-        return max(moment_ns, self.latest_ns + 1)
 
 
 class SparkplugHost:
     """Birth, alias and sequence state of every edge node seen."""
 
-    def __init__(self, reorder_timeout_ns: int, rebirth_interval_ns: int = 10**10) -> None:
+    def __init__(
+        self,
+        reorder_timeout_ns: int,
+        rebirth_interval_ns: int = 10**10,
+        park_ns: int = PARK_NS,
+        park_limit: int = PARK_LIMIT,
+    ) -> None:
         self.reorder_timeout_ns = reorder_timeout_ns
         self.rebirth_interval_ns = rebirth_interval_ns
+        self.park_ns, self.park_limit = park_ns, park_limit
+        self._parked_count = 0
         self.gaps = 0
-        self._nodes: dict[tuple[str, str], _Node] = {}
+        self.births_changed = False
+        """Whether what :meth:`births` returns changed since the flag was last cleared."""
+        self._nodes: dict[tuple[str, str], NodeState] = {}
+
+    def births(self) -> dict[str, Any]:
+        """What the births of every online edge node declared, as plain data: kept beside the
+        outbox, so a collector started again reads the DATA queued for it meanwhile (aliases
+        only, most of it) without waiting for a new birth."""
+        return {
+            f"{group}/{name}": {
+                "bd_seq": node.bd_seq,
+                "own": plain_definitions(node.own) if node.own is not None else None,
+                "devices": {device: plain_definitions(d) for device, d in node.devices.items()},
+            }
+            for (group, name), node in self._nodes.items()
+            if node.online
+        }
+
+    def restore(self, births: dict[str, Any]) -> None:
+        """Take up saved :meth:`births` (a restarted host): the nodes online, their next seq
+        taken as it comes."""
+        for key, saved in births.items():
+            group, name = key.split("/", 1)
+            own = saved["own"]
+            self._nodes[(group, name)] = NodeState(
+                bd_seq=saved["bd_seq"], online=True, expected_seq=None,
+                own=None if own is None else definitions_from(own),
+                devices={d: definitions_from(v) for d, v in saved["devices"].items()},
+            )  # fmt: skip
 
     def receive(self, topic: SparkplugTopic, payload: Payload, received_ns: int) -> Outcome:
         """Apply one message (in arrival order) and say what it carries."""
-        node = self._nodes.setdefault((topic.group, topic.node), _Node())
+        node = self._nodes.setdefault((topic.group, topic.node), NodeState())
         out = Outcome()
         if topic.kind == "NDEATH":
             self._death(node, payload, received_ns, out)
@@ -182,14 +139,16 @@ class SparkplugHost:
         state = self._nodes.get((group, node))
         return [] if state is None else list(state.devices)
 
-    def _may_ask(self, node: _Node, now_ns: int) -> bool:
+    def _may_ask(self, node: NodeState, now_ns: int) -> bool:
         asked = node.rebirth_asked_ns
         if asked is not None and now_ns - asked < self.rebirth_interval_ns:
             return False
         node.rebirth_asked_ns = now_ns
         return True
 
-    def _node_birth(self, node: _Node, payload: Payload, received_ns: int, out: Outcome) -> None:
+    def _node_birth(
+        self, node: NodeState, payload: Payload, received_ns: int, out: Outcome
+    ) -> None:
         bd_seq = _bd_seq(payload)
         if bd_seq is None:
             out.problems.append("NBIRTH without a bdSeq metric")
@@ -199,39 +158,90 @@ class SparkplugHost:
         node.expected_seq, node.missing = 1, {}
         node.devices.clear()
         node.own = self._birth(node, None, payload, received_ns, out)
+        self.births_changed = True
+        self._replay(node, None, out)
 
     def _device_or_data(
-        self, node: _Node, topic: SparkplugTopic, payload: Payload, received_ns: int, out: Outcome
+        self,
+        node: NodeState,
+        topic: SparkplugTopic,
+        payload: Payload,
+        received_ns: int,
+        out: Outcome,
     ) -> None:
         if not node.online:
-            out.problems.append(f"{topic.kind} before the NBIRTH of edge node {topic.node!r}")
-            out.rebirth = f"{topic.kind} from an edge node without a birth"
+            self._park(node, topic, payload, received_ns, out,
+                       problem=f"{topic.kind} before the NBIRTH of edge node {topic.node!r}",
+                       rebirth=f"{topic.kind} from an edge node without a birth")  # fmt: skip
             return
         device = topic.device
         if topic.kind == "DBIRTH":
             assert device is not None
             node.devices[device] = self._birth(node, device, payload, received_ns, out)
+            self.births_changed = True
+            self._replay(node, device, out)
             return
         if topic.kind == "DDEATH":
             assert device is not None
             node.devices.pop(device, None)
+            self.births_changed = True
             moment = node.offline_at(self._time(payload.timestamp, node, received_ns))
             out.stale.append((device, moment))
             node.stale_since[device] = out.stale[-1][1]
+            node.unlifted.pop(device, None)
             return
         definitions = node.own if device is None else node.devices.get(device)
         if definitions is None:
-            out.problems.append(f"DDATA before the DBIRTH of device {device!r}")
-            out.rebirth = "DDATA from a device without a birth"
+            self._park(node, topic, payload, received_ns, out,
+                       problem=f"DDATA before the DBIRTH of device {device!r}",
+                       rebirth="DDATA from a device without a birth")  # fmt: skip
             return
-        self._data(definitions, node, payload, received_ns, out)
+        self._data(definitions, node, payload, received_ns, out, device=device)
+
+    def _park(self, node: NodeState, topic: SparkplugTopic, payload: Payload, received_ns: int,
+              out: Outcome, *, problem: str, rebirth: str) -> None:  # fmt: skip
+        """Keep DATA that no birth defines yet until one does (asking for it), instead of
+        refusing it: a host that missed a birth (QoS 0, sent while it was away) reads the DATA
+        queued for it once the edge node is born again. Past the limit it is refused."""
+        out.rebirth = rebirth
+        if topic.kind not in ("NDATA", "DDATA") or self._parked_count >= self.park_limit:
+            out.problems.append(problem)
+            return
+        node.parked.setdefault(topic.device, []).append((payload, received_ns))
+        self._parked_count += 1
+        out.parked = True
+
+    def _replay(self, node: NodeState, device: str | None, out: Outcome) -> None:
+        """The values of the DATA parked for ``device``, now that its birth defines them."""
+        parked = node.parked.pop(device, [])
+        definitions = node.own if device is None else node.devices.get(device)
+        if not parked or definitions is None:
+            return
+        self._parked_count -= len(parked)
+        for payload, received_ns in parked:
+            self._data(definitions, node, payload, received_ns, out, device=device)
+        out.replayed.append(device)
+
+    def expired(self, now_ns: int) -> list[tuple[str, str, str | None]]:
+        """(group, node, device) of DATA parked longer than ``park_ns`` with no birth: given up
+        (the caller dead-letters what it kept of them)."""
+        gone = []
+        for (group, name), node in self._nodes.items():
+            for device, parked in list(node.parked.items()):
+                if parked and now_ns - parked[0][1] >= self.park_ns:
+                    del node.parked[device]
+                    self._parked_count -= len(parked)
+                    gone.append((group, name, device))
+        return gone
 
     def _birth(
-        self, node: _Node, device: str | None, payload: Payload, received_ns: int, out: Outcome
-    ) -> _Definitions:
-        definitions = _Definitions()
+        self, node: NodeState, device: str | None, payload: Payload, received_ns: int, out: Outcome
+    ) -> Definitions:
+        definitions = Definitions()
         birth_ns = self._time(payload.timestamp, node, received_ns)
         stale_ns = node.stale_since.pop(device, None)
+        mark = stale_ns if stale_ns is not None and stale_ns < birth_ns else None
+        held = []
         for metric in payload.metrics:
             if metric.name is None:
                 out.problems.append(f"a birth metric without a name (alias {metric.alias})")
@@ -244,17 +254,26 @@ class SparkplugHost:
             if value is None:
                 continue
             out.values.append(value)
-            if stale_ns is not None and value.ts <= stale_ns < birth_ns:
-                out.values.append(MetricValue(value.name, birth_ns, value.value, value.quality))
+            before = node.last.get((device, value.name))
+            if mark is not None and value.ts <= mark:
+                # the birth says the value held since before the death: it lifts the mark
+                out.values.append(MetricValue(value.name, mark, value.value, value.quality))
+            elif mark is not None and before is not None:
+                held.append(MetricValue(value.name, mark, before.value, before.quality))
+            _remember(node, device, value)
+        if held:
+            node.unlifted[device] = held
         return definitions
 
     def _data(
         self,
-        definitions: _Definitions,
-        node: _Node,
+        definitions: Definitions,
+        node: NodeState,
         payload: Payload,
         received_ns: int,
         out: Outcome,
+        *,
+        device: str | None,
     ) -> None:
         for metric in payload.metrics:
             name = metric.name
@@ -272,14 +291,21 @@ class SparkplugHost:
             value = _value(metric, name, datatype, ts)
             if value is not None:
                 out.values.append(value)
+                _remember(node, device, value)
+            if metric.is_historical and device in node.unlifted:
+                # the edge node kept observing while it was away: what held before its death
+                # held until the changes it now sends
+                out.values += node.unlifted.pop(device)
 
-    def _sequence(self, node: _Node, payload: Payload, received_ns: int, out: Outcome) -> None:
+    def _sequence(self, node: NodeState, payload: Payload, received_ns: int, out: Outcome) -> None:
         seq = payload.seq
         if seq is None or not 0 <= seq <= 255:
             out.problems.append(f"seq {seq} (must be 0 to 255)")
             return
         if not node.online:
             return
+        if node.expected_seq is None:
+            node.expected_seq = seq
         ahead = (seq - node.expected_seq) % 256
         if ahead == 0:
             node.expected_seq = (seq + 1) % 256
@@ -290,19 +316,20 @@ class SparkplugHost:
             node.expected_seq = (seq + 1) % 256
         node.missing.pop(seq, None)  # a late one (or a duplicate) fills its place
 
-    def _death(self, node: _Node, payload: Payload, received_ns: int, out: Outcome) -> None:
+    def _death(self, node: NodeState, payload: Payload, received_ns: int, out: Outcome) -> None:
         bd_seq = _bd_seq(payload)
         if not node.online or bd_seq is None or bd_seq != node.bd_seq:
             return  # the will of an older session (or of one never seen): ignored
         now = node.offline_at(node.now(received_ns))
-        node.online, node.missing = False, {}
+        node.online, node.missing, node.unlifted = False, {}, {}
+        self.births_changed = True
         for device in [None, *node.devices]:
             out.stale.append((device, now))
             node.stale_since[device] = now
         node.devices.clear()
 
     @staticmethod
-    def _time(ms: int | None, node: _Node, received_ns: int) -> int:
+    def _time(ms: int | None, node: NodeState, received_ns: int) -> int:
         return node.now(received_ns) if ms is None else ms * NS_PER_MS
 
 
@@ -312,6 +339,15 @@ def _value(metric: Metric, name: str, datatype: DataType | None, ts: int) -> Met
     if metric.is_null:
         return MetricValue(name, ts, None, Quality.BAD)
     return MetricValue(name, ts, interpret(metric.value, datatype), _quality(metric))
+
+
+def _remember(node: NodeState, device: str | None, value: MetricValue) -> None:
+    """Keep a metric's newest good value (what holds if its edge node dies)."""
+    if value.quality is not Quality.GOOD:
+        return
+    known = node.last.get((device, value.name))
+    if known is None or value.ts >= known.ts:
+        node.last[(device, value.name)] = value
 
 
 def _bd_seq(payload: Payload) -> int | None:

@@ -15,12 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from smkit.connectors.mqtt.parsers import Reading
-from smkit.connectors.mqtt.sparkplug_host import (
-    NS_PER_MS,
-    MetricValue,
-    SparkplugHost,
-    SparkplugTopic,
-)
+from smkit.connectors.mqtt.sparkplug_host import NS_PER_MS, SparkplugHost
+from smkit.connectors.mqtt.sparkplug_state import MetricValue, SparkplugTopic
 from smkit.connectors.mqtt.topics import TopicTemplate
 from smkit.core.sample import Quality
 from smkit.errors import PayloadError
@@ -28,6 +24,8 @@ from smkit.plant.mqtt import Subscription
 from smkit.protocols.sparkplug import REBIRTH, DataType, Metric, Payload, decode, encode
 
 log = logging.getLogger("smkit.mqtt")
+Waiting = tuple[str, str, str | None]
+"""(group, edge node, device or None) whose DATA waits for its birth."""
 PlaceCheck = Callable[[dict[str, str]], str]
 """The machine id a topic's fields name, checked against plant.yaml (PayloadError if not)."""
 
@@ -49,6 +47,10 @@ class SparkplugRead:
     readings: list[tuple[str, Reading]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     rebirth: Rebirth | None = None
+    parked: Waiting | None = None
+    """Where the message waits for its birth (DATA no birth defines yet)."""
+    replayed: list[Waiting] = field(default_factory=list)
+    """Whose parked messages this one's readings include (a birth)."""
 
 
 class SparkplugReader:
@@ -94,6 +96,9 @@ class SparkplugReader:
             raise PayloadError("the topic matches none of the sparkplug_b subscriptions")
         outcome = self.host.receive(parts, decode(data), received_ns)
         read = SparkplugRead(problems=list(outcome.problems))
+        if outcome.parked:
+            read.parked = (parts.group, parts.node, parts.device)
+        read.replayed = [(parts.group, parts.node, device) for device in outcome.replayed]
         if outcome.rebirth is not None:
             allowed = route.sparkplug.request_rebirth
             read.rebirth = Rebirth(parts.group, parts.node, outcome.rebirth, allowed)
@@ -107,6 +112,10 @@ class SparkplugReader:
                 for signal in sorted(self.signals.get(machine, ())):
                     read.readings.append((machine, Reading(signal, ts, None, Quality.BAD)))
         return read
+
+    def expired(self, now_ns: int) -> list[Waiting]:
+        """Parked messages given up: no birth came for them in time."""
+        return self.host.expired(now_ns)
 
     def overdue(self, now_ns: int) -> list[Rebirth]:
         """Nodes whose missing seq numbers did not arrive within the reorder timeout."""

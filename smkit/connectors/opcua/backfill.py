@@ -8,8 +8,10 @@ values are in the outbox, so it never runs ahead of them). Each new session subs
 then reads each historizing node's raw history from the watermark minus an overlap on:
 values read twice are stored once (samples are keyed by series and time). The overlap
 (``history_overlap``, a minute by default) covers values still queued when the collector
-stopped that are older than the newest one stored. Nodes whose server keeps no history stay
-gaps, as before.
+stopped that are older than the newest one stored. Until a session's read-back is stored the
+mark is held where the gap began: the new session's live values would otherwise move it, and a
+session lost during its read-back (a busy server drops them) would leave the gap behind for
+good. Nodes whose server keeps no history stay gaps, as before.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from asyncua import Client, ua
 from smkit.core.timeunits import NS_PER_S
 
 VALUES_PER_READ = 1000
-NODES_PER_READ = 100
+NODES_PER_READ = 20
+"""At most 20,000 values per answer: a server (a PLC's, or a loaded one) answers each in time."""
 WRITE_EVERY_S = 1.0
 log = logging.getLogger("smkit.opcua")
 
@@ -41,6 +44,7 @@ class Watermark:
         self.newest_ns: int | None = None
         self._written_at = 0.0
         self._written_ns: int | None = None
+        self._held_since: int | None = None
         if path is not None and path.exists():
             try:
                 self.newest_ns = int(json.loads(path.read_text())["newest_ns"])
@@ -50,10 +54,27 @@ class Watermark:
 
     def stored(self, newest_ns: int) -> None:
         """Values up to ``newest_ns`` are in the outbox; written at most every second."""
+        if self._held_since is not None:
+            self._held_since = max(self._held_since, newest_ns)
+            return
         if self.newest_ns is None or newest_ns > self.newest_ns:
             self.newest_ns = newest_ns
         if time.monotonic() - self._written_at >= WRITE_EVERY_S:
             self.flush()
+
+    def hold(self) -> None:
+        """A gap is open: until :meth:`release`, values stored do not move the mark. A session
+        lost before its read-back is stored then reads the same gap back again; a mark moved by
+        the live values of that session would have skipped it."""
+        if self._held_since is None:
+            self._held_since = self.newest_ns or 0
+
+    def release(self) -> None:
+        """The gap is filled and stored: the mark moves to the newest value stored meanwhile."""
+        held, self._held_since = self._held_since, None
+        if held:
+            self._written_at = 0.0
+            self.stored(held)
 
     def flush(self) -> None:
         if self.path is None or self.newest_ns is None or self.newest_ns == self._written_ns:
@@ -81,22 +102,29 @@ async def historizing(client: Client, node_ids: Sequence[ua.NodeId], per_call: i
 
 
 async def read_back(
-    client: Client, node_ids: Sequence[ua.NodeId], since_ns: int, accept: Callable[[Any, Any], None]
+    client: Client,
+    node_ids: Sequence[ua.NodeId],
+    since_ns: int,
+    accept: Callable[[Any, Any], None],
+    until_ns: int | None = None,
 ) -> int:
-    """Every value of ``node_ids`` from ``since_ns`` on, handed to ``accept(node_id, value)``
-    oldest first per node; returns how many."""
+    """Every value of ``node_ids`` from ``since_ns`` to ``until_ns`` (the newest value the
+    new subscription gave: it has the rest), handed to ``accept(node_id, value)`` oldest first
+    per node; returns how many. Unbounded, a read of a busy server would chase its newest
+    values for as long as they come faster than the pages."""
     total, start = 0, _moment(since_ns)
+    end = _moment(until_ns + 1000) if until_ns is not None else None
     for first in range(0, len(node_ids), NODES_PER_READ):
         chunk = list(node_ids[first : first + NODES_PER_READ])
         more: list[tuple[Any, dt.datetime]] = []
-        results = await client.uaclient.history_read(_request(chunk, start))
+        results = await client.uaclient.history_read(_request(chunk, start, end))
         for node_id, result in zip(chunk, results, strict=True):
             total, page_end = _take(node_id, result, accept, total)
             more += [(node_id, page_end)] if page_end is not None else []
         for node_id, first_end in more:  # a full page: read on from its last value, node by node
             after: dt.datetime | None = first_end
-            while after is not None:
-                (result,) = await client.uaclient.history_read(_request([node_id], after))
+            while after is not None and (end is None or after < end):
+                (result,) = await client.uaclient.history_read(_request([node_id], after, end))
                 total, after = _take(node_id, result, accept, total)
     return total
 
@@ -114,13 +142,15 @@ def _take(
     return total + len(values), last + dt.timedelta(microseconds=1)
 
 
-def _request(node_ids: Sequence[Any], start: dt.datetime) -> ua.HistoryReadParameters:
-    """A raw-history read of ``node_ids`` from ``start`` on (paged by time: a server need not
-    give continuation points)."""
+def _request(
+    node_ids: Sequence[Any], start: dt.datetime, end: dt.datetime | None
+) -> ua.HistoryReadParameters:
+    """A raw-history read of ``node_ids`` from ``start`` to ``end`` (None: on from ``start``),
+    paged by time: a server need not give continuation points."""
     details = ua.ReadRawModifiedDetails()
     details.IsReadModified = False
     details.StartTime = start
-    details.EndTime = ua.get_win_epoch()  # none: from StartTime on, NumValuesPerNode at most
+    details.EndTime = end or ua.get_win_epoch()  # the epoch: NumValuesPerNode from StartTime
     details.NumValuesPerNode = VALUES_PER_READ
     details.ReturnBounds = False
     parameters = ua.HistoryReadParameters()

@@ -51,6 +51,9 @@ from smkit.protocols.opcua_address import parse_address
 
 WATCHDOG_S = 1.0
 BATCH = 5000
+LIVE_WAIT_STEPS = 40
+"""Publishing intervals to wait for the new subscription's first values before reading back
+(unbounded if none came: a server whose values all stay unchanged)."""
 HELD = 500_000
 """Values held in memory while they cannot be stored (some 100 MB at most); newer ones are
 dropped and counted beyond it."""
@@ -79,6 +82,11 @@ class OpcUaConnector:
         self._storing = Storing(self.health)
         self._queue: asyncio.Queue[Sample] = asyncio.Queue(HELD)
         self.watermark = Watermark(watermark)
+        self._queued = self._stored = 0
+        self._release_at: int | None = None
+        self._live_newest_ns: int | None = None
+        """The newest source time this session's subscription gave: where reading back ends."""
+        """How many values must be stored before the watermark held for a read-back moves."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set; reconnect after every failure."""
@@ -107,14 +115,20 @@ class OpcUaConnector:
         lost: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         try:
             nodes = await self._resolve(client)
+            backfill = self.source.mode == "subscribe" and self.source.history_backfill
+            self._live_newest_ns = None
+            if backfill and self.watermark.newest_ns is not None:
+                self.watermark.hold()  # released once the read-back is stored
             if self.source.mode == "subscribe":
                 worker = await self._subscribe(client, nodes, lost)
             else:
                 worker = asyncio.create_task(self._poll(client, nodes, stop))
             self._up()  # up means collecting: the monitored items exist from here on
             self._report_failed_nodes()
-            if self.source.mode == "subscribe" and self.source.history_backfill:
+            if backfill:
                 await self._read_back(client, nodes)  # what changed while not subscribed
+                self._release_at = self._queued
+                self._release_when_stored()
             try:
                 await self._watch(client, stop, lost, worker)
             finally:
@@ -175,7 +189,10 @@ class OpcUaConnector:
                 binding = nodes.get(event.node.nodeid)
                 if binding is not None:
                     value = event.data.monitored_item.Value
-                    self._accept(sample_from(value, binding, timestamp, time.time_ns()))
+                    sample = sample_from(value, binding, timestamp, time.time_ns())
+                    self._accept(sample)
+                    if sample.quality is not Quality.BAD:
+                        self._live_newest_ns = max(self._live_newest_ns or 0, sample.ts)
             elif isinstance(event, StatusChangeEvent) and not lost.done():
                 lost.set_result(subscription_lost(event.notification.Status.value))
 
@@ -189,13 +206,17 @@ class OpcUaConnector:
         if not kept:
             return
         start = since(self.watermark.newest_ns, self.source.history_overlap)
+        for _ in range(LIVE_WAIT_STEPS):  # the subscription's first values say where to end
+            if self._live_newest_ns is not None:
+                break
+            await asyncio.sleep(max(self.source.subscription.publishing_interval, 0.05))
         timestamp = self.source.timestamp
 
         def accept(node_id: ua.NodeId, value: Any) -> None:
             self._accept(sample_from(value, nodes[node_id], timestamp, time.time_ns()))
 
         try:
-            count = await read_back(client, kept, start, accept)
+            count = await read_back(client, kept, start, accept, self._read_back_end())
         except ua.UaStatusCodeError as error:  # the server refused: collect on, the gap stays
             log.warning("source %s: the server's history could not be read: %s",
                         self.source.id, error)  # fmt: skip
@@ -203,6 +224,13 @@ class OpcUaConnector:
         self.health.backfilled += count
         log.info("source %s: %d values read back from the server's history of %d nodes since "
                  "%s", self.source.id, count, len(kept), _utc(start))  # fmt: skip
+
+    def _read_back_end(self) -> int | None:
+        """The newest value the subscription gave, plus the overlap: a node whose monitored item
+        was created later than another's may have changed in between."""
+        if self._live_newest_ns is None:
+            return None
+        return self._live_newest_ns + round(self.source.history_overlap * NS_PER_S)
 
     async def _poll(
         self, client: Client, nodes: dict[ua.NodeId, Binding], stop: asyncio.Event
@@ -250,6 +278,7 @@ class OpcUaConnector:
         counted in the source's health (a server cannot be told to wait)."""
         try:
             self._queue.put_nowait(sample)
+            self._queued += 1
         except asyncio.QueueFull:
             if not self.health.dropped:
                 log.error("source %s: %d values held while they cannot be stored; newer ones "
@@ -274,9 +303,17 @@ class OpcUaConnector:
     def _mark_stored(self, batch: list[Sample]) -> None:
         """Move the watermark to the newest good value stored: a bad value (waiting for initial
         data, say) may carry no source time, and then the server's clock or ours stands in."""
+        self._stored += len(batch)
         newest = max((s.ts for s in batch if s.quality is not Quality.BAD), default=None)
         if newest is not None:
             self.watermark.stored(newest)
+        self._release_when_stored()
+
+    def _release_when_stored(self) -> None:
+        """Let the watermark move once every value queued before the read-back ended is stored."""
+        if self._release_at is not None and self._stored >= self._release_at:
+            self._release_at = None
+            self.watermark.release()
 
     def _up(self) -> None:
         if self.health.came_up(log):

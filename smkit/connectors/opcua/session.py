@@ -44,7 +44,12 @@ async def ensure_certificate(cert: Path, key: Path, application_uri: str) -> Non
 
 async def open_client(source: OpcUaSource, password: str | None) -> Client:
     """A client set up with the source's security and identity, not yet connected."""
-    client = Client(source.endpoint, timeout=source.request_timeout)
+    # asyncua probes the server every watchdog interval and drops the session when a probe
+    # takes longer than it (1 s by default): a server busy with a large history read, or a
+    # loaded PLC, then loses its session again and again. The source's request_timeout is the
+    # patience the plant configured for every other request.
+    client = Client(source.endpoint, timeout=source.request_timeout,
+                    watchdog_intervall=source.request_timeout)  # fmt: skip
     client.application_uri = source.application_uri
     client.name = "smkit collector"
     if source.secure:
