@@ -48,6 +48,7 @@ bench: $(STAMP) servers
 	$(PY) benchmarks/api_load.py
 	$(PY) benchmarks/board_refresh.py
 	$(PY) benchmarks/collector_oee.py
+	$(PY) benchmarks/soak.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check smkit tests benchmarks examples

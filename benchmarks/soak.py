@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -247,6 +248,8 @@ def show(report: dict[str, Any]) -> None:
 
 
 def main(options: argparse.Namespace) -> dict[str, Any]:
+    # a SIGTERM (a CI timeout, say) stops every process and unmounts the tmpfs on the way out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="smkit-soak-") as folder:
         root = Path(options.keep or folder)
         with Tmpfs(root / "outboxes", options.disk_mb) as disk:

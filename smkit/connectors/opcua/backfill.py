@@ -29,9 +29,9 @@ from asyncua import Client, ua
 
 from smkit.core.timeunits import NS_PER_S
 
-VALUES_PER_READ = 1000
-NODES_PER_READ = 20
-"""At most 20,000 values per answer: a server (a PLC's, or a loaded one) answers each in time."""
+VALUES_PER_READ = 500
+NODES_PER_READ = 10
+"""At most 5,000 values per answer: a server (a PLC's, or a loaded one) answers each in time."""
 WRITE_EVERY_S = 1.0
 log = logging.getLogger("smkit.opcua")
 

@@ -125,14 +125,14 @@ class OpcUaConnector:
                 worker = asyncio.create_task(self._poll(client, nodes, stop))
             self._up()  # up means collecting: the monitored items exist from here on
             self._report_failed_nodes()
-            if backfill:
-                await self._read_back(client, nodes)  # what changed while not subscribed
-                self._release_at = self._queued
-                self._release_when_stored()
             try:
+                if backfill:
+                    await self._read_back(client, nodes)  # what changed while not subscribed
+                    self._release_at = self._queued
+                    self._release_when_stored()
                 await self._watch(client, stop, lost, worker)
             finally:
-                worker.cancel()
+                worker.cancel()  # also when the session ends during the read-back
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.disconnect(), 2.0)

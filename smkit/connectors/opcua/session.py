@@ -42,6 +42,10 @@ async def ensure_certificate(cert: Path, key: Path, application_uri: str) -> Non
     )
 
 
+SESSION_TIMEOUT_PROBES = 6
+"""The session timeout, in watchdog probes missed (6 x the 5 s request_timeout: 30 s)."""
+
+
 async def open_client(source: OpcUaSource, password: str | None) -> Client:
     """A client set up with the source's security and identity, not yet connected."""
     # asyncua probes the server every watchdog interval and drops the session when a probe
@@ -50,6 +54,10 @@ async def open_client(source: OpcUaSource, password: str | None) -> Client:
     # patience the plant configured for every other request.
     client = Client(source.endpoint, timeout=source.request_timeout,
                     watchdog_intervall=source.request_timeout)  # fmt: skip
+    # The session outlives a collector that was killed for this long (asyncua asks for an hour):
+    # a PLC serves a handful of sessions, and each one left behind keeps its subscription, and
+    # its server busy, until it times out. The watchdog's probes keep a live session alive.
+    client.session_timeout = round(SESSION_TIMEOUT_PROBES * source.request_timeout * 1000)
     client.application_uri = source.application_uri
     client.name = "smkit collector"
     if source.secure:
