@@ -16,7 +16,6 @@ Usage: python benchmarks/scenarios_truth.py [--days 14] [--scenario NAME ...]
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sqlite3
 import sys
 import tempfile
@@ -27,8 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the test helpers
 
 from smkit.oee.inputs import signals_read
 from smkit.plant import load_plant
-from smkit.simulators.catalog import find_scenario
-from tests.simulated_plant import report_against_truth, stored_simulation
+from tests.simulated_plant import past_start, report_against_truth, stored_simulation
 
 SCENARIOS = ("injection-moulding", "cnc-cell", "bottling-line")
 
@@ -50,15 +48,6 @@ def raw_read_s(plant_file: Path, start: int, end: int) -> float:
     elapsed = time.perf_counter() - started
     db.close()
     return elapsed
-
-
-def past_start(name: str, days: int) -> dt.datetime:
-    """The scenario's start, moved back by whole weeks until its span has passed: the report,
-    like a user's, counts no time after now."""
-    start = find_scenario(name).scenario.start
-    while start > dt.datetime.now() - dt.timedelta(days=days + 2):
-        start -= dt.timedelta(weeks=1)
-    return start
 
 
 def one(name: str, days: int) -> bool:

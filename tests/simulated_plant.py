@@ -67,6 +67,15 @@ def stored_simulation(
     return folder / "plant.yaml", samples, log
 
 
+def past_start(name: str, days: int) -> dt.datetime:
+    """The scenario's start, moved back by whole weeks until its span has passed: the report,
+    like a user's, counts no time after now."""
+    start = find_scenario(name).scenario.start
+    while start > dt.datetime.now() - dt.timedelta(days=days + 2):
+        start -= dt.timedelta(weeks=1)
+    return start
+
+
 def stored_until_now(
     folder: Path, scenario: str, seed: int, hours: float, zone: ZoneInfo, **plant: Any
 ) -> tuple[Path, list[Sample], SimulationLog]:

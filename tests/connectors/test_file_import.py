@@ -37,7 +37,7 @@ from smkit.core.sample import Sample
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.plant import load_plant
 from smkit.simulators.run import SimulationLog
-from tests.simulated_plant import stored_simulation
+from tests.simulated_plant import past_start, stored_simulation
 
 DAYS = 30
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -181,8 +181,11 @@ async def every_value(path: Path, plant: Path, log: SimulationLog) -> dict[tuple
 
 @pytest.fixture(scope="module")
 def month(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Sample], SimulationLog]:
+    # a month that has passed: a report counts no time after now, and one computed twice
+    # during a shift that is going on differs by the seconds between the two
     return stored_simulation(tmp_path_factory.mktemp("direct"), "cnc-cell", seed=5,
-                             hours=DAYS * 24, process_period_s=3600.0)  # fmt: skip
+                             hours=DAYS * 24, process_period_s=3600.0,
+                             start=past_start("cnc-cell", DAYS))  # fmt: skip
 
 
 async def test_a_month_of_exports_gives_the_oee_of_the_same_samples_stored_directly(
