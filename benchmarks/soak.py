@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the truth checks of the tests
 
 from support.soak_checks import compare, shifts
 from support.soak_plants import SoakPlant, Tmpfs, opcua_endpoint, plants

@@ -132,7 +132,7 @@ def report_against_truth(plant: Path, log: SimulationLog) -> tuple[int, list[str
     if done.returncode != 0:
         return 0, [f"smkit oee report exited {done.returncode}: {done.stderr.strip()}"]
     rows = {(r["entity"], r["period"]): r for r in json.loads(done.stdout)}
-    blind = _without_quality_counters(load_plant(plant))
+    blind = without_quality_counters(load_plant(plant))
     compared, wrong = 0, []
     for truth in ground_truth(log):
         row = rows.get((truth.machine, f"{truth.day} {truth.shift}"))
@@ -151,7 +151,7 @@ def report_against_truth(plant: Path, log: SimulationLog) -> tuple[int, list[str
     return compared, wrong
 
 
-def _without_quality_counters(plant: Plant) -> set[str]:
+def without_quality_counters(plant: Plant) -> set[str]:
     """Machines that count only their total (the bottling line's labeller): their scrap is in
     the truth but not in their signals, so their quality and OEE cannot be measured."""
     quality = {SignalRole.COUNT_GOOD, SignalRole.COUNT_REJECT}

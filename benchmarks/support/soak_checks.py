@@ -18,9 +18,8 @@ from smkit.core.sample import Quality
 from smkit.historian.influx import InfluxHistorian
 from smkit.historian.influx_http import InfluxHttp
 from smkit.plant import load_plant
-from smkit.plant.machine import SignalRole
-from smkit.plant.model import Plant
 from support.soak_plants import Key, SoakPlant
+from tests.simulated_plant import without_quality_counters
 
 KPIS = ("availability", "performance", "quality", "oee")
 TOLERANCE_PP = 0.1
@@ -145,10 +144,3 @@ def shifts(plant: SoakPlant) -> ShiftCheck:
                 wrong.append(f"{where} {name}: {got:.5f} != {want:.5f}")
             compared += 1
     return ShiftCheck(compared, worst, wrong)
-
-
-def without_quality_counters(plant: Plant) -> set[str]:
-    """Machines that count only their total (the bottling line's labeller): their scrap is in
-    the truth but not in their signals, so their Q and OEE cannot be measured."""
-    quality = {SignalRole.COUNT_GOOD, SignalRole.COUNT_REJECT}
-    return {m.id for _, m in plant.machines() if not any(s.role in quality for s in m.signals)}
