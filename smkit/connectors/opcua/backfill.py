@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,43 +103,63 @@ async def historizing(client: Client, node_ids: Sequence[ua.NodeId], per_call: i
 
 async def read_back(
     client: Client,
-    node_ids: Sequence[ua.NodeId],
-    since_ns: int,
+    starts: Mapping[Any, int],
     accept: Callable[[Any, Any], None],
     until_ns: int | None = None,
+    reached: Callable[[Any, int], None] | None = None,
 ) -> int:
-    """Every value of ``node_ids`` from ``since_ns`` to ``until_ns`` (the newest value the
-    new subscription gave: it has the rest), handed to ``accept(node_id, value)`` oldest first
-    per node; returns how many. Unbounded, a read of a busy server would chase its newest
-    values for as long as they come faster than the pages."""
-    total, start = 0, _moment(since_ns)
+    """Every value of each node in ``starts`` from its start to ``until_ns`` (the newest value
+    the new subscription gave: it has the rest), handed to ``accept(node_id, value)`` oldest
+    first per node; returns how many. ``reached(node_id, ns)`` hears how far each node has been
+    read, so that a session lost halfway lets the next one go on from there.
+
+    The read goes in rounds, one page of every unfinished node per round, oldest first: a
+    server that keeps a bounded history drops the oldest values first, and nodes read one
+    after another would leave the last ones' starts to it. Nodes that stand at the same time
+    (values sampled together) share one request. Unbounded, a read of a busy server would chase
+    its newest values for as long as they come faster than the pages."""
+    total = 0
     end = _moment(until_ns + 1000) if until_ns is not None else None
-    for first in range(0, len(node_ids), NODES_PER_READ):
-        chunk = list(node_ids[first : first + NODES_PER_READ])
-        more: list[tuple[Any, dt.datetime]] = []
-        results = await client.uaclient.history_read(_request(chunk, start, end))
-        for node_id, result in zip(chunk, results, strict=True):
-            total, page_end = _take(node_id, result, accept, total)
-            more += [(node_id, page_end)] if page_end is not None else []
-        for node_id, first_end in more:  # a full page: read on from its last value, node by node
-            after: dt.datetime | None = first_end
-            while after is not None and (end is None or after < end):
-                (result,) = await client.uaclient.history_read(_request([node_id], after, end))
-                total, after = _take(node_id, result, accept, total)
+    frontier = {node_id: _moment(ns) for node_id, ns in starts.items()}
+    while frontier:
+        for start, group in _same_start(frontier):
+            for first in range(0, len(group), NODES_PER_READ):
+                chunk = group[first : first + NODES_PER_READ]
+                results = await client.uaclient.history_read(_request(chunk, start, end))
+                for node_id, result in zip(chunk, results, strict=True):
+                    count, after, full = _take(node_id, result, accept)
+                    total += count
+                    done = not full or (end is not None and after >= end)
+                    if done:
+                        del frontier[node_id]
+                    else:
+                        frontier[node_id] = after
+                    if reached is not None and count:
+                        reached(node_id, _ns(after))
     return total
 
 
+def _same_start(frontier: Mapping[Any, dt.datetime]) -> list[tuple[dt.datetime, list[Any]]]:
+    """The nodes grouped by where each reads on, oldest first."""
+    groups: dict[dt.datetime, list[Any]] = {}
+    for node_id, start in frontier.items():
+        groups.setdefault(start, []).append(node_id)
+    return sorted(groups.items(), key=lambda item: item[0])
+
+
 def _take(
-    node_id: Any, result: Any, accept: Callable[[Any, Any], None], total: int
-) -> tuple[int, dt.datetime | None]:
-    """Hand over one node's page; the new total, and where to read on (None: all read)."""
+    node_id: Any, result: Any, accept: Callable[[Any, Any], None]
+) -> tuple[int, dt.datetime, bool]:
+    """Hand over one node's page: how many values, where to read on (just after the last),
+    and whether the page was full (more may follow)."""
     values = _data_values(result)
     for value in values:
         accept(node_id, value)
     last = values[-1].SourceTimestamp if values else None
-    if len(values) < VALUES_PER_READ or last is None:
-        return total + len(values), None
-    return total + len(values), last + dt.timedelta(microseconds=1)
+    if last is None:
+        return len(values), _moment(0), False
+    after = last + dt.timedelta(microseconds=1)
+    return len(values), after, len(values) >= VALUES_PER_READ
 
 
 def _request(
@@ -167,8 +187,17 @@ def _data_values(result: Any) -> list[Any]:
     return [] if data is None else list(data.DataValues or [])
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def _moment(ns: int) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ns // 1000)
+    return _EPOCH + dt.timedelta(microseconds=ns // 1000)
+
+
+def _ns(moment: dt.datetime) -> int:
+    if moment.tzinfo is None:  # asyncua gives naive UTC times
+        moment = moment.replace(tzinfo=dt.UTC)
+    return (moment - _EPOCH) // dt.timedelta(microseconds=1) * 1000
 
 
 def since(watermark_ns: int, overlap_s: float) -> int:

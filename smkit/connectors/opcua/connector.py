@@ -84,9 +84,12 @@ class OpcUaConnector:
         self.watermark = Watermark(watermark)
         self._queued = self._stored = 0
         self._release_at: int | None = None
+        """How many values must be stored before the watermark held for a read-back moves."""
         self._live_newest_ns: int | None = None
         """The newest source time this session's subscription gave: where reading back ends."""
-        """How many values must be stored before the watermark held for a read-back moves."""
+        self._read_to: dict[ua.NodeId, int] = {}
+        """How far each node's history has been read (and queued) since the gap held open
+        began: a session lost during its read-back leaves the next one to go on from there."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set; reconnect after every failure."""
@@ -119,6 +122,7 @@ class OpcUaConnector:
             self._live_newest_ns = None
             if backfill and self.watermark.newest_ns is not None:
                 self.watermark.hold()  # released once the read-back is stored
+                self._release_at = None  # a new gap: an earlier read-back's release waits for it
             if self.source.mode == "subscribe":
                 worker = await self._subscribe(client, nodes, lost)
             else:
@@ -211,12 +215,18 @@ class OpcUaConnector:
                 break
             await asyncio.sleep(max(self.source.subscription.publishing_interval, 0.05))
         timestamp = self.source.timestamp
+        dropped = self.health.dropped
 
         def accept(node_id: ua.NodeId, value: Any) -> None:
             self._accept(sample_from(value, nodes[node_id], timestamp, time.time_ns()))
 
+        def reached(node_id: ua.NodeId, ns: int) -> None:
+            if self.health.dropped == dropped:  # all of it queued: it will be stored
+                self._read_to[node_id] = ns
+
+        starts = {node_id: max(start, self._read_to.get(node_id, start)) for node_id in kept}
         try:
-            count = await read_back(client, kept, start, accept, self._read_back_end())
+            count = await read_back(client, starts, accept, self._read_back_end(), reached)
         except ua.UaStatusCodeError as error:  # the server refused: collect on, the gap stays
             log.warning("source %s: the server's history could not be read: %s",
                         self.source.id, error)  # fmt: skip
@@ -313,6 +323,7 @@ class OpcUaConnector:
         """Let the watermark move once every value queued before the read-back ended is stored."""
         if self._release_at is not None and self._stored >= self._release_at:
             self._release_at = None
+            self._read_to.clear()
             self.watermark.release()
 
     def _up(self) -> None:
