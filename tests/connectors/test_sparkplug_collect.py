@@ -14,6 +14,7 @@ import pytest
 
 from smkit.collector import Collector
 from smkit.connectors.common.unreadable import UnreadableMessage, UnreadableMessages
+from smkit.connectors.mqtt.connector import RECEIVE_MAXIMUM
 from smkit.core.sample import Quality
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.localservers import LocalMosquitto
@@ -91,22 +92,24 @@ class EdgeNode:
         self.recorder = recorder
         self.seq = 0
 
-    def send(self, kind: str, payload: Payload, device: str | None = "press-01") -> None:
+    def send(
+        self, kind: str, payload: Payload, device: str | None = "press-01", qos: int = 1
+    ) -> None:
         topic = f"spBv1.0/im-shop/{kind}/presses" + (f"/{device}" if device else "")
-        self.recorder.publish(topic, encode(payload))
+        self.recorder.publish(topic, encode(payload), qos)
 
-    def nbirth(self, bd_seq: int) -> None:
+    def nbirth(self, bd_seq: int, qos: int = 1) -> None:
         self.seq = 1
         self.send("NBIRTH", Payload(T0, [
             Metric(name=BDSEQ, datatype=DataType.INT64, value=bd_seq),
             Metric(name=REBIRTH, datatype=DataType.BOOLEAN, value=False),
-        ], 0), device=None)  # fmt: skip
+        ], 0), device=None, qos=qos)  # fmt: skip
 
-    def dbirth(self) -> None:
+    def dbirth(self, qos: int = 1) -> None:
         self.send("DBIRTH", Payload(T0, [
             Metric(name="melt_temp", alias=8, timestamp=T0, datatype=DataType.DOUBLE, value=230.0),
             Metric(name="shots", alias=3, timestamp=T0, datatype=DataType.UINT32, value=100),
-        ], self._next()))  # fmt: skip
+        ], self._next()), qos=qos)  # fmt: skip
 
     def ddata(self, ms: int, temp: float, *, alias: int = 8, skip: int = 0) -> None:
         self.seq = (self.seq + skip) % 256
@@ -191,6 +194,33 @@ async def test_data_before_birth_waits_for_it_and_an_unknown_alias_is_dead_lette
         (T0 * 10**6, 230.0), ((T0 + 1) * 10**6, 231.0), ((T0 + 2) * 10**6, 232.0)
     ]  # fmt: skip
     assert collector.connectors[0].rebirths_requested == 2
+
+
+async def test_data_waiting_beyond_the_receive_window_asks_again_for_the_birth_it_needs(
+    host: tuple[Collector, EdgeNode],
+) -> None:
+    """More DATA than the broker may send unacknowledged, before any birth: the first rebirth
+    request goes unanswered (the edge node was still reconnecting), and the parked messages
+    hold the window, so no new DATA comes to ask again. The collector asks again itself, and
+    nothing is dead-lettered."""
+    collector, node = host
+    count = RECEIVE_MAXIMUM + 2000
+    node.seq = 7
+    for n in range(1, count + 1):
+        metric = Metric(alias=8, timestamp=T0 + n, datatype=DataType.DOUBLE, value=float(n),
+                        send_datatype=False)  # fmt: skip
+        payload = encode(Payload(T0 + n, [metric], node._next()))
+        node.recorder.client.publish("spBv1.0/im-shop/DDATA/presses/press-01", payload, qos=1)
+    await until(lambda: len(node.rebirth_requests()) == 1)  # unanswered
+    await until(lambda: len(node.rebirth_requests()) == 2, timeout_s=30.0)
+    node.nbirth(bd_seq=1, qos=0)  # as the specification sends births: QoS 1 would queue them
+    node.dbirth(qos=0)  # behind the DATA the parked messages hold back
+
+    async def all_stored() -> bool:
+        return len(await stored(collector, "melt_temp")) == count + 1
+
+    await until(all_stored, timeout_s=30.0)
+    assert await letters(collector) == []
 
 
 async def test_a_seq_gap_asks_for_rebirth_only_after_the_reorder_timeout(

@@ -254,6 +254,22 @@ def test_data_parked_before_its_birth_is_read_when_the_birth_comes() -> None:
     assert host.expired(10**6 * S) == [], "nothing left waiting"
 
 
+def test_parked_data_asks_for_its_birth_again_each_interval_until_it_comes() -> None:
+    """The first request may reach no one (the edge node still reconnecting); no new DATA
+    comes to ask again while the parked messages hold the broker's window, so the host does."""
+    host = SparkplugHost(2 * S, rebirth_interval_ns=10 * S)
+    parked = host.receive(topic("DDATA", "press-01"), ddata(5, T0, (1, 1.0, DataType.DOUBLE)), S)
+    assert parked.parked and parked.rebirth is not None, "asked once as it was parked"
+    assert host.overdue(10 * S) == [], "not again within the interval"
+    assert host.overdue(11 * S) == [
+        ("im-shop", "presses", "DATA of device 'press-01' still waits for a birth")
+    ]
+    assert host.overdue(12 * S) == []
+    born(host)
+    host.receive(topic("DBIRTH", "press-01"), dbirth(1), 13 * S)
+    assert host.overdue(30 * S) == [], "read through its birth: nothing waits"
+
+
 def test_parked_data_is_given_up_after_the_park_time_and_beyond_the_limit() -> None:
     host = SparkplugHost(2 * S, park_ns=60 * S, park_limit=2)
     early = [

@@ -47,8 +47,8 @@ class Recorder:
         """Wait until (re)subscribed, e.g. after the broker restarted."""
         assert self._subscribed.wait(timeout_s), "the recorder could not subscribe again"
 
-    def publish(self, topic: str, payload: bytes) -> None:
-        self.client.publish(topic, payload, qos=1).wait_for_publish(10)
+    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
+        self.client.publish(topic, payload, qos=qos).wait_for_publish(10)
 
     def settle(self, quiet_s: float = 0.5, limit_s: float = 60.0) -> list[tuple[str, bytes]]:
         """Wait until nothing new arrived for ``quiet_s``; return what was recorded."""

@@ -119,19 +119,25 @@ class SparkplugHost:
         return out
 
     def overdue(self, now_ns: int) -> list[tuple[str, str, str]]:
-        """(group, node, reason) of every node whose reorder timeout ended with seqs missing.
+        """(group, node, reason) of every node whose reorder timeout ended with seqs missing,
+        or whose parked DATA still waits for a birth.
 
         Each such gap is counted once; the node is listed only if a rebirth may be asked now.
+        A node with parked DATA is asked again each ``rebirth_interval_ns``: a request sent
+        while the edge node was away (reconnecting after a broker restart, say) reaches no one,
+        and the DATA that would ask again cannot come, because the parked messages, held
+        unacknowledged, fill the window the broker may send in.
         """
         due = []
         for (group, name), node in self._nodes.items():
             late = sorted(seq for seq, deadline in node.missing.items() if deadline <= now_ns)
-            if not late:
-                continue
-            node.missing.clear()
-            self.gaps += 1
-            if self._may_ask(node, now_ns):
-                due.append((group, name, f"seq {_ranges(late)} never arrived"))
+            if late:
+                node.missing.clear()
+                self.gaps += 1
+            waiting = [device for device, parked in node.parked.items() if parked]
+            if (late or waiting) and self._may_ask(node, now_ns):
+                reason = f"seq {_ranges(late)} never arrived" if late else _waiting(waiting)
+                due.append((group, name, reason))
         return due
 
     def devices(self, group: str, node: str) -> list[str]:
@@ -377,3 +383,8 @@ def _ranges(numbers: list[int]) -> str:
         if number is not None:
             start = previous = number
     return ", ".join(parts)
+
+
+def _waiting(devices: list[str | None]) -> str:
+    names = ", ".join(sorted("the edge node" if d is None else f"device {d!r}" for d in devices))
+    return f"DATA of {names} still waits for a birth"
