@@ -59,10 +59,20 @@ async def test_every_value_comes_once_in_time_order_and_the_nodes_go_on_together
 ) -> None:
     client, nodes = history_server
     got: list[tuple[Any, float]] = []
+    finished: dict[Any, int] = {}
+
+    def reached(node_id: Any, ns: int, done: bool) -> None:
+        assert node_id not in finished, "nothing is read of a node after it is done"
+        if done:
+            finished[node_id] = ns
+
     count = await read_back(
-        client, dict.fromkeys(nodes, T0_NS), lambda n, v: got.append((n, v.Value.Value))
-    )
+        client, dict.fromkeys(nodes, T0_NS), lambda n, v: got.append((n, v.Value.Value)),
+        None, reached,
+    )  # fmt: skip
     assert count == len(got) == len(_every_value(nodes)) and set(got) == _every_value(nodes)
+    just_after = {n: T0_NS + (SECONDS - 1) * NS_PER_S + 1000 for n in nodes[:2]}
+    assert finished == {**just_after, nodes[2]: T0_NS + MINUTES[-1] * 60 * NS_PER_S + 1000}
     for node_id in nodes:
         values = [v for n, v in got if n == node_id]
         assert values == sorted(values), "oldest first per node"
@@ -100,8 +110,9 @@ async def test_a_read_lost_halfway_goes_on_from_where_each_node_had_reached(
 
     with pytest.raises(ConnectionError):
         await read_back(
-            client, dict.fromkeys(nodes, T0_NS), accept_until_lost, None, reached.__setitem__
-        )
+            client, dict.fromkeys(nodes, T0_NS), accept_until_lost, None,
+            lambda node_id, ns, done: reached.__setitem__(node_id, ns),
+        )  # fmt: skip
     assert reached == {nodes[0]: T0_NS + (VALUES_PER_READ - 1) * NS_PER_S + 1000}
     again: list[tuple[Any, float]] = []
     starts = {n: reached.get(n, T0_NS) for n in nodes}

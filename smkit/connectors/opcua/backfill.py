@@ -106,12 +106,13 @@ async def read_back(
     starts: Mapping[Any, int],
     accept: Callable[[Any, Any], None],
     until_ns: int | None = None,
-    reached: Callable[[Any, int], None] | None = None,
+    reached: Callable[[Any, int, bool], None] | None = None,
 ) -> int:
     """Every value of each node in ``starts`` from its start to ``until_ns`` (the newest value
     the new subscription gave: it has the rest), handed to ``accept(node_id, value)`` oldest
-    first per node; returns how many. ``reached(node_id, ns)`` hears how far each node has been
-    read, so that a session lost halfway lets the next one go on from there.
+    first per node; returns how many. ``reached(node_id, ns, done)`` hears how far each node
+    has been read, and when it is done, so that a session lost halfway lets the next one go on
+    from there.
 
     The read goes in rounds, one page of every unfinished node per round, oldest first: a
     server that keeps a bounded history drops the oldest values first, and nodes read one
@@ -130,12 +131,12 @@ async def read_back(
                     count, after, full = _take(node_id, result, accept)
                     total += count
                     done = not full or (end is not None and after >= end)
+                    if reached is not None and (count or done):
+                        reached(node_id, _ns(after if count else start), done)
                     if done:
                         del frontier[node_id]
                     else:
                         frontier[node_id] = after
-                    if reached is not None and count:
-                        reached(node_id, _ns(after))
     return total
 
 

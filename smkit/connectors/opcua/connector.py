@@ -88,8 +88,12 @@ class OpcUaConnector:
         self._live_newest_ns: int | None = None
         """The newest source time this session's subscription gave: where reading back ends."""
         self._read_to: dict[ua.NodeId, int] = {}
-        """How far each node's history has been read (and queued) since the gap held open
-        began: a session lost during its read-back leaves the next one to go on from there."""
+        """How far each node's values are queued without a hole since the gap held open began
+        (read back, then live once its read-back is done): a session lost before its read-back
+        is stored leaves the next one to go on from there."""
+        self._caught_up: set[ua.NodeId] = set()
+        """The nodes whose read-back this session is done: their live values extend the above."""
+        self._dropped_before = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set; reconnect after every failure."""
@@ -120,6 +124,7 @@ class OpcUaConnector:
             nodes = await self._resolve(client)
             backfill = self.source.mode == "subscribe" and self.source.history_backfill
             self._live_newest_ns = None
+            self._caught_up = set()
             if backfill and self.watermark.newest_ns is not None:
                 self.watermark.hold()  # released once the read-back is stored
                 self._release_at = None  # a new gap: an earlier read-back's release waits for it
@@ -197,6 +202,8 @@ class OpcUaConnector:
                     self._accept(sample)
                     if sample.quality is not Quality.BAD:
                         self._live_newest_ns = max(self._live_newest_ns or 0, sample.ts)
+                    if event.node.nodeid in self._caught_up:
+                        self._reached(event.node.nodeid, sample.ts + 1000)
             elif isinstance(event, StatusChangeEvent) and not lost.done():
                 lost.set_result(subscription_lost(event.notification.Status.value))
 
@@ -215,14 +222,15 @@ class OpcUaConnector:
                 break
             await asyncio.sleep(max(self.source.subscription.publishing_interval, 0.05))
         timestamp = self.source.timestamp
-        dropped = self.health.dropped
+        self._dropped_before = self.health.dropped
 
         def accept(node_id: ua.NodeId, value: Any) -> None:
             self._accept(sample_from(value, nodes[node_id], timestamp, time.time_ns()))
 
-        def reached(node_id: ua.NodeId, ns: int) -> None:
-            if self.health.dropped == dropped:  # all of it queued: it will be stored
-                self._read_to[node_id] = ns
+        def reached(node_id: ua.NodeId, ns: int, done: bool) -> None:
+            self._reached(node_id, ns)
+            if done:  # from here the subscription's values follow without a hole
+                self._caught_up.add(node_id)
 
         starts = {node_id: max(start, self._read_to.get(node_id, start)) for node_id in kept}
         try:
@@ -234,6 +242,11 @@ class OpcUaConnector:
         self.health.backfilled += count
         log.info("source %s: %d values read back from the server's history of %d nodes since "
                  "%s", self.source.id, count, len(kept), _utc(start))  # fmt: skip
+
+    def _reached(self, node_id: ua.NodeId, ns: int) -> None:
+        """A node's values up to ``ns`` are queued without a hole (none dropped meanwhile)."""
+        if self.health.dropped == self._dropped_before and ns > self._read_to.get(node_id, 0):
+            self._read_to[node_id] = ns
 
     def _read_back_end(self) -> int | None:
         """The newest value the subscription gave, plus the overlap: a node whose monitored item
@@ -324,6 +337,7 @@ class OpcUaConnector:
         if self._release_at is not None and self._stored >= self._release_at:
             self._release_at = None
             self._read_to.clear()
+            self._caught_up.clear()
             self.watermark.release()
 
     def _up(self) -> None:
