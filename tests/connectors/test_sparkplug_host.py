@@ -220,6 +220,30 @@ def test_historical_data_after_a_death_lifts_the_marks_with_what_held_before() -
     assert later.values == [MetricValue("melt_temp", (T0 + 30_000) * MS, 25.0)], "lifted once"
 
 
+def test_data_sent_before_the_death_but_arriving_after_it_is_what_held() -> None:
+    """A value the node sent just before it died, resent after its reconnect: newer than the
+    one the host knew at the death, so it, not the older one, is what held until the mark."""
+    host = SparkplugHost(2 * S)
+    born(host)
+    death = host.receive(topic("DDEATH", "press-01"), wire(Payload(T0 + 2000, [], 2)), S)
+    ((_, mark_ns),) = death.stale
+    late = ddata(3, T0 + 1500, (1, 23.0, DataType.DOUBLE))
+    assert host.receive(topic("DDATA", "press-01"), late, 2 * S).parked
+    changed = wire(Payload(T0 + 60_000, [
+        Metric(name="melt_temp", alias=1, timestamp=T0 + 30_000, datatype=DataType.DOUBLE,
+               value=25.0),
+    ], 4))  # fmt: skip
+    back = host.receive(topic("DBIRTH", "press-01"), changed, 3 * S)
+    assert MetricValue("melt_temp", (T0 + 1500) * MS, 23.0) in back.values, "replayed"
+    history = wire(Payload(T0 + 61_000, [
+        Metric(alias=1, timestamp=T0 + 30_000, value=25.0, datatype=DataType.DOUBLE,
+               is_historical=True, send_datatype=False),
+    ], 5))  # fmt: skip
+    forwarded = host.receive(topic("DDATA", "press-01"), history, 4 * S)
+    assert forwarded.values == [MetricValue("melt_temp", (T0 + 30_000) * MS, 25.0),
+                                MetricValue("melt_temp", mark_ns, 23.0)]  # fmt: skip
+
+
 def test_ddeath_makes_one_device_stale_and_its_data_needs_a_new_birth() -> None:
     host = SparkplugHost(2 * S)
     born(host)

@@ -247,7 +247,7 @@ class SparkplugHost:
         birth_ns = self._time(payload.timestamp, node, received_ns)
         stale_ns = node.stale_since.pop(device, None)
         mark = stale_ns if stale_ns is not None and stale_ns < birth_ns else None
-        held = []
+        held: dict[str, tuple[int, MetricValue]] = {}
         for metric in payload.metrics:
             if metric.name is None:
                 out.problems.append(f"a birth metric without a name (alias {metric.alias})")
@@ -265,7 +265,8 @@ class SparkplugHost:
                 # the birth says the value held since before the death: it lifts the mark
                 out.values.append(MetricValue(value.name, mark, value.value, value.quality))
             elif mark is not None and before is not None:
-                held.append(MetricValue(value.name, mark, before.value, before.quality))
+                held[value.name] = (before.ts, MetricValue(value.name, mark, before.value,
+                                                           before.quality))  # fmt: skip
             _remember(node, device, value)
         if held:
             node.unlifted[device] = held
@@ -298,10 +299,11 @@ class SparkplugHost:
             if value is not None:
                 out.values.append(value)
                 _remember(node, device, value)
+                _held_later(node.unlifted.get(device), value)
             if metric.is_historical and device in node.unlifted:
                 # the edge node kept observing while it was away: what held before its death
                 # held until the changes it now sends
-                out.values += node.unlifted.pop(device)
+                out.values += [held for _, held in node.unlifted.pop(device).values()]
 
     def _sequence(self, node: NodeState, payload: Payload, received_ns: int, out: Outcome) -> None:
         seq = payload.seq
@@ -354,6 +356,17 @@ def _remember(node: NodeState, device: str | None, value: MetricValue) -> None:
     known = node.last.get((device, value.name))
     if known is None or value.ts >= known.ts:
         node.last[(device, value.name)] = value
+
+
+def _held_later(held: dict[str, tuple[int, MetricValue]] | None, value: MetricValue) -> None:
+    """A value sent before the death, arriving after it: if it is newer than the one held
+    until the death, it is the one that held."""
+    entry = None if held is None else held.get(value.name)
+    if held is None or entry is None or value.quality is not Quality.GOOD:
+        return
+    sent_ns, mark = entry
+    if sent_ns < value.ts <= mark.ts:
+        held[value.name] = (value.ts, MetricValue(value.name, mark.ts, value.value, value.quality))
 
 
 def _bd_seq(payload: Payload) -> int | None:

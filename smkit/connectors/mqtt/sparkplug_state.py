@@ -98,9 +98,11 @@ class NodeState:
     rebirth_asked_ns: int | None = None
     last: dict[tuple[str | None, str], MetricValue] = field(default_factory=dict)
     """The newest good value of each (device, metric): what held through a death."""
-    unlifted: dict[str | None, list[MetricValue]] = field(default_factory=dict)
-    """Death marks a birth could not lift (those values changed meanwhile), as the values that
-    held, written over the marks once historical DATA shows the edge node kept observing."""
+    unlifted: dict[str | None, dict[str, tuple[int, MetricValue]]] = field(default_factory=dict)
+    """Death marks a birth could not lift (those values changed meanwhile), per device and
+    metric: the value that held, dated at the mark, with the time it was sent for. Written over
+    the marks once historical DATA shows the edge node kept observing; DATA sent before the
+    death that arrives after it (resent after a reconnect) replaces an older value held."""
     parked: dict[str | None, list[tuple[Payload, int]]] = field(default_factory=dict)
     """DATA waiting for its birth, per device (None: the node's own): payload, arrival."""
 
