@@ -5,7 +5,8 @@ NDEATH is the will of its own session. Message faults of chaos mode (duplicates,
 messages, malformed payloads next to good ones) are decided per message from the seed; a
 broker disconnect closes the session *with* its will, so a Sparkplug host sees NDEATH, and the
 node comes back with the next bdSeq and fresh births. No value is dropped by the simulator:
-values due while it is disconnected are published once it is back.
+values due while it is disconnected are published once it is back, after the births, flagged
+historical as a store-and-forward edge node does (the host then knows the node kept observing).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class MqttPublisher:
 
     async def _after_reopen(self) -> None:
         if not self._away:
-            await self._flush_backlog()
+            await self._flush_backlog(historical=True)
 
     async def stop(self) -> None:
         """Publish what is held back, wait for the broker's acknowledgements, disconnect."""

@@ -10,18 +10,28 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 
 class Recorder:
     """Subscribes to ``topic_filter`` at QoS 1 and keeps (topic, payload) in arrival order."""
 
-    def __init__(self, url: str, topic_filter: str) -> None:
+    def __init__(self, url: str, topic_filter: str, *, persistent: bool = False) -> None:
+        """``persistent``: a session the broker keeps (and queues QoS 1 for) while away."""
         parts = urlsplit(url)
         self.address = (parts.hostname or "127.0.0.1", parts.port or 1883)
         self.topic_filter = topic_filter
         self.messages: list[tuple[str, bytes]] = []
         self._subscribed = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self._session: Properties | None = None
+        if persistent:
+            self._session = Properties(PacketTypes.CONNECT)
+            self._session.SessionExpiryInterval = 3600
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
+            client_id=f"recorder-{id(self)}" if persistent else "",
+        )  # fmt: skip
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *args: self._subscribed.set()
         self.client.on_message = self._on_message
@@ -29,7 +39,8 @@ class Recorder:
         self.client.reconnect_delay_set(min_delay=1, max_delay=2)
 
     def __enter__(self) -> Recorder:
-        self.client.connect(*self.address)
+        self.client.connect(*self.address, clean_start=self._session is None,
+                            properties=self._session)  # fmt: skip
         self.client.loop_start()
         assert self._subscribed.wait(10), "the recorder could not subscribe"
         return self
