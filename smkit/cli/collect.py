@@ -60,8 +60,9 @@ def collect(
 
 def _problem(source: dict[str, Any]) -> str:
     """The source's error, and a storage outage (a full disk) when there is one."""
-    held = source.get("storage_error")
-    problems = [source["error"] or "", f"not stored, held: {held}" if held else ""]
+    held, parked = source.get("storage_error"), source.get("parked", 0)
+    problems = [source["error"] or "", f"not stored, held: {held}" if held else "",
+                f"{parked} messages wait for their Sparkplug birth" if parked else ""]  # fmt: skip
     return "; ".join(p for p in problems if p)
 
 
@@ -85,10 +86,10 @@ def status(plant_file: PlantOption = Path("plant.yaml")) -> None:
             source["source"], "up" if source["connected"] else "down", str(source["samples"]),
             local_time(last, zone) if last else "-",
             str(len(source.get("failed_nodes", {})) + source.get("dead", 0)),
-            str(source.get("dropped", 0)), _problem(source),
+            str(source.get("dropped", 0)), str(source.get("backfilled", 0)), _problem(source),
         ])  # fmt: skip
     headers = ["source", "state", "samples", "last data", "failed nodes / dead", "dropped",
-               "error"]  # fmt: skip
+               "read back", "error"]  # fmt: skip
     typer.echo(table(headers, rows, empty="no sources"))
     historian, outbox = document["historian"], document["outbox"]
     typer.echo(

@@ -167,6 +167,9 @@ async def test_a_collector_killed_and_started_again_reads_the_gap_back_from_hist
     assert set(got) == set(want)
     health = json.loads(health_path(plant).read_text())
     assert health["sources"][0]["backfilled"] > 0, "the gap came from the server's history"
+    header, row = smkit("status", "--plant", str(plant_file)).stdout.splitlines()[1:3]
+    column = header.index("read back")  # the table's columns are aligned under their headers
+    assert row[column:].split()[0] == str(health["sources"][0]["backfilled"])
     assert "read back from the server's history" in err.decode()
 
 

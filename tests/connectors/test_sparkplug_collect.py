@@ -212,6 +212,8 @@ async def test_data_waiting_beyond_the_receive_window_asks_again_for_the_birth_i
         payload = encode(Payload(T0 + n, [metric], node._next()))
         node.recorder.client.publish("spBv1.0/im-shop/DDATA/presses/press-01", payload, qos=1)
     await until(lambda: len(node.rebirth_requests()) == 1)  # unanswered
+    health = collector.connectors[0].health
+    assert 0 < health.parked <= RECEIVE_MAXIMUM, "held, unacknowledged, within the window"
     await until(lambda: len(node.rebirth_requests()) == 2, timeout_s=30.0)
     node.nbirth(bd_seq=1, qos=0)  # as the specification sends births: QoS 1 would queue them
     node.dbirth(qos=0)  # behind the DATA the parked messages hold back
@@ -220,7 +222,7 @@ async def test_data_waiting_beyond_the_receive_window_asks_again_for_the_birth_i
         return len(await stored(collector, "melt_temp")) == count + 1
 
     await until(all_stored, timeout_s=30.0)
-    assert await letters(collector) == []
+    assert await letters(collector) == [] and health.parked == 0
 
 
 async def test_a_seq_gap_asks_for_rebirth_only_after_the_reorder_timeout(

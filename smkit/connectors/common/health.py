@@ -32,6 +32,8 @@ class SourceHealth:
     """Values dropped because the buffer holding them during a storage outage was full."""
     backfilled: int = 0
     """Values read back from the server's history after a gap (OPC UA)."""
+    parked: int = 0
+    """DATA messages held, unacknowledged, until the birth that defines them comes (Sparkplug)."""
 
     def came_up(self, log: logging.Logger) -> bool:
         """A session is open; returns whether the source was down before (and logs it then)."""

@@ -38,12 +38,12 @@ from smkit.connectors.common.unreadable import (
 )
 from smkit.connectors.contract import ConnectorContext
 from smkit.connectors.mqtt.explain import explain_connect_error, explain_refusal
+from smkit.connectors.mqtt.parked import ParkedMessages
 from smkit.connectors.mqtt.parsers import PayloadReader, Reading, json_reader, parse_value
 from smkit.connectors.mqtt.sparkplug_births import BirthsFile
 from smkit.connectors.mqtt.sparkplug_reader import (
     Rebirth,
     SparkplugReader,
-    Waiting,
     rebirth_request,
 )
 from smkit.connectors.mqtt.sparkplug_state import PARK_NS
@@ -110,11 +110,9 @@ class MqttConnector:
         if self.sparkplug is not None and self.births is not None:
             self.sparkplug.host.restore(self.births.load())
         self.rebirths_requested = 0
-        self._parked: dict[Waiting, list[Received]] = {}
-        """Sparkplug DATA waiting for its birth: read, not yet acknowledged."""
-        self._released: list[Received] = []
         self._known_topics: dict[str, tuple[str, PayloadReader, str | None]] = {}
         self.health = SourceHealth(source.id, source.url)
+        self._parked: ParkedMessages[Received] = ParkedMessages(self.health)
         self._storing = Storing(self.health)
         self._queue: asyncio.Queue[Received] = asyncio.Queue()
         self._lost = asyncio.Event()
@@ -241,8 +239,7 @@ class MqttConnector:
                 samples += read
                 dead += [refused] if refused is not None else []
                 done += [] if parked else [message]
-            done += self._released  # parked DATA whose values this batch's births carry
-            self._released = []
+            done += self._parked.take_released()  # DATA whose values this batch's births carry
             try:  # the broker holds what follows, unacknowledged, while storage is down
                 await self._storing.until_stored(partial(self.dead.put, dead),
                                                  partial(self.sink.put, samples),
@@ -279,10 +276,7 @@ class MqttConnector:
             if self.sparkplug is not None and self.sparkplug.covers(topic):
                 read = self.sparkplug.read(topic, payload, received_ns)
                 self._rebirth(client, read.rebirth)
-                for waiting in read.replayed:
-                    self._released += self._parked.pop(waiting, [])
-                if read.parked is not None:  # acknowledged once its birth's values are stored
-                    self._parked.setdefault(read.parked, []).append(message)
+                if self._parked.hold_or_release(read, message):
                     return [], None, True
                 readings, problems = read.readings, read.problems
             else:
@@ -316,7 +310,7 @@ class MqttConnector:
             for rebirth in self.sparkplug.overdue(time.time_ns()):
                 self._rebirth(client, rebirth)
             for waiting in self.sparkplug.expired(time.time_ns()):
-                await self._give_up(client, self._parked.pop(waiting, []))
+                await self._give_up(client, self._parked.give_up(waiting))
 
     async def _give_up(self, client: mqtt.Client, messages: list[Received]) -> None:
         """Dead-letter parked DATA whose birth never came, then acknowledge it."""
