@@ -194,6 +194,14 @@ def test_a_birth_value_older_than_the_death_lifts_the_death_mark() -> None:
     ]  # fmt: skip
 
 
+def forwarded_change(seq: int) -> Payload:
+    """Historical DATA: the change to 25.0 at T0 + 30 s, forwarded after the node came back."""
+    return wire(Payload(T0 + 61_000, [
+        Metric(alias=1, timestamp=T0 + 30_000, value=25.0, datatype=DataType.DOUBLE,
+               is_historical=True, send_datatype=False),
+    ], seq))  # fmt: skip
+
+
 def test_historical_data_after_a_death_lifts_the_marks_with_what_held_before() -> None:
     """A value that changed while the edge node was away: the birth cannot say it held, but the
     historical DATA the node stored and now forwards shows it kept observing the machine."""
@@ -209,10 +217,7 @@ def test_historical_data_after_a_death_lifts_the_marks_with_what_held_before() -
     back = host.receive(topic("DBIRTH", "press-01"), changed, 2 * S)
     assert MetricValue("offset", mark_ns, 7) in back.values, "held since before: lifted at once"
     assert MetricValue("melt_temp", mark_ns, 21.5) not in back.values, "not yet: no evidence"
-    history = wire(Payload(T0 + 61_000, [
-        Metric(alias=1, timestamp=T0 + 30_000, value=25.0, datatype=DataType.DOUBLE,
-               is_historical=True, send_datatype=False),
-    ], 4))  # fmt: skip
+    history = forwarded_change(4)
     forwarded = host.receive(topic("DDATA", "press-01"), history, 3 * S)
     assert forwarded.values == [MetricValue("melt_temp", (T0 + 30_000) * MS, 25.0),
                                 MetricValue("melt_temp", mark_ns, 21.5)]  # fmt: skip
@@ -235,10 +240,7 @@ def test_data_sent_before_the_death_but_arriving_after_it_is_what_held() -> None
     ], 4))  # fmt: skip
     back = host.receive(topic("DBIRTH", "press-01"), changed, 3 * S)
     assert MetricValue("melt_temp", (T0 + 1500) * MS, 23.0) in back.values, "replayed"
-    history = wire(Payload(T0 + 61_000, [
-        Metric(alias=1, timestamp=T0 + 30_000, value=25.0, datatype=DataType.DOUBLE,
-               is_historical=True, send_datatype=False),
-    ], 5))  # fmt: skip
+    history = forwarded_change(5)
     forwarded = host.receive(topic("DDATA", "press-01"), history, 4 * S)
     assert forwarded.values == [MetricValue("melt_temp", (T0 + 30_000) * MS, 25.0),
                                 MetricValue("melt_temp", mark_ns, 23.0)]  # fmt: skip
