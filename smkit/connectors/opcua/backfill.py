@@ -5,8 +5,9 @@ started again) or a lost session would leave a gap. Servers that keep history (a
 ``Historizing`` attribute is true) can fill it. The connector keeps a watermark, the newest
 source time of a good value it has stored, in a small file beside the outbox (written after the
 values are in the outbox, so it never runs ahead of them). Each new session subscribes first,
-then reads each historizing node's raw history from the watermark minus an overlap on:
-values read twice are stored once (samples are keyed by series and time). The overlap
+then reads each historizing node's raw history from the watermark minus an overlap up to the
+first value its new monitored item gave: values read twice are stored once (samples are keyed
+by series and time). The overlap
 (``history_overlap``, a minute by default) covers values still queued when the collector
 stopped that are older than the newest one stored. Until a session's read-back is stored the
 mark is held where the gap began: the new session's live values would otherwise move it, and a
@@ -105,32 +106,36 @@ async def read_back(
     client: Client,
     starts: Mapping[Any, int],
     accept: Callable[[Any, Any], None],
-    until_ns: int | None = None,
+    until: Callable[[Any], int | None] = lambda node_id: None,
     reached: Callable[[Any, int, bool], None] | None = None,
 ) -> int:
-    """Every value of each node in ``starts`` from its start to ``until_ns`` (the newest value
-    the new subscription gave: it has the rest), handed to ``accept(node_id, value)`` oldest
-    first per node; returns how many. ``reached(node_id, ns, done)`` hears how far each node
-    has been read, and when it is done, so that a session lost halfway lets the next one go on
-    from there.
+    """Every value of each node in ``starts`` from its start on, handed to
+    ``accept(node_id, value)`` oldest first per node; returns how many. ``until(node_id)`` is
+    where a node's read may end, once known: the time of the first value its new monitored item
+    gave (the subscription has everything after it). A node whose end is not known yet is read
+    on page by page and asked again each round. ``reached(node_id, ns, done)`` hears how far
+    each node has been read, and when it is done, so that a session lost halfway lets the next
+    one go on from there.
 
     The read goes in rounds, one page of every unfinished node per round, oldest first: a
     server that keeps a bounded history drops the oldest values first, and nodes read one
     after another would leave the last ones' starts to it. Nodes that stand at the same time
-    (values sampled together) share one request. Unbounded, a read of a busy server would chase
-    its newest values for as long as they come faster than the pages."""
+    (values sampled together) share one request. A read without an end would chase a busy
+    server's newest values for as long as they come faster than the pages."""
     total = 0
-    end = _moment(until_ns + 1000) if until_ns is not None else None
     frontier = {node_id: _moment(ns) for node_id, ns in starts.items()}
     while frontier:
         for start, group in _same_start(frontier):
             for first in range(0, len(group), NODES_PER_READ):
                 chunk = group[first : first + NODES_PER_READ]
+                ends = [until(node_id) for node_id in chunk]
+                known = [end for end in ends if end is not None]
+                end = _moment(max(known) + 1000) if len(known) == len(ends) else None
                 results = await client.uaclient.history_read(_request(chunk, start, end))
-                for node_id, result in zip(chunk, results, strict=True):
+                for node_id, result, node_end in zip(chunk, results, ends, strict=True):
                     count, after, full = _take(node_id, result, accept)
                     total += count
-                    done = not full or (end is not None and after >= end)
+                    done = not full or (node_end is not None and _ns(after) > node_end)
                     if reached is not None and (count or done):
                         reached(node_id, _ns(after if count else start), done)
                     if done:

@@ -51,9 +51,6 @@ from smkit.protocols.opcua_address import parse_address
 
 WATCHDOG_S = 1.0
 BATCH = 5000
-LIVE_WAIT_STEPS = 40
-"""Publishing intervals to wait for the new subscription's first values before reading back
-(unbounded if none came: a server whose values all stay unchanged)."""
 HELD = 500_000
 """Values held in memory while they cannot be stored (some 100 MB at most); newer ones are
 dropped and counted beyond it."""
@@ -85,8 +82,9 @@ class OpcUaConnector:
         self._queued = self._stored = 0
         self._release_at: int | None = None
         """How many values must be stored before the watermark held for a read-back moves."""
-        self._live_newest_ns: int | None = None
-        """The newest source time this session's subscription gave: where reading back ends."""
+        self._live_first: dict[ua.NodeId, int] = {}
+        """The source time of each node's first good value this session: where its read-back
+        ends (its monitored item reports everything after)."""
         self._read_to: dict[ua.NodeId, int] = {}
         """How far each node's values are queued without a hole since the gap held open began
         (read back, then live once its read-back is done): a session lost before its read-back
@@ -123,7 +121,7 @@ class OpcUaConnector:
         try:
             nodes = await self._resolve(client)
             backfill = self.source.mode == "subscribe" and self.source.history_backfill
-            self._live_newest_ns = None
+            self._live_first = {}
             self._caught_up = set()
             if backfill and self.watermark.newest_ns is not None:
                 self.watermark.hold()  # released once the read-back is stored
@@ -201,7 +199,7 @@ class OpcUaConnector:
                     sample = sample_from(value, binding, timestamp, time.time_ns())
                     self._accept(sample)
                     if sample.quality is not Quality.BAD:
-                        self._live_newest_ns = max(self._live_newest_ns or 0, sample.ts)
+                        self._live_first.setdefault(event.node.nodeid, sample.ts)
                     if event.node.nodeid in self._caught_up:
                         self._reached(event.node.nodeid, sample.ts + 1000)
             elif isinstance(event, StatusChangeEvent) and not lost.done():
@@ -217,10 +215,6 @@ class OpcUaConnector:
         if not kept:
             return
         start = since(self.watermark.newest_ns, self.source.history_overlap)
-        for _ in range(LIVE_WAIT_STEPS):  # the subscription's first values say where to end
-            if self._live_newest_ns is not None:
-                break
-            await asyncio.sleep(max(self.source.subscription.publishing_interval, 0.05))
         timestamp = self.source.timestamp
         self._dropped_before = self.health.dropped
 
@@ -234,7 +228,7 @@ class OpcUaConnector:
 
         starts = {node_id: max(start, self._read_to.get(node_id, start)) for node_id in kept}
         try:
-            count = await read_back(client, starts, accept, self._read_back_end(), reached)
+            count = await read_back(client, starts, accept, self._live_first.get, reached)
         except ua.UaStatusCodeError as error:  # the server refused: collect on, the gap stays
             log.warning("source %s: the server's history could not be read: %s",
                         self.source.id, error)  # fmt: skip
@@ -247,13 +241,6 @@ class OpcUaConnector:
         """A node's values up to ``ns`` are queued without a hole (none dropped meanwhile)."""
         if self.health.dropped == self._dropped_before and ns > self._read_to.get(node_id, 0):
             self._read_to[node_id] = ns
-
-    def _read_back_end(self) -> int | None:
-        """The newest value the subscription gave, plus the overlap: a node whose monitored item
-        was created later than another's may have changed in between."""
-        if self._live_newest_ns is None:
-            return None
-        return self._live_newest_ns + round(self.source.history_overlap * NS_PER_S)
 
     async def _poll(
         self, client: Client, nodes: dict[ua.NodeId, Binding], stop: asyncio.Event
