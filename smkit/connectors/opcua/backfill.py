@@ -7,12 +7,12 @@ source time of a good value it has stored, in a small file beside the outbox (wr
 values are in the outbox, so it never runs ahead of them). Each new session subscribes first,
 then reads each historizing node's raw history from the watermark minus an overlap up to the
 first value its new monitored item gave: values read twice are stored once (samples are keyed
-by series and time). The overlap
-(``history_overlap``, a minute by default) covers values still queued when the collector
-stopped that are older than the newest one stored. Until a session's read-back is stored the
-mark is held where the gap began: the new session's live values would otherwise move it, and a
-session lost during its read-back (a busy server drops them) would leave the gap behind for
-good. Nodes whose server keeps no history stay gaps, as before.
+by series and time). The overlap (``history_overlap``, a minute by default) covers values still
+queued when the collector stopped that are older than the newest one stored. Until a session's
+read-back is stored the mark is held where the gap began: the new session's live values would
+otherwise move it, and a session lost during its read-back (a busy server drops them) would
+leave the gap behind for good; the connector keeps how far each node got, so the next session
+goes on from there. Nodes whose server keeps no history stay gaps, as before.
 """
 
 from __future__ import annotations

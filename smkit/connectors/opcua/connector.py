@@ -198,10 +198,10 @@ class OpcUaConnector:
                     value = event.data.monitored_item.Value
                     sample = sample_from(value, binding, timestamp, time.time_ns())
                     self._accept(sample)
-                    if sample.quality is not Quality.BAD:
+                    if sample.quality is not Quality.BAD:  # a bad one may carry no source time
                         self._live_first.setdefault(event.node.nodeid, sample.ts)
-                    if event.node.nodeid in self._caught_up:
-                        self._reached(event.node.nodeid, sample.ts + 1000)
+                        if event.node.nodeid in self._caught_up:
+                            self._reached(event.node.nodeid, sample.ts + 1000)
             elif isinstance(event, StatusChangeEvent) and not lost.done():
                 lost.set_result(subscription_lost(event.notification.Status.value))
 
