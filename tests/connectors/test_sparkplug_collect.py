@@ -93,10 +93,16 @@ class EdgeNode:
         self.seq = 0
 
     def send(
-        self, kind: str, payload: Payload, device: str | None = "press-01", qos: int = 1
+        self,
+        kind: str,
+        payload: Payload,
+        device: str | None = "press-01",
+        qos: int = 1,
+        *,
+        wait: bool = True,
     ) -> None:
         topic = f"spBv1.0/im-shop/{kind}/presses" + (f"/{device}" if device else "")
-        self.recorder.publish(topic, encode(payload), qos)
+        self.recorder.publish(topic, encode(payload), qos, wait=wait)
 
     def nbirth(self, bd_seq: int, qos: int = 1) -> None:
         self.seq = 1
@@ -111,11 +117,13 @@ class EdgeNode:
             Metric(name="shots", alias=3, timestamp=T0, datatype=DataType.UINT32, value=100),
         ], self._next()), qos=qos)  # fmt: skip
 
-    def ddata(self, ms: int, temp: float, *, alias: int = 8, skip: int = 0) -> None:
+    def ddata(
+        self, ms: int, temp: float, *, alias: int = 8, skip: int = 0, wait: bool = True
+    ) -> None:
         self.seq = (self.seq + skip) % 256
         metric = Metric(alias=alias, timestamp=ms, datatype=DataType.DOUBLE, value=temp,
                         send_datatype=False)  # fmt: skip
-        self.send("DDATA", Payload(ms, [metric], self._next()))
+        self.send("DDATA", Payload(ms, [metric], self._next()), wait=wait)
 
     def ndeath(self, bd_seq: int) -> None:
         metric = Metric(name=BDSEQ, datatype=DataType.INT64, value=bd_seq)
@@ -207,10 +215,7 @@ async def test_data_waiting_beyond_the_receive_window_asks_again_for_the_birth_i
     count = RECEIVE_MAXIMUM + 2000
     node.seq = 7
     for n in range(1, count + 1):
-        metric = Metric(alias=8, timestamp=T0 + n, datatype=DataType.DOUBLE, value=float(n),
-                        send_datatype=False)  # fmt: skip
-        payload = encode(Payload(T0 + n, [metric], node._next()))
-        node.recorder.client.publish("spBv1.0/im-shop/DDATA/presses/press-01", payload, qos=1)
+        node.ddata(T0 + n, float(n), wait=False)
     await until(lambda: len(node.rebirth_requests()) == 1)  # unanswered
     health = collector.connectors[0].health
     assert 0 < health.parked <= RECEIVE_MAXIMUM, "held, unacknowledged, within the window"

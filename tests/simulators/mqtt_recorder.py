@@ -58,8 +58,11 @@ class Recorder:
         """Wait until (re)subscribed, e.g. after the broker restarted."""
         assert self._subscribed.wait(timeout_s), "the recorder could not subscribe again"
 
-    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
-        self.client.publish(topic, payload, qos=qos).wait_for_publish(10)
+    def publish(self, topic: str, payload: bytes, qos: int = 1, *, wait: bool = True) -> None:
+        """Publish; ``wait``: until the broker has it (a burst need not wait message by message)."""
+        info = self.client.publish(topic, payload, qos=qos)
+        if wait:
+            info.wait_for_publish(10)
 
     def settle(self, quiet_s: float = 0.5, limit_s: float = 60.0) -> list[tuple[str, bytes]]:
         """Wait until nothing new arrived for ``quiet_s``; return what was recorded."""
