@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from smkit.core.backoff import Backoff
 from smkit.core.sample import Sample
 from smkit.errors import HistorianUnavailable, OutboxError, PayloadTooLarge, WriteRejected
-from smkit.historian.batch import rows
 from smkit.historian.outbox import Outbox, PendingBatch
 from smkit.historian.protocol import Historian
 
@@ -115,7 +114,7 @@ class Forwarder:
             self._outbox_error = None
         self._delivered(len(batch.samples), len(dead))
         newest = self.health.newest_ns
-        for machine, _, ts, *_ in rows(batch.samples):
+        for machine, ts in zip(batch.samples.machines, batch.samples.timestamps, strict=True):
             if ts > newest.get(machine, ts - 1):
                 newest[machine] = ts
         return True

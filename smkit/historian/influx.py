@@ -15,12 +15,12 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from smkit.core.batch import rows
 from smkit.core.columns import Column
 from smkit.core.lifetime import AsyncClosing
 from smkit.core.sample import QUALITIES, Quality, Sample, Value
 from smkit.core.timeunits import HOUR_NS
 from smkit.errors import HistorianError
-from smkit.historian.batch import rows
 from smkit.historian.escape import QUALITY_SUFFIX, STATUS_SUFFIX, quote_ident, quote_string
 from smkit.historian.influx_columns import FIELD_CAST, merged_grade, signal_column
 from smkit.historian.influx_http import DatabaseNotFound, InfluxHttp, Series

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from math import isfinite
 
+from smkit.core.batch import as_sample, rows
 from smkit.core.sample import Quality, Sample, Value, storable
 from smkit.errors import WriteRejected
-from smkit.historian.batch import as_sample, rows
 from smkit.historian.escape import (
     QUALITY_SUFFIX,
     STATUS_SUFFIX,

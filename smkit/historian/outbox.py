@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from smkit.core.batch import SampleBatch
 from smkit.core.lifetime import AsyncClosing
 from smkit.core.sample import Quality, Sample
 from smkit.core.sqlitefile import SqliteFile, transaction
 from smkit.core.timeunits import NS_PER_S
 from smkit.errors import OutboxError, OutboxFull
-from smkit.historian.batch import SampleBatch
 
 WhenFull = Literal["drop_oldest", "reject_new"]
 EXPIRY_INTERVAL_NS = NS_PER_S

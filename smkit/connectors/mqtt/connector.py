@@ -16,7 +16,6 @@ import contextlib
 import logging
 import ssl
 import time
-from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -27,7 +26,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from smkit.connectors.common.cast import cast
 from smkit.connectors.common.health import SourceHealth
 from smkit.connectors.common.sink import Sink
 from smkit.connectors.common.storing import Storing
@@ -40,6 +38,7 @@ from smkit.connectors.contract import ConnectorContext
 from smkit.connectors.mqtt.explain import explain_connect_error, explain_refusal
 from smkit.connectors.mqtt.parked import ParkedMessages
 from smkit.connectors.mqtt.parsers import PayloadReader, Reading, json_reader, parse_value
+from smkit.connectors.mqtt.signal_values import SignalValues
 from smkit.connectors.mqtt.sparkplug_births import BirthsFile
 from smkit.connectors.mqtt.sparkplug_reader import (
     Rebirth,
@@ -49,7 +48,7 @@ from smkit.connectors.mqtt.sparkplug_reader import (
 from smkit.connectors.mqtt.sparkplug_state import PARK_NS
 from smkit.connectors.mqtt.topics import TopicTemplate
 from smkit.core.backoff import Backoff
-from smkit.core.sample import Sample
+from smkit.core.batch import BatchBuilder
 from smkit.errors import PayloadError, SmkitError
 from smkit.plant.model import Plant
 from smkit.plant.mqtt import MqttSource, Subscription
@@ -100,11 +99,11 @@ class MqttConnector:
         plain = [s for s in source.subscriptions if s.parser != "sparkplug_b"]
         self.routes = [(TopicTemplate(s.topic, source.shared_group), _reader(s)) for s in plain]
         self.places = {m.id: p for p, m in plant.machines() if m.source == source.id}
-        self.types = {(m.id, s.name): s.value_type for _, m in plant.machines()
-                      if m.source == source.id for s in m.signals}  # fmt: skip
+        self.values = SignalValues({(m.id, s.name): s.value_type for _, m in plant.machines()
+                                    if m.source == source.id for s in m.signals})  # fmt: skip
         sparkplug = [s for s in source.subscriptions if s.parser == "sparkplug_b"]
         self.sparkplug = (
-            SparkplugReader(sparkplug, self._machine, _signals(self.types)) if sparkplug else None
+            SparkplugReader(sparkplug, self._machine, self.values.signals()) if sparkplug else None
         )
         self.births = BirthsFile(births) if births is not None and sparkplug else None
         if self.sparkplug is not None and self.births is not None:
@@ -230,19 +229,18 @@ class MqttConnector:
             batch = [await self._queue.get()]
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            samples: list[Sample] = []
+            samples = BatchBuilder()
             dead: list[UnreadableMessage] = []
             done: list[Received] = []  # read (stored or refused) once this batch is stored
             received = time.time_ns()
             for message in batch:
-                read, refused, parked = self._read(client, message, received)
-                samples += read
+                refused, parked = self._read(client, message, received, samples)
                 dead += [refused] if refused is not None else []
                 done += [] if parked else [message]
             done += self._parked.take_released()  # DATA whose values this batch's births carry
             try:  # the broker holds what follows, unacknowledged, while storage is down
                 await self._storing.until_stored(partial(self.dead.put, dead),
-                                                 partial(self.sink.put, samples),
+                                                 partial(self.sink.put, samples.batch()),
                                                  self._save_births)  # fmt: skip
                 for message in done:
                     if message.qos > 0:
@@ -266,10 +264,11 @@ class MqttConnector:
         return filters + (self.sparkplug.filters if self.sparkplug else [])
 
     def _read(
-        self, client: mqtt.Client, message: Received, received_ns: int
-    ) -> tuple[list[Sample], UnreadableMessage | None, bool]:
-        """The samples a message carries, what of it cannot be read (None: all could), and
-        whether it was parked (Sparkplug DATA waiting for its birth: acknowledged later)."""
+        self, client: mqtt.Client, message: Received, received_ns: int, into: BatchBuilder
+    ) -> tuple[UnreadableMessage | None, bool]:
+        """Add the samples a message carries to ``into``; what of it cannot be read (None: all
+        could), and whether it was parked (Sparkplug DATA waiting for its birth: acknowledged
+        later)."""
         topic, payload = message.topic, message.payload
         problems: list[str] = []
         try:
@@ -277,31 +276,21 @@ class MqttConnector:
                 read = self.sparkplug.read(topic, payload, received_ns)
                 self._rebirth(client, read.rebirth)
                 if self._parked.hold_or_release(read, message):
-                    return [], None, True
-                readings, problems = read.readings, read.problems
+                    return None, True
+                problems = read.problems
+                if read.plain is not None:
+                    self.values.add_plain(*read.plain, into, problems)
+                for machine, reading in read.readings:
+                    self.values.add_reading(machine, reading, into, problems)
             else:
-                machine, plain = self._readings(topic, payload, received_ns)
-                readings = [(machine, reading) for reading in plain]
+                machine, readings = self._readings(topic, payload, received_ns)
+                for reading in readings:
+                    self.values.add_reading(machine, reading, into, problems)
         except PayloadError as error:
-            return [], unreadable_message(self.source.id, topic, payload, str(error)), False
-        samples = []
-        for machine, reading in readings:
-            kind = self.types.get((machine, reading.signal))
-            if kind is None:
-                problems.append(f"machine {machine!r} has no signal {reading.signal!r}")
-                continue
-            try:
-                value = None if reading.value is None else cast(reading.value, kind)
-            except ValueError as error:
-                problems.append(f"{reading.signal}: {error} (the signal is {kind})")
-                continue
-            samples.append(Sample(machine, reading.signal, reading.ts, value, reading.quality))
-        refused = (
-            unreadable_message(self.source.id, topic, payload, "; ".join(problems))
-            if problems
-            else None
-        )
-        return samples, refused, False
+            return unreadable_message(self.source.id, topic, payload, str(error)), False
+        if not problems:
+            return None, False
+        return unreadable_message(self.source.id, topic, payload, "; ".join(problems)), False
 
     async def _watch_sequences(self, client: mqtt.Client) -> None:
         """Ask for rebirths where Sparkplug seq numbers stayed missing past the reorder timeout."""
@@ -364,13 +353,6 @@ class MqttConnector:
                     f"{getattr(place, level)!r}"
                 )
         return machine
-
-
-def _signals(types: Mapping[tuple[str, str], str]) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for machine, signal in types:
-        out.setdefault(machine, set()).add(signal)
-    return out
 
 
 def _reader(subscription: Subscription) -> PayloadReader:

@@ -31,7 +31,7 @@ never sends one. Requests to one node are spaced by ``rebirth_interval_ns``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from smkit.connectors.mqtt.sparkplug_state import (
     PARK_LIMIT,
@@ -44,11 +44,16 @@ from smkit.connectors.mqtt.sparkplug_state import (
     definitions_from,
     plain_definitions,
 )
-from smkit.core.sample import Quality
-from smkit.protocols.sparkplug.decode import interpret
-from smkit.protocols.sparkplug.model import BDSEQ, DataType, Metric, Payload
-
-NS_PER_MS = 1_000_000
+from smkit.connectors.mqtt.sparkplug_values import (
+    PlainValues,
+    held_later,
+    metric_value,
+    plain_values,
+    remember,
+)
+from smkit.core.timeunits import NS_PER_MS
+from smkit.protocols.sparkplug.model import BDSEQ, Payload
+from smkit.protocols.sparkplug.plain import PlainPayload
 
 
 class SparkplugHost:
@@ -108,7 +113,8 @@ class SparkplugHost:
             if topic.kind == "NBIRTH":
                 self._node_birth(node, payload, received_ns, out)
             else:
-                self._sequence(node, payload, received_ns, out)
+                problem = self._sequence(node, payload.seq, received_ns)
+                out.problems += [problem] if problem is not None else []
                 self._device_or_data(node, topic, payload, received_ns, out)
             if payload.timestamp is not None:
                 node.clock = (payload.timestamp * NS_PER_MS, received_ns)
@@ -116,6 +122,36 @@ class SparkplugHost:
             node.latest_ns = max([node.latest_ns, *(value.ts for value in out.values)])
         if out.rebirth is not None and not self._may_ask(node, received_ns):
             out.rebirth = None
+        return out
+
+    def receive_plain(
+        self, topic: SparkplugTopic, plain: PlainPayload, received_ns: int
+    ) -> PlainValues | None:
+        """Apply plain DATA (see :mod:`smkit.protocols.sparkplug.plain`) as :meth:`receive`
+        would, and give its values as columns; None, with nothing changed, when the message
+        needs more than the plain path does (no birth yet, an unknown alias, a death mark
+        waiting to be lifted, a seq out of range): then :meth:`receive` takes it."""
+        node = self._nodes.get((topic.group, topic.node))
+        if node is None or not node.online or topic.kind not in ("NDATA", "DDATA"):
+            return None
+        device = topic.device
+        definitions = node.own if device is None else node.devices.get(device)
+        timestamp, seq, metrics = plain
+        if definitions is None or device in node.unlifted or seq is None or not 0 <= seq <= 255:
+            return None
+        aliases = definitions.names
+        names = [aliases.get(alias, None) if name is None and alias is not None else name
+                 for name, alias, *_ in metrics]  # fmt: skip
+        if None in names:
+            return None
+        self._sequence(node, seq, received_ns)
+        default_ns = node.now(received_ns) if timestamp is None else timestamp * NS_PER_MS
+        out = plain_values(node, device, definitions.datatypes, cast(list[str], names), metrics,
+                           default_ns=default_ns)  # fmt: skip
+        if timestamp is not None:
+            node.clock = (default_ns, received_ns)
+            node.latest_ns = max(node.latest_ns, default_ns)
+        node.latest_ns = max([node.latest_ns, *out.timestamps])
         return out
 
     def overdue(self, now_ns: int) -> list[tuple[str, str, str]]:
@@ -256,7 +292,7 @@ class SparkplugHost:
                 definitions.names[metric.alias] = metric.name
             definitions.datatypes[metric.name] = metric.datatype
             ts = self._time(metric.timestamp or payload.timestamp, node, received_ns)
-            value = _value(metric, metric.name, metric.datatype, ts)
+            value = metric_value(metric, metric.name, metric.datatype, ts)
             if value is None:
                 continue
             out.values.append(value)
@@ -265,9 +301,8 @@ class SparkplugHost:
                 # the birth says the value held since before the death: it lifts the mark
                 out.values.append(MetricValue(value.name, mark, value.value, value.quality))
             elif mark is not None and before is not None:
-                held[value.name] = (before.ts, MetricValue(value.name, mark, before.value,
-                                                           before.quality))  # fmt: skip
-            _remember(node, device, value)
+                held[value.name] = (before[0], MetricValue(value.name, mark, before[1]))
+            remember(node, device, value)
         if held:
             node.unlifted[device] = held
         return definitions
@@ -295,23 +330,22 @@ class SparkplugHost:
                 continue
             datatype = metric.datatype or definitions.datatypes.get(name)
             ts = self._time(metric.timestamp or payload.timestamp, node, received_ns)
-            value = _value(metric, name, datatype, ts)
+            value = metric_value(metric, name, datatype, ts)
             if value is not None:
                 out.values.append(value)
-                _remember(node, device, value)
-                _held_later(node.unlifted.get(device), value)
+                remember(node, device, value)
+                held_later(node.unlifted.get(device), value)
             if metric.is_historical and device in node.unlifted:
                 # the edge node kept observing while it was away: what held before its death
                 # held until the changes it now sends
                 out.values += [held for _, held in node.unlifted.pop(device).values()]
 
-    def _sequence(self, node: NodeState, payload: Payload, received_ns: int, out: Outcome) -> None:
-        seq = payload.seq
+    def _sequence(self, node: NodeState, seq: int | None, received_ns: int) -> str | None:
+        """Follow a node's seq numbers; a problem if ``seq`` is none or out of range."""
         if seq is None or not 0 <= seq <= 255:
-            out.problems.append(f"seq {seq} (must be 0 to 255)")
-            return
+            return f"seq {seq} (must be 0 to 255)"
         if not node.online:
-            return
+            return None
         if node.expected_seq is None:
             node.expected_seq = seq
         ahead = (seq - node.expected_seq) % 256
@@ -323,6 +357,7 @@ class SparkplugHost:
                 node.missing.setdefault(missing % 256, deadline)
             node.expected_seq = (seq + 1) % 256
         node.missing.pop(seq, None)  # a late one (or a duplicate) fills its place
+        return None
 
     def _death(self, node: NodeState, payload: Payload, received_ns: int, out: Outcome) -> None:
         bd_seq = _bd_seq(payload)
@@ -339,49 +374,6 @@ class SparkplugHost:
     @staticmethod
     def _time(ms: int | None, node: NodeState, received_ns: int) -> int:
         return node.now(received_ns) if ms is None else ms * NS_PER_MS
-
-
-def _value(metric: Metric, name: str, datatype: DataType | None, ts: int) -> MetricValue | None:
-    if metric.unsupported or name == BDSEQ:
-        return None
-    if metric.is_null:
-        return MetricValue(name, ts, None, Quality.BAD)
-    return MetricValue(name, ts, interpret(metric.value, datatype), _quality(metric))
-
-
-def _remember(node: NodeState, device: str | None, value: MetricValue) -> None:
-    """Keep a metric's newest good value (what holds if its edge node dies)."""
-    if value.quality is not Quality.GOOD:
-        return
-    known = node.last.get((device, value.name))
-    if known is None or value.ts >= known.ts:
-        node.last[(device, value.name)] = value
-
-
-def _held_later(held: dict[str, tuple[int, MetricValue]] | None, value: MetricValue) -> None:
-    """A value sent before the death, arriving after it: if it is newer than the one held
-    until the death, it is the one that held."""
-    entry = None if held is None else held.get(value.name)
-    if held is None or entry is None or value.quality is not Quality.GOOD:
-        return
-    sent_ns, mark = entry
-    if sent_ns < value.ts <= mark.ts:
-        held[value.name] = (value.ts, MetricValue(value.name, mark.ts, value.value, value.quality))
-
-
-def _bd_seq(payload: Payload) -> int | None:
-    for metric in payload.metrics:
-        if metric.name == BDSEQ and isinstance(metric.value, int):
-            return metric.value
-    return None
-
-
-def _quality(metric: Metric) -> Quality:
-    """A metric's ``Quality`` property (OPC DA style: 192 good, 64 uncertain, 0 bad)."""
-    code = metric.properties.get("Quality")
-    if not isinstance(code, int) or isinstance(code, bool):
-        return Quality.GOOD
-    return {0xC0: Quality.GOOD, 0x40: Quality.UNCERTAIN}.get(code & 0xC0, Quality.BAD)
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -401,3 +393,10 @@ def _ranges(numbers: list[int]) -> str:
 def _waiting(devices: list[str | None]) -> str:
     names = ", ".join(sorted("the edge node" if d is None else f"device {d!r}" for d in devices))
     return f"DATA of {names} still waits for a birth"
+
+
+def _bd_seq(payload: Payload) -> int | None:
+    for metric in payload.metrics:
+        if metric.name == BDSEQ and isinstance(metric.value, int):
+            return metric.value
+    return None

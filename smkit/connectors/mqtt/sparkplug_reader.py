@@ -15,13 +15,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from smkit.connectors.mqtt.parsers import Reading
-from smkit.connectors.mqtt.sparkplug_host import NS_PER_MS, SparkplugHost
+from smkit.connectors.mqtt.sparkplug_host import SparkplugHost
 from smkit.connectors.mqtt.sparkplug_state import MetricValue, SparkplugTopic
+from smkit.connectors.mqtt.sparkplug_values import PlainValues
 from smkit.connectors.mqtt.topics import TopicTemplate
 from smkit.core.sample import Quality
+from smkit.core.timeunits import NS_PER_MS
 from smkit.errors import PayloadError
 from smkit.plant.mqtt import Subscription
 from smkit.protocols.sparkplug import REBIRTH, DataType, Metric, Payload, decode, encode
+from smkit.protocols.sparkplug.plain import read_plain
 
 log = logging.getLogger("smkit.mqtt")
 Waiting = tuple[str, str, str | None]
@@ -45,6 +48,8 @@ class SparkplugRead:
     """The readings one message gives, per machine, and what is wrong with it."""
 
     readings: list[tuple[str, Reading]] = field(default_factory=list)
+    plain: tuple[str, PlainValues] | None = None
+    """Plain DATA's values of signals of a machine, as columns (then ``readings`` is empty)."""
     problems: list[str] = field(default_factory=list)
     rebirth: Rebirth | None = None
     parked: Waiting | None = None
@@ -72,6 +77,8 @@ class SparkplugReader:
         self.machine_of = machine_of
         self.signals = signals
         self._skipped: set[tuple[str, str]] = set()
+        self._machines: dict[tuple[str, str, str | None], str] = {}
+        """The machine each edge node or device that sent plain DATA is, once found."""
 
     @property
     def filters(self) -> list[str]:
@@ -94,6 +101,11 @@ class SparkplugReader:
         route = self._route(parts)
         if route is None:
             raise PayloadError("the topic matches none of the sparkplug_b subscriptions")
+        if parts.kind in ("NDATA", "DDATA"):
+            plain = read_plain(data)
+            values = None if plain is None else self.host.receive_plain(parts, plain, received_ns)
+            if values is not None:
+                return self._plain_read(parts, values)
         outcome = self.host.receive(parts, decode(data), received_ns)
         read = SparkplugRead(problems=list(outcome.problems))
         if outcome.parked:
@@ -149,18 +161,40 @@ class SparkplugReader:
                 return None
         return None
 
+    def _plain_read(self, parts: SparkplugTopic, values: PlainValues) -> SparkplugRead:
+        """Plain DATA's values of the machine's signals, as columns."""
+        place = (parts.group, parts.node, parts.device)
+        machine = self._machines.get(place)
+        if machine is None:
+            machine = self._machine(*place, strict=True)
+            if machine is None:
+                return SparkplugRead()
+            self._machines[place] = machine
+        signals = self.signals.get(machine, set())
+        if not signals.issuperset(values.names):
+            kept = [i for i, name in enumerate(values.names) if self._is_signal(machine, name)]
+            names, stamps, scalars = values
+            values = PlainValues([names[i] for i in kept], [stamps[i] for i in kept],
+                                 [scalars[i] for i in kept])  # fmt: skip
+        return SparkplugRead(plain=(machine, values))
+
+    def _is_signal(self, machine: str, name: str) -> bool:
+        """Whether a metric is a signal of the machine (the first time one is not, say so)."""
+        if name in self.signals.get(machine, ()):
+            return True
+        if (machine, name) not in self._skipped:
+            self._skipped.add((machine, name))
+            log.info("machine %s: metric %r is not a signal in plant.yaml; skipped", machine, name)
+        return False
+
     def _signal_readings(
         self, machine: str, values: list[MetricValue], read: SparkplugRead
     ) -> None:
-        signals = self.signals.get(machine, set())
         for value in values:
             name = value.name
-            if name not in signals:
-                if (machine, name) not in self._skipped:
-                    self._skipped.add((machine, name))
-                    log.info("machine %s: metric %r is not a signal in plant.yaml; skipped",
-                             machine, name)  # fmt: skip
-            elif isinstance(value.value, bytes):
+            if not self._is_signal(machine, name):
+                continue
+            if isinstance(value.value, bytes):
                 read.problems.append(f"{name}: a bytes value cannot be stored")
             else:
                 read.readings.append((machine, Reading(name, value.ts, value.value, value.quality)))

@@ -5,7 +5,7 @@ of a message, each edge node's births, sequence and parked DATA (no rules here: 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from smkit.core.sample import Quality
 from smkit.errors import PayloadError
@@ -46,8 +46,7 @@ class SparkplugTopic:
         return cls(levels[1], kind, levels[3], levels[4] if size == 5 else None)
 
 
-@dataclass(frozen=True)
-class MetricValue:
+class MetricValue(NamedTuple):
     """A metric's value as a birth defines it: name, time (ns), value and quality."""
 
     name: str
@@ -96,8 +95,9 @@ class NodeState:
     clock: tuple[int, int] | None = None  # (payload time, arrival time) of the last message
     latest_ns: int = 0  # the latest time any of its messages or values carried
     rebirth_asked_ns: int | None = None
-    last: dict[tuple[str | None, str], MetricValue] = field(default_factory=dict)
-    """The newest good value of each (device, metric): what held through a death."""
+    last: dict[tuple[str | None, str], tuple[int, Scalar]] = field(default_factory=dict)
+    """The newest good value of each (device, metric), with its time (ns): what held through
+    a death."""
     unlifted: dict[str | None, dict[str, tuple[int, MetricValue]]] = field(default_factory=dict)
     """Death marks a birth could not lift (those values changed meanwhile), per device and
     metric: the value that held, dated at the mark, with the time it was sent for. Written over

@@ -60,6 +60,11 @@ def interpret(value: Scalar, datatype: DataType | None) -> Scalar:
     bits = schema.SIGNED_BITS.get(datatype) if datatype is not None else None
     if bits is None or not isinstance(value, int) or isinstance(value, bool):
         return value
+    return signed(value, bits)
+
+
+def signed(value: int, bits: int) -> int:
+    """An integer field read as two's complement of ``bits`` bits."""
     value &= (1 << bits) - 1
     return value - (1 << bits) if value >= 1 << (bits - 1) else value
 

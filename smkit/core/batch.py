@@ -9,7 +9,7 @@ which for a batch zips the columns without allocating a tuple per sample.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain
+from itertools import chain, repeat
 from typing import overload
 
 from smkit.core.sample import Quality, Sample, Value
@@ -107,6 +107,63 @@ class SampleBatch(Sequence[Sample]):
 
     def __repr__(self) -> str:
         return f"SampleBatch({len(self)} samples)"
+
+
+class BatchBuilder:
+    """Samples gathered into columns, one by one or a machine's values at once, handed over as
+    a :class:`SampleBatch` without a Python object per sample (a connector's read batch)."""
+
+    __slots__ = ("machines", "qualities", "signals", "statuses", "timestamps", "values")
+
+    def __init__(self) -> None:
+        self.machines: list[str] = []
+        self.signals: list[str] = []
+        self.timestamps: list[int] = []
+        self.values: list[Value] = []
+        self.qualities = bytearray()
+        self.statuses: list[int | None] = []
+
+    def add(  # noqa: PLR0917 - the fields of a Sample, in its order
+        self,
+        machine: str,
+        signal: str,
+        ts: int,
+        value: Value,
+        quality: Quality = Quality.GOOD,
+        status: int | None = None,
+    ) -> None:
+        """One sample, given by its fields (building a Sample first would cost as much again)."""
+        self.machines.append(machine)
+        self.signals.append(signal)
+        self.timestamps.append(ts)
+        self.values.append(value)
+        self.qualities.append(quality)
+        self.statuses.append(status)
+
+    def add_values(
+        self,
+        machine: str,
+        signals: Sequence[str],
+        timestamps: Sequence[int],
+        values: Sequence[Value],
+        qualities: bytes | bytearray,
+    ) -> None:
+        """Values of one machine, without status codes: column ``i`` of each is one sample."""
+        count = len(timestamps)
+        self.machines.extend(repeat(machine, count))
+        self.signals.extend(signals)
+        self.timestamps.extend(timestamps)
+        self.values.extend(values)
+        self.qualities += qualities
+        self.statuses.extend(repeat(None, count))
+
+    def __len__(self) -> int:
+        return len(self.timestamps)
+
+    def batch(self) -> SampleBatch:
+        """What was gathered, as a batch (the builder is not to be used afterwards)."""
+        return SampleBatch(self.machines, self.signals, self.timestamps, self.values,
+                           bytes(self.qualities), self.statuses)  # fmt: skip
 
 
 def rows(samples: Sequence[Sample]) -> Iterator[Row] | Iterator[Sample]:
