@@ -46,7 +46,7 @@ from smkit.connectors.mqtt.sparkplug_reader import (
     rebirth_request,
 )
 from smkit.connectors.mqtt.sparkplug_state import PARK_NS
-from smkit.connectors.mqtt.topics import TopicTemplate
+from smkit.connectors.mqtt.topics import KNOWN_TOPICS, TopicTemplate
 from smkit.core.backoff import Backoff
 from smkit.core.batch import BatchBuilder
 from smkit.errors import PayloadError, SmkitError
@@ -58,8 +58,6 @@ from smkit.protocols.mqtt_properties import read_properties_cheaply
 BATCH = 1000
 RECEIVE_MAXIMUM = 4 * BATCH
 MAX_QUEUED = 2 * BATCH  # read but not yet stored: beyond it, reading pauses
-KNOWN_TOPICS = 100_000
-"""Topics whose route (machine, payload reader, signal) is remembered, not matched again."""
 log = logging.getLogger("smkit.mqtt")
 
 

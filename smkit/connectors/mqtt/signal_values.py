@@ -22,8 +22,11 @@ class SignalValues:
     def __init__(self, types: Mapping[tuple[str, str], str]) -> None:
         self.types: dict[str, dict[str, str]] = {}
         """Signal name -> declared type, per machine."""
+        self._python_types: dict[str, dict[str, type]] = {}
+        """The Python type of each signal's values, per machine (``str`` for text)."""
         for (machine, signal), kind in types.items():
             self.types.setdefault(machine, {})[signal] = kind
+            self._python_types.setdefault(machine, {})[signal] = _PYTHON_TYPES[kind]
 
     def signals(self) -> dict[str, set[str]]:
         """The signal names of each machine."""
@@ -41,10 +44,9 @@ class SignalValues:
     ) -> None:
         """Plain Sparkplug values of one machine's signals (None: null), as
         :meth:`add_reading` would add them; at once when each is already of its type."""
-        kinds = self.types.get(machine, {})
         names, stamps, values = plain
-        if all(type(value) is _PYTHON_TYPES.get(kinds.get(name, ""))
-               for name, value in zip(names, values, strict=True)):  # fmt: skip
+        python_types = self._python_types.get(machine, {})
+        if list(map(type, values)) == list(map(python_types.get, names)):
             into.add_values(machine, names, stamps, values, bytes(len(stamps)))
             return
         for name, ts, value in zip(names, stamps, values, strict=True):

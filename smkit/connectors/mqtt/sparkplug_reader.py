@@ -18,7 +18,7 @@ from smkit.connectors.mqtt.parsers import Reading
 from smkit.connectors.mqtt.sparkplug_host import SparkplugHost
 from smkit.connectors.mqtt.sparkplug_state import MetricValue, SparkplugTopic
 from smkit.connectors.mqtt.sparkplug_values import PlainValues
-from smkit.connectors.mqtt.topics import TopicTemplate
+from smkit.connectors.mqtt.topics import KNOWN_TOPICS, TopicTemplate
 from smkit.core.sample import Quality
 from smkit.core.timeunits import NS_PER_MS
 from smkit.errors import PayloadError
@@ -77,6 +77,8 @@ class SparkplugReader:
         self.machine_of = machine_of
         self.signals = signals
         self._skipped: set[tuple[str, str]] = set()
+        self._topics: dict[str, tuple[SparkplugTopic, Subscription]] = {}
+        """Each topic read, its parts and subscription (parsed and matched once)."""
         self._machines: dict[tuple[str, str, str | None], str] = {}
         """The machine each edge node or device that sent plain DATA is, once found."""
 
@@ -95,12 +97,10 @@ class SparkplugReader:
 
     def read(self, topic: str, data: bytes, received_ns: int) -> SparkplugRead:
         """Apply one message to the host state; the readings and problems it gives."""
-        parts = SparkplugTopic.parse(topic)
-        if parts is None:
+        known = self._topics.get(topic) or self._topic(topic)
+        if known is None:
             return SparkplugRead()  # a host's STATE: nothing for us
-        route = self._route(parts)
-        if route is None:
-            raise PayloadError("the topic matches none of the sparkplug_b subscriptions")
+        parts, route = known
         if parts.kind in ("NDATA", "DDATA"):
             plain = read_plain(data)
             values = None if plain is None else self.host.receive_plain(parts, plain, received_ns)
@@ -124,6 +124,18 @@ class SparkplugReader:
                 for signal in sorted(self.signals.get(machine, ())):
                     read.readings.append((machine, Reading(signal, ts, None, Quality.BAD)))
         return read
+
+    def _topic(self, topic: str) -> tuple[SparkplugTopic, Subscription] | None:
+        """A topic's parts and subscription (None: a host's STATE), remembered."""
+        parts = SparkplugTopic.parse(topic)
+        if parts is None:
+            return None
+        route = self._route(parts)
+        if route is None:
+            raise PayloadError("the topic matches none of the sparkplug_b subscriptions")
+        if len(self._topics) < KNOWN_TOPICS:
+            self._topics[topic] = parts, route
+        return parts, route
 
     def expired(self, now_ns: int) -> list[Waiting]:
         """Parked messages given up: no birth came for them in time."""

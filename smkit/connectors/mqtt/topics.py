@@ -11,6 +11,10 @@ import re
 
 from smkit.plant.machine import PLACEHOLDER
 
+KNOWN_TOPICS = 100_000
+"""How many topics a reader remembers what it found in (route, machine, parts), so that it
+does not match the same topic again for every message."""
+
 
 class TopicTemplate:
     """One subscription's topic template."""
