@@ -43,6 +43,8 @@ from smkit.connectors.mqtt.sparkplug_state import (
     SparkplugTopic,
     definitions_from,
     plain_definitions,
+    seq_ranges,
+    waiting_for_birth,
 )
 from smkit.connectors.mqtt.sparkplug_values import (
     PlainValues,
@@ -172,7 +174,8 @@ class SparkplugHost:
                 self.gaps += 1
             waiting = [device for device, parked in node.parked.items() if parked]
             if (late or waiting) and self._may_ask(node, now_ns):
-                reason = f"seq {_ranges(late)} never arrived" if late else _waiting(waiting)
+                reason = (f"seq {seq_ranges(late)} never arrived" if late
+                          else waiting_for_birth(waiting))  # fmt: skip
                 due.append((group, name, reason))
         return due
 
@@ -374,25 +377,6 @@ class SparkplugHost:
     @staticmethod
     def _time(ms: int | None, node: NodeState, received_ns: int) -> int:
         return node.now(received_ns) if ms is None else ms * NS_PER_MS
-
-
-def _ranges(numbers: list[int]) -> str:
-    """``[3, 4, 5, 9]`` as ``3-5, 9``."""
-    parts: list[str] = []
-    start = previous = numbers[0]
-    for number in [*numbers[1:], None]:
-        if number is not None and number == previous + 1:
-            previous = number
-            continue
-        parts.append(str(start) if start == previous else f"{start}-{previous}")
-        if number is not None:
-            start = previous = number
-    return ", ".join(parts)
-
-
-def _waiting(devices: list[str | None]) -> str:
-    names = ", ".join(sorted("the edge node" if d is None else f"device {d!r}" for d in devices))
-    return f"DATA of {names} still waits for a birth"
 
 
 def _bd_seq(payload: Payload) -> int | None:

@@ -130,3 +130,23 @@ def definitions_from(plain: dict[str, Any]) -> Definitions:
         {int(alias): name for alias, name in plain["names"].items()},
         {name: None if t is None else DataType(t) for name, t in plain["datatypes"].items()},
     )
+
+
+def seq_ranges(numbers: list[int]) -> str:
+    """``[3, 4, 5, 9]`` as ``3-5, 9``."""
+    parts: list[str] = []
+    start = previous = numbers[0]
+    for number in [*numbers[1:], None]:
+        if number is not None and number == previous + 1:
+            previous = number
+            continue
+        parts.append(str(start) if start == previous else f"{start}-{previous}")
+        if number is not None:
+            start = previous = number
+    return ", ".join(parts)
+
+
+def waiting_for_birth(devices: list[str | None]) -> str:
+    """Why a rebirth is asked for while DATA of ``devices`` (None: the node's own) waits."""
+    names = ", ".join(sorted("the edge node" if d is None else f"device {d!r}" for d in devices))
+    return f"DATA of {names} still waits for a birth"
