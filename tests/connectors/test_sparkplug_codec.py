@@ -29,23 +29,26 @@ def float32(value: float) -> float:
     return float(struct.unpack("<f", struct.pack("<f", value))[0])
 
 
+def scalar(draw: st.DrawFn, datatype: DataType) -> object:
+    """A value a metric of ``datatype`` can carry."""
+    if datatype in RANGES:
+        return draw(st.integers(*RANGES[datatype]))
+    if datatype is DataType.FLOAT:
+        return float32(draw(st.floats(width=32, allow_nan=False)))
+    if datatype is DataType.DOUBLE:
+        return draw(st.floats(allow_nan=False))
+    if datatype is DataType.BOOLEAN:
+        return draw(st.booleans())
+    if datatype is DataType.BYTES:
+        return draw(st.binary(max_size=20))
+    return draw(st.text(max_size=20))
+
+
 @st.composite
 def metrics(draw: st.DrawFn) -> Metric:
     datatype = draw(st.sampled_from([*RANGES, DataType.FLOAT, DataType.DOUBLE, DataType.BOOLEAN,
                                      DataType.STRING, DataType.TEXT, DataType.BYTES]))  # fmt: skip
-    value: object
-    if datatype in RANGES:
-        value = draw(st.integers(*RANGES[datatype]))
-    elif datatype is DataType.FLOAT:
-        value = float32(draw(st.floats(width=32, allow_nan=False)))
-    elif datatype is DataType.DOUBLE:
-        value = draw(st.floats(allow_nan=False))
-    elif datatype is DataType.BOOLEAN:
-        value = draw(st.booleans())
-    elif datatype is DataType.BYTES:
-        value = draw(st.binary(max_size=20))
-    else:
-        value = draw(st.text(max_size=20))
+    value = scalar(draw, datatype)
     is_null = draw(st.booleans()) and draw(st.booleans())
     return Metric(
         name=draw(st.none() | st.text(min_size=1, max_size=30)),

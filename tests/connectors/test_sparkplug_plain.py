@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from smkit.errors import PayloadError
 from smkit.protocols.sparkplug import DataType, Metric, Payload, decode, encode, interpret
 from smkit.protocols.sparkplug.plain import PlainPayload, read_plain
-from tests.connectors.test_sparkplug_codec import RANGES, float32, payloads
+from tests.connectors.test_sparkplug_codec import RANGES, payloads, scalar
 
 SCALARS = [*RANGES, DataType.FLOAT, DataType.DOUBLE, DataType.BOOLEAN, DataType.STRING]
 
@@ -22,17 +22,7 @@ def plain_metrics(draw: st.DrawFn) -> Metric:
     """A metric as DATA carries it: an alias or a name, maybe a timestamp, one scalar value,
     the datatype sent or not, maybe null."""
     datatype = draw(st.sampled_from(SCALARS))
-    value: object
-    if datatype in RANGES:
-        value = draw(st.integers(*RANGES[datatype]))
-    elif datatype is DataType.FLOAT:
-        value = float32(draw(st.floats(width=32, allow_nan=False)))
-    elif datatype is DataType.DOUBLE:
-        value = draw(st.floats(allow_nan=False))
-    elif datatype is DataType.BOOLEAN:
-        value = draw(st.booleans())
-    else:
-        value = draw(st.text(max_size=20))
+    value = scalar(draw, datatype)
     is_null = draw(st.integers(0, 9)) == 0
     named = draw(st.booleans())
     return Metric(
