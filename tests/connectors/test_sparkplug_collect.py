@@ -317,3 +317,37 @@ async def test_a_dropped_edge_node_is_marked_offline_until_it_shows_it_kept_obse
                 last_served = [s for s in samples if s.ts < sample.ts and s.quality == Quality.GOOD]
                 assert sample.value == last_served[-1].value, "a birth repeats the current value"
                 assert before.quality != Quality.GOOD or before.ts < sample.ts
+
+
+async def test_plain_data_stores_its_signals_skips_other_metrics_and_refuses_a_wrong_type(
+    host: tuple[Collector, EdgeNode],
+) -> None:
+    """DATA of aliased metrics (the plain path): a metric that is no signal of the machine is
+    skipped, a value its signal's type cannot take is dead-lettered with the reason, and the
+    message's other values are stored."""
+    collector, node = host
+    node.nbirth(bd_seq=1)
+    node.send("DBIRTH", Payload(T0, [
+        Metric(name="melt_temp", alias=8, datatype=DataType.DOUBLE, value=230.0),
+        Metric(name="shots", alias=3, datatype=DataType.UINT32, value=100),
+        Metric(name="gateway_uptime", alias=50, datatype=DataType.DOUBLE, value=1.0),
+    ], node._next()))  # fmt: skip
+    node.send("DDATA", Payload(T0 + 1, [
+        Metric(alias=8, datatype=DataType.DOUBLE, value=231.0, send_datatype=False),
+        Metric(alias=3, datatype=DataType.UINT32, value=101, send_datatype=False),
+        Metric(alias=50, datatype=DataType.DOUBLE, value=2.0, send_datatype=False),
+    ], node._next()))  # fmt: skip
+    node.send("DDATA", Payload(T0 + 2, [
+        Metric(alias=8, datatype=DataType.STRING, value="hot"),
+        Metric(alias=3, datatype=DataType.UINT32, value=102, send_datatype=False),
+    ], node._next()))  # fmt: skip
+
+    async def shots_stored() -> bool:
+        return len(await stored(collector, "shots")) == 3
+
+    await until(shots_stored)
+    assert [(ts, v) for ts, v, _ in await stored(collector, "shots")] == [
+        (T0 * 10**6, 100), ((T0 + 1) * 10**6, 101), ((T0 + 2) * 10**6, 102)]  # fmt: skip
+    assert [v for _, v, _ in await stored(collector, "melt_temp")] == [230.0, 231.0]
+    assert [d.reason for d in await letters(collector)] == [
+        "melt_temp: str is not a number (the signal is float)"]  # fmt: skip
