@@ -1,9 +1,11 @@
-"""Samples held as columns, the form in which they travel from the outbox to the historian.
+"""Samples held as columns, the form in which they travel from a connector's read batch
+through the outbox to the historian.
 
 Rebuilding one Python object per sample after reading the outbox cost more than the database
 insert itself on a 2-core machine. A :class:`SampleBatch` keeps six columns instead; it is still a
 ``Sequence[Sample]`` (indexing builds one sample on demand), and historians iterate :func:`rows`,
-which for a batch zips the columns without allocating a tuple per sample.
+which for a batch zips the columns without allocating a tuple per sample. A connector fills a
+:class:`BatchBuilder` as it reads, so a sample is never an object on the way in either.
 """
 
 from __future__ import annotations

@@ -97,12 +97,12 @@ class MqttConnector:
         plain = [s for s in source.subscriptions if s.parser != "sparkplug_b"]
         self.routes = [(TopicTemplate(s.topic, source.shared_group), _reader(s)) for s in plain]
         self.places = {m.id: p for p, m in plant.machines() if m.source == source.id}
-        self.values = SignalValues({(m.id, s.name): s.value_type for _, m in plant.machines()
-                                    if m.source == source.id for s in m.signals})  # fmt: skip
+        self.signal_values = SignalValues({(m.id, s.name): s.value_type
+                                           for _, m in plant.machines() if m.source == source.id
+                                           for s in m.signals})  # fmt: skip
         sparkplug = [s for s in source.subscriptions if s.parser == "sparkplug_b"]
-        self.sparkplug = (
-            SparkplugReader(sparkplug, self._machine, self.values.signals()) if sparkplug else None
-        )
+        signals = self.signal_values.signals()
+        self.sparkplug = SparkplugReader(sparkplug, self._machine, signals) if sparkplug else None
         self.births = BirthsFile(births) if births is not None and sparkplug else None
         if self.sparkplug is not None and self.births is not None:
             self.sparkplug.host.restore(self.births.load())
@@ -277,13 +277,13 @@ class MqttConnector:
                     return None, True
                 problems = read.problems
                 if read.plain is not None:
-                    self.values.add_plain(*read.plain, into, problems)
+                    self.signal_values.add_plain(*read.plain, into, problems)
                 for machine, reading in read.readings:
-                    self.values.add_reading(machine, reading, into, problems)
+                    self.signal_values.add_reading(machine, reading, into, problems)
             else:
                 machine, readings = self._readings(topic, payload, received_ns)
                 for reading in readings:
-                    self.values.add_reading(machine, reading, into, problems)
+                    self.signal_values.add_reading(machine, reading, into, problems)
         except PayloadError as error:
             return unreadable_message(self.source.id, topic, payload, str(error)), False
         if not problems:
