@@ -2,15 +2,16 @@
 
 A generated plant (``support/generated_plant.py``: 50 machines x 30 days, a state change every ~3
 minutes, counters every minute, a 1 Hz process value the report must not read) is stored in an
-SQLite file and in a real ``influxd``. For three windows (a third, two thirds and all of the
+SQLite file, whose hours smkit then packs as its collector does once they are sealed, and in a
+real ``influxd``. For three windows (a third, two thirds and all of the
 days) it measures, on each backend:
 
 * **end to end**: ``smkit oee report --format json`` in its own process, as a user runs it (best
   of ``--repeat``), and that process's peak RSS;
-* **raw read limit**: the same rows fetched with no smkit code (sqlite3 into arrays, from smkit's
-  layout of a row per sample and from samples packed per series and hour; the same
-  InfluxQL asked over HTTP and parsed by the fastest plain parser of each answer format 1.x
-  offers: JSON, CSV, MessagePack);
+* **raw read limit**: the same samples fetched with no smkit code (sqlite3 and numpy from
+  smkit's hours packed per series, ``support/packed_layout.py``; the same InfluxQL asked over
+  HTTP and parsed by the fastest plain parser of each answer format 1.x offers: JSON, CSV,
+  MessagePack);
 * **sample-object read** (the read path before issue #16): ``read_series`` into ``Sample``
   objects, then columns, in process;
 * **engine alone**: ``compute`` on inputs already in memory.
@@ -55,12 +56,13 @@ from support.generated_plant import (
     write_plant_yaml,
     write_sqlite,
 )
-from support.packed_layout import pack, packed_raw
-from support.raw_reads import FORMATS, InfluxRaw, sqlite_raw
+from support.packed_layout import packed_raw
+from support.raw_reads import FORMATS, InfluxRaw
 
 from smkit.core.columns import Columns, columns_of
 from smkit.historian.factory import open_historian
 from smkit.historian.protocol import Historian
+from smkit.historian.sqlite import SqliteHistorian
 from smkit.localservers import LocalInflux
 from smkit.oee.engine import compute
 from smkit.oee.inputs import machine_data_of
@@ -74,8 +76,6 @@ ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 START = T0 + 6 * 3600 * 10**9
 """Reports begin with the first shift of the first day (06:00)."""
 READ = [name for name in SIGNALS if name != "temp"]
-PACKED = "packed.db"
-"""The report's rows in the other SQLite layout (``support/packed_layout.py``)."""
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 """A user's Python caches compiled bytecode; this machine's environment turns that off."""
 
@@ -198,16 +198,22 @@ def prepare(folder: Path, size: Size) -> tuple[Path, Path, LocalInflux]:
         write_influx(server.url, "bench", size)
         print(f"and into influxd in {time.perf_counter() - began:.0f} s", flush=True)
         manifest.write_text(json.dumps(wanted))
-    if fresh or not (folder / PACKED).exists():
-        began = time.perf_counter()
-        count = pack(folder / "historian.db", folder / PACKED, READ)
-        print(
-            f"packed {count:,} samples per series and hour in {time.perf_counter() - began:.0f} s"
-        )
+    began = time.perf_counter()
+    moved = asyncio.run(pack_sealed(folder / "historian.db"))
+    if moved:
+        elapsed = time.perf_counter() - began
+        print(f"smkit packed {moved:,} samples per series and hour in {elapsed:.0f} s "
+              f"({moved / elapsed:,.0f} samples/s)")  # fmt: skip
     sqlite_plant = write_plant_yaml(folder, size, {"kind": "sqlite", "path": "historian.db"})
     influx_plant = write_plant_yaml(folder, size, {"kind": "influx", "url": server.url,
                                                    "database": "bench"})  # fmt: skip
     return sqlite_plant, influx_plant, server
+
+
+async def pack_sealed(path: Path) -> int:
+    """Pack every sealed hour of the SQLite historian, as a collector does over time."""
+    async with SqliteHistorian(path) as historian:
+        return await historian.pack()
 
 
 def in_process(plant_path: Path, days: int, objects: bool) -> dict[str, float]:
@@ -238,9 +244,7 @@ def raw_limit(backend: str, plant: Plant, days: int, folder: Path) -> dict[str, 
     machines = [m.id for _, m in plant.machines()]
     window = (START, START + days * DAY)
     if backend == "sqlite":
-        rows = sqlite_raw(folder / "historian.db", machines, window, READ)
-        return {"raw sqlite3": rows, "raw packed per hour": packed_raw(folder / PACKED, machines,
-                                                                        window, READ)}  # fmt: skip
+        return {"raw sqlite3 + numpy": packed_raw(folder / "historian.db", machines, window, READ)}
     raw = InfluxRaw(plant.historian.url, "bench")  # type: ignore[union-attr]
     try:
         return {f"raw {fmt}": raw.read(fmt, machines, window, sorted(READ))[0] for fmt in FORMATS}

@@ -8,19 +8,30 @@ it (``make test`` installs both).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from smkit.core.sample import Sample
 from smkit.historian import Historian, InfluxHistorian, SqliteHistorian
 from smkit.historian.influx_http import InfluxHttp
+from smkit.historian.sqlite_packed import END_OF_TIME
 from smkit.localservers import LocalInflux, LocalMosquitto
 from smkit.plant.model import MachinePlace
 from tests.sparkplug_reference import compile_reference
 
-BACKENDS = ["sqlite", "influx"]
+BACKENDS = ["sqlite", "sqlite-packed", "influx"]
+
+
+class PackingSqliteHistorian(SqliteHistorian):
+    """The SQLite historian with every hour packed after every write, so the contract also
+    runs on packed hours, and on rows merged into them by the next write's pass."""
+
+    async def write_samples(self, samples: Sequence[Sample]) -> None:
+        await super().write_samples(samples)
+        await self.pack(before_ns=END_OF_TIME)
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +59,8 @@ def new_historian(
     places: dict[str, MachinePlace] | None = None,
 ) -> Historian:
     """A fresh, empty historian of the given backend."""
+    if backend == "sqlite-packed":
+        return PackingSqliteHistorian(tmp_path / f"historian-{uuid.uuid4().hex[:8]}.db")
     if backend == "sqlite":
         return SqliteHistorian(tmp_path / f"historian-{uuid.uuid4().hex[:8]}.db")
     http = InfluxHttp(influx_url, database=f"test_{uuid.uuid4().hex[:12]}")

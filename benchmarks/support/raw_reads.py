@@ -1,7 +1,6 @@
 """The raw read limit: an OEE report's rows fetched with no smkit code at all.
 
-SQLite: per series, the last row before the window and the window's rows by the (series, ts)
-key, fetched by sqlite3 into numpy arrays (times, quality) and a list (values). InfluxDB: the
+SQLite: ``packed_layout.py``. InfluxDB: the
 InfluxQL smkit asks (a statement per field for the window, one ``last()`` per field before
 it), uncompressed (gzip costs influxd more than it saves on loopback), answered in each format
 1.x offers and parsed by the fastest plain parser for it; the
@@ -13,41 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import httpx
 import msgpack
-import numpy as np
 import orjson
-
-WINDOW = "SELECT ts, value, quality FROM samples WHERE series = ? AND ts >= ? AND ts < ?"
-LAST = "SELECT ts, value, quality FROM samples WHERE series = ? AND ts < ? ORDER BY ts DESC LIMIT 1"
-
-
-def sqlite_raw(
-    path: Path, machines: Sequence[str], window: tuple[int, int], signals: Sequence[str]
-) -> float:
-    """Seconds to fetch every machine's signals into arrays."""
-    start, end = window
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    marks = ",".join("?" * len(signals))
-    began = time.perf_counter()
-    for machine in machines:
-        found = db.execute(f"SELECT id FROM series WHERE machine = ? AND signal IN ({marks})",
-                           (machine, *signals)).fetchall()  # fmt: skip
-        for (series,) in found:
-            rows = db.execute(LAST, (series, start)).fetchall()
-            rows += db.execute(WINDOW, (series, start, end)).fetchall()
-            np.fromiter((r[0] for r in rows), np.int64, len(rows))
-            [r[1] for r in rows]
-            np.fromiter((r[2] for r in rows), np.int8, len(rows))
-    elapsed = time.perf_counter() - began
-    db.close()
-    return elapsed
 
 
 def statements(machine: str, fields: Sequence[str], window: tuple[int, int]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -38,6 +39,14 @@ def table(headers: list[str], rows: list[list[str]], empty: str = "") -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def json_rows(rows: list[dict[str, object]]) -> str:
+    """Rows as a JSON array, a row per line. Each row goes through the json module's C encoder
+    (``indent`` would take its pure-Python one, a third of a month's report)."""
+    if not rows:
+        return "[]"
+    return "[\n" + ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n]"
 
 
 def with_historian(plant: Plant, use: Callable[[Historian], Awaitable[T]]) -> T:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -14,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from smkit.cli.common import PlantOption, local_time, table, with_historian
+from smkit.cli.common import PlantOption, json_rows, local_time, table, with_historian
 from smkit.core.sample import Sample
 from smkit.core.timeunits import NS_PER_S
 from smkit.errors import ConfigError
@@ -133,7 +132,7 @@ def render_report(groups: list[Group], fmt: str, *, exclude_unknown: bool = Fals
     """The report in ``table``, ``csv`` or ``json``."""
     rows = [row.as_json() for row in report_rows(groups, exclude_unknown=exclude_unknown)]
     if fmt == "json":
-        return json.dumps(rows, indent=1, ensure_ascii=False)
+        return json_rows(rows)
     headers = ["period", "entity", "planned_h", *KPI_COLUMNS, "total", "good", "flags"]
     cells = [[str(row["period"]), str(row["entity"]), f"{row['planned_h']:.2f}",
               *(_percent(row[name]) for name in KPI_COLUMNS), str(row["total"]), str(row["good"]),
@@ -217,7 +216,7 @@ def render_stops(
         for machine, machine_stops_ in found.items() for stop in machine_stops_
     ]  # fmt: skip
     if fmt == "json":
-        return json.dumps(rows, indent=1, ensure_ascii=False)
+        return json_rows(rows)
     headers = ["machine", "start", "end", "minutes", "kind", "reason", "label", "failure"]
     cells = [[row["machine"], row["start"], ("…" if row["open_end"] else "") + row["end"],
               f"{row['length_s'] / 60:.1f}", row["kind"], row["reason"], row["label"],

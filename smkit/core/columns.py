@@ -4,7 +4,7 @@ object per sample (a machine-day of OEE signals is tens of thousands of them).""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -13,19 +13,50 @@ from smkit.core.sample import Sample, Value
 
 Int64s = npt.NDArray[np.int64]
 Int8s = npt.NDArray[np.int8]
+Values = Sequence[Value] | npt.NDArray[Any]
+"""A column's values: a list, or (read from packed storage, none missing) a numpy array of
+numbers or booleans."""
 
 
-@dataclass(frozen=True, slots=True)
 class Column:
     """One signal's samples in time order: ``ts`` (UTC ns), ``values`` (None where bad) and
-    ``quality`` (a :class:`Quality` code per sample)."""
+    ``quality`` (a :class:`Quality` code per sample).
 
-    ts: Int64s
-    values: Sequence[Value]
-    quality: Int8s
+    Values read from packed storage arrive as one numpy array; :meth:`numbers` hands it to
+    whoever computes with arrays, and ``values`` gives the same as a list, made on first use.
+    """
+
+    __slots__ = ("_array", "_list", "quality", "ts")
+
+    def __init__(self, ts: Int64s, values: Values, quality: Int8s) -> None:
+        self.ts = ts
+        self.quality = quality
+        self._array = values if isinstance(values, np.ndarray) else None
+        self._list: Sequence[Value] | None = None if isinstance(values, np.ndarray) else values
+
+    @property
+    def values(self) -> Sequence[Value]:
+        """The values as Python objects (an array's numbers become ``int``, ``float``,
+        ``bool``)."""
+        if self._list is None:
+            assert self._array is not None
+            self._list = self._array.tolist()
+        return self._list
+
+    def numbers(self) -> npt.NDArray[Any] | None:
+        """The values as the numpy array they were read as, or None when they were not."""
+        return self._array
 
     def __len__(self) -> int:
         return len(self.ts)
+
+    def last(self) -> Column:
+        """A column of the newest sample alone (of none, when empty)."""
+        values = self._array if self._array is not None else self.values
+        return Column(self.ts[-1:], values[-1:], self.quality[-1:])
+
+    def __repr__(self) -> str:
+        return f"Column(ts={self.ts!r}, values={self.values!r}, quality={self.quality!r})"
 
     @classmethod
     def empty(cls) -> Column:

@@ -82,8 +82,8 @@ def compute(
         .tolist(),
         "unknown_states": _unlisted_per_period(data.unknown_states, starts, ends),
     }
-    if data.sample_ts is not None:
-        columns |= _silent(data.sample_ts, starts, ends, columns["planned_ns"])
+    if data.sample_times is not None:
+        columns |= _silent(data.sample_times, starts, ends, columns["planned_ns"])
     columns |= _time(line, planned, (starts, ends))
     columns |= count_columns(data, line, planned, (starts, ends), settings.startup_ns)
     return _assemble(columns, len(clipped))
@@ -130,15 +130,26 @@ def _unlisted_per_period(unlisted: Unlisted, starts: Int64s, ends: Int64s) -> li
     return out
 
 
-def _silent(sample_ts: Int64s, starts: Int64s, ends: Int64s, planned: Sequence[int]) -> Columns:
-    """Periods with planned time and no sample in ``[start, end)``, and the time of the last
-    sample before each (None: none before it)."""
-    first, last = _in_each(sample_ts, starts, ends)
-    silent = ((first == last) & (np.asarray(planned) > 0)).tolist()
-    before = [int(sample_ts[i - 1]) if i > 0 else None for i in first.tolist()]
+_NONE_BEFORE = np.iinfo(np.int64).min
+
+
+def _silent(
+    times: Sequence[Int64s], starts: Int64s, ends: Int64s, planned: Sequence[int]
+) -> Columns:
+    """Periods with planned time and no sample of any signal (each sorted ``times``) in
+    ``[start, end)``, and the time of the last sample before each (None: none before it)."""
+    seen = np.zeros(len(starts), dtype=np.bool_)
+    before = np.full(len(starts), _NONE_BEFORE, dtype=np.int64)
+    for ts in times:
+        first, last = _in_each(ts, starts, ends)
+        seen |= last > first
+        found = first > 0
+        before[found] = np.maximum(before[found], ts[first[found] - 1])
+    silent = (~seen & (np.asarray(planned) > 0)).tolist()
+    since = [None if b == _NONE_BEFORE else b for b in before.tolist()]
     return {
         "no_data": [int(flag) for flag in silent],
-        "no_data_since_ns": [b if flag else None for flag, b in zip(silent, before, strict=True)],
+        "no_data_since_ns": [b if flag else None for flag, b in zip(silent, since, strict=True)],
     }
 
 

@@ -79,7 +79,7 @@ def machine_data_of(machine: Machine, state_map: StateMap | None, series: Column
         catalog=catalog,
         default_product=machine.default_product,
         unknown_states=unknown,
-        sample_ts=np.sort(np.concatenate(every_ts)) if every_ts else np.zeros(0, np.int64),
+        sample_times=tuple(every_ts),
     )
 
 
@@ -175,16 +175,29 @@ def _mapped(
     ``unknown``. Each distinct value is looked up once (a signal's values share one type)."""
     if not isinstance(state_map, ValueStateMap) or not len(column):
         return column.ts, np.full(len(column), _UNKNOWN, dtype=np.int8)
-    listed = {value: _listed(state_map, value) for value in set(column.values) - {None}}
-    code = {value: -1 if category is None else CATEGORY_CODE[category]
-            for value, category in listed.items()}  # fmt: skip
-    code[None] = _UNKNOWN
-    categories = np.fromiter(map(code.__getitem__, column.values), np.int8, len(column))
+    categories = _codes(state_map, column)
     categories[column.quality == _BAD] = _UNKNOWN
     for at in np.flatnonzero(categories == -1).tolist():
         unknown.append((int(column.ts[at]), str(column.values[at])))
     categories[categories == -1] = CATEGORY_CODE[state_map.default]
     return column.ts, categories
+
+
+def _codes(state_map: ValueStateMap, column: Column) -> Int8s:
+    """Each value's category code, -1 for a value the map does not list."""
+    numbers = column.numbers()
+    if numbers is not None:  # each distinct number looked up once, then spread by numpy
+        distinct, where = np.unique(numbers, return_inverse=True)
+        looked_up = [_code(_listed(state_map, value)) for value in distinct.tolist()]
+        return np.array(looked_up, np.int8)[where]
+    listed = {value: _listed(state_map, value) for value in set(column.values) - {None}}
+    code = {value: _code(category) for value, category in listed.items()}
+    code[None] = _UNKNOWN
+    return np.fromiter(map(code.__getitem__, column.values), np.int8, len(column))
+
+
+def _code(category: StateCategory | None) -> int:
+    return -1 if category is None else CATEGORY_CODE[category]
 
 
 def _listed(state_map: ValueStateMap, value: Value) -> StateCategory | None:
@@ -235,9 +248,7 @@ def _rows(column: Column) -> list[tuple[int, Value, int]]:
 def _reasons_at(starts: Int64s, reasons: Column) -> tuple[Int32s, tuple[str, ...]]:
     """The reason of each state change: the one in effect at its start, or else the first set
     during it; as indexes into the reason names, whose first is "" (no reason)."""
-    texts = ["" if value is None or bad else str(value)
-             for value, bad in zip(reasons.values, (reasons.quality == _BAD).tolist(),
-                                   strict=True)]  # fmt: skip
+    texts = _texts(reasons)
     names = ("", *sorted(set(texts) - {""}))
     number = {name: index for index, name in enumerate(names)}
     codes = np.fromiter(map(number.__getitem__, texts), np.int32, len(texts))
@@ -249,6 +260,16 @@ def _reasons_at(starts: Int64s, reasons: Column) -> tuple[Int32s, tuple[str, ...
     following = np.minimum(after, len(codes) - 1)
     set_during = (after < len(codes)) & (reasons.ts[following] < ends)
     return np.where((before == 0) & set_during, codes[following], before).astype(np.int32), names
+
+
+def _texts(column: Column) -> Sequence[str]:
+    """A text column's values, "" where missing or bad."""
+    values = column.values
+    if not column.quality.any() and set(map(type, values)) <= {str}:
+        return values  # type: ignore[return-value]  # all good, so none missing
+    bad = (column.quality == _BAD).tolist()
+    return ["" if value is None or is_bad else str(value)
+            for value, is_bad in zip(values, bad, strict=True)]  # fmt: skip
 
 
 def _late_findings(machine: Machine, series: Columns) -> Adjustments:
@@ -319,10 +340,15 @@ def _counter(
     if signal is None:
         return None
     column = series.get(signal.name, Column.empty())
-    ts, raw = column.ts, column.values
+    ts, numbers = column.ts, column.numbers()
     bad = column.quality == _BAD  # a bad sample has no value
-    if bad.any():
-        ts, raw = ts[~bad], [v for v, b in zip(raw, bad.tolist(), strict=True) if not b]
-    values = np.array(raw, dtype=np.int64) if raw else np.zeros(0, np.int64)
+    if numbers is not None and numbers.dtype == np.int64:
+        values = numbers[~bad] if bad.any() else numbers
+        ts = ts[~bad] if bad.any() else ts
+    else:
+        raw = column.values
+        if bad.any():
+            ts, raw = ts[~bad], [v for v, b in zip(raw, bad.tolist(), strict=True) if not b]
+        values = np.array(raw, dtype=np.int64) if raw else np.zeros(0, np.int64)
     return increments(ts, values, signal.counter or Counter(), limit=limit,
                       order_changes=order_changes)  # fmt: skip

@@ -127,8 +127,9 @@ class MachineData:
     catalog: Mapping[str, ProductSpec] = field(default_factory=dict)
     default_product: str | None = None
     unknown_states: Unlisted = field(default_factory=Unlisted.none)
-    sample_ts: Int64s | None = None
-    """The time of every sample read, sorted (None: not known, no ``no_data`` flag)."""
+    sample_times: tuple[Int64s, ...] | None = None
+    """The time of every sample read, a sorted array per signal (None: not known, no
+    ``no_data`` flag)."""
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ class ReportRow:
         out: dict[str, Any] = {"period": self.period, "entity": self.entity,
                                "planned_h": self.planned_h}  # fmt: skip
         for name, value in self.kpis.items():
-            out[name] = None if value.value is None else float(value.value)
+            out[name] = float(value) if value.known else None
             if value.reason is not None:
                 out[f"{name}_missing"] = value.reason
         counts = {

@@ -218,8 +218,7 @@ async def machine_series(
 
 def _last_of_each(series: Columns) -> dict[str, Column]:
     """The newest sample of each signal."""
-    return {name: Column(c.ts[-1:], c.values[-1:], c.quality[-1:])
-            for name, c in series.items() if len(c)}  # fmt: skip
+    return {name: c.last() for name, c in series.items() if len(c)}
 
 
 async def _until_running(
@@ -289,8 +288,8 @@ def oee_fields(elements: Elements, *, exclude_unknown: bool = False) -> dict[str
     and the counts."""
     fields: dict[str, FieldValue] = {}
     for name, value in kpis(elements, exclude_unknown=exclude_unknown).items():
-        if value.value is not None:
-            fields[name] = float(value.value)
+        if value.known:
+            fields[name] = float(value)
     for name in ("all_ns", "planned_ns", "running_ns", "setup_ns", "breakdown_ns",
                  "small_stop_ns", "idle_ns", "planned_stop_ns", "unknown_ns",
                  "outside_running_ns", "failure_ns"):  # fmt: skip

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from smkit.core.timeunits import NS_PER_S as _NS
@@ -41,8 +42,10 @@ class ShiftWindow:
         return sum(end - start for start, end in self.planned)
 
 
+@lru_cache(maxsize=8192)
 def to_utc_ns(moment: dt.datetime, zone: ZoneInfo) -> int:
-    """A local wall-clock time as UTC nanoseconds.
+    """A local wall-clock time as UTC nanoseconds (remembered: every machine on a calendar
+    asks for the same shift boundaries).
 
     An ambiguous time (the hour repeated when clocks go back) is taken at its first occurrence;
     a time that does not exist (the hour skipped when clocks go forward) at the instant the

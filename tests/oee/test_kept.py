@@ -5,7 +5,6 @@ and a real influxd."""
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -18,8 +17,7 @@ from hypothesis import strategies as st
 from smkit.core.columns import Column
 from smkit.core.sample import Sample
 from smkit.core.timeunits import HOUR_NS, MINUTE_NS
-from smkit.historian import Historian, InfluxHistorian, SqliteHistorian
-from smkit.historian.influx_http import InfluxHttp
+from smkit.historian import Historian
 from smkit.localservers import LocalInflux
 from smkit.oee.elements import COUNT_FIELDS, IDEAL_FIELDS, TIME_FIELDS, Elements
 from smkit.oee.kept import KeptPeriods
@@ -28,7 +26,7 @@ from smkit.oee.periods import shift_periods
 from smkit.oee.runner import period_results, run_once
 from smkit.plant import load_plant
 from smkit.plant.model import Plant
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, new_historian
 from tests.simulated_plant import stored_simulation
 
 HOURS = 20
@@ -76,12 +74,7 @@ async def day(
 ) -> AsyncIterator[Day]:
     plant_path, samples, start = simulated
     plant = load_plant(plant_path)
-    historian: Historian
-    if request.param == "sqlite":
-        historian = SqliteHistorian(tmp_path / "historian.db")
-    else:
-        http = InfluxHttp(influx_server.url, database=f"kept_{uuid.uuid4().hex[:10]}")
-        historian = InfluxHistorian(http, plant.places())
+    historian = new_historian(request.param, tmp_path, influx_server.url, plant.places())
     await historian.write_samples(samples)
     yield Day(plant, CountingReads(historian), start, start + HOURS * HOUR_NS)
     await historian.close()

@@ -12,11 +12,11 @@ from smkit.localservers import LocalInflux
 from smkit.oee.elements import Elements
 from smkit.oee.runner import period_results
 from smkit.plant import load_plant
-from tests.conftest import new_historian
+from tests.conftest import BACKENDS, new_historian
 from tests.simulated_plant import stored_simulation
 
 
-def test_a_simulated_day_gives_the_same_elements_from_sqlite_and_influxdb(
+def test_a_simulated_day_gives_the_same_elements_from_sqlite_packed_or_not_and_influxdb(
     tmp_path: Path, influx_server: LocalInflux
 ) -> None:
     plant_file, samples, log = stored_simulation(
@@ -33,6 +33,6 @@ def test_a_simulated_day_gives_the_same_elements_from_sqlite_and_influxdb(
                                          horizon_ns=log.end + 3600 * 10**9)  # fmt: skip
         return [(r.machine, r.key, r.elements) for r in found]
 
-    results = {backend: asyncio.run(computed(backend)) for backend in ("sqlite", "influx")}
-    assert results["sqlite"] == results["influx"]
+    results = {backend: asyncio.run(computed(backend)) for backend in BACKENDS}
+    assert results["sqlite"] == results["influx"] == results["sqlite-packed"]
     assert sum(e.total for _, _, e in results["influx"]) > 1000

@@ -60,8 +60,8 @@ class StopView(BaseModel):
 def kpi_values(ratios: Mapping[str, Ratio], names: Iterable[str] | None = None
                ) -> dict[str, float | None]:  # fmt: skip
     """KPIs as plain numbers (None where there is no value: see ``missing`` for why)."""
-    values = {name: ratios[name].value for name in (ratios if names is None else names)}
-    return {name: None if value is None else float(value) for name, value in values.items()}
+    chosen = {name: ratios[name] for name in (ratios if names is None else names)}
+    return {name: float(ratio) if ratio.known else None for name, ratio in chosen.items()}
 
 
 def oee_row(group: Group, row: ReportRow, zone: ZoneInfo) -> OeeRow:
