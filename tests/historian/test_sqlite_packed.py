@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 
 import hypothesis.strategies as st
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from smkit.core.sample import Quality, Sample, storable
 from smkit.core.timeunits import HOUR_NS, MINUTE_NS
 from smkit.historian import SqliteHistorian
+from smkit.historian import sqlite as sqlite_module
 
 T0 = 1_764_000_000 * 10**9 - 1_764_000_000 * 10**9 % HOUR_NS
 SIGNALS = {"speed": "float", "count": "int", "running": "bool", "program": "str"}
@@ -130,3 +133,22 @@ async def test_a_pass_moves_sealed_hours_out_of_rows_and_a_late_sample_is_merged
         (T0 + HOUR_NS, "i8"),
     ]
     db.close()
+
+
+async def test_a_writer_packs_sealed_hours_by_itself_and_leaves_recent_ones_as_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_module, "PACK_FIRST_S", 0.0)  # the first pass at the first write
+    now = time.time_ns()
+    old = [Sample("m1", "count", now - 5 * HOUR_NS + m * MINUTE_NS, m) for m in range(60)]
+    recent = [Sample("m1", "count", now - 30 * MINUTE_NS + m * MINUTE_NS, m) for m in range(10)]
+    path = tmp_path / "h.db"
+    async with SqliteHistorian(path) as historian:
+        await historian.write_samples(old + recent)
+        read = await historian.read_series(["m1"], now - 6 * HOUR_NS, now)
+    assert read == old + recent
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*) FROM samples").fetchone() == (10,)
+    (packed,) = db.execute("SELECT sum(length(ts)) / 8 FROM packed").fetchone()
+    db.close()
+    assert packed == 60
