@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Sequence
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ LAST_HOUR = (
     "ORDER BY hour DESC LIMIT 1"
 )
 ROWS = "SELECT ts, value, quality FROM samples WHERE series = ? AND ts >= ? AND ts < ?"
+FORM, TS, VALUE, QUALITY = map(itemgetter, range(4))
 NUMBERS = {"f8": np.float64, "i8": np.int64, "b1": np.bool_}
 
 
@@ -44,9 +46,9 @@ def packed_raw(
             hours = db.execute(HOURS, (series, first_hour, end)).fetchall()
             if not hours or np.frombuffer(hours[0][1], np.int64)[0] >= start:
                 hours[:0] = db.execute(LAST_HOUR, (series, first_hour)).fetchall()
-            ts = np.frombuffer(b"".join([hour[1] for hour in hours]), np.int64)
+            ts = np.frombuffer(b"".join(map(TS, hours)), np.int64)
             values = _values(hours)
-            quality = np.frombuffer(b"".join([hour[3] for hour in hours]), np.int8)
+            quality = np.frombuffer(b"".join(map(QUALITY, hours)), np.int8)
             db.execute(ROWS, (series, start, end)).fetchall()
             first, stop = np.searchsorted(ts, [start, end]).tolist()
             first = max(first - 1, 0)
@@ -57,8 +59,8 @@ def packed_raw(
 
 
 def _values(hours: list[tuple[str, bytes, bytes, bytes]]) -> np.ndarray | list[str]:
-    forms = {hour[0] for hour in hours}
+    forms = set(map(FORM, hours))
     if forms == {"text"}:
-        return b"\0".join([hour[2] for hour in hours]).decode().split("\0")
+        return b"\0".join(map(VALUE, hours)).decode().split("\0")
     (form,) = forms  # the generated plant has no missing values: one form per series
-    return np.frombuffer(b"".join([hour[2] for hour in hours]), NUMBERS[form])
+    return np.frombuffer(b"".join(map(VALUE, hours)), NUMBERS[form])

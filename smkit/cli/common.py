@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
+import orjson
 import typer
 
 from smkit.errors import ConfigError
@@ -42,11 +42,11 @@ def table(headers: list[str], rows: list[list[str]], empty: str = "") -> str:
 
 
 def json_rows(rows: list[dict[str, object]]) -> str:
-    """Rows as a JSON array, a row per line. Each row goes through the json module's C encoder
-    (``indent`` would take its pure-Python one, a third of a month's report)."""
+    """Rows as a JSON array, a row per line, in UTF-8 as they are (orjson: a month's report
+    spent a third of its time in the json module's indenting encoder)."""
     if not rows:
         return "[]"
-    return "[\n" + ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n]"
+    return "[\n" + ",\n".join(orjson.dumps(row).decode() for row in rows) + "\n]"
 
 
 def with_historian(plant: Plant, use: Callable[[Historian], Awaitable[T]]) -> T:

@@ -17,9 +17,10 @@ from smkit.cli.common import PlantOption, json_rows, local_time, table, with_his
 from smkit.core.sample import Sample
 from smkit.core.timeunits import NS_PER_S
 from smkit.errors import ConfigError
+from smkit.oee.parallel import report_results
 from smkit.oee.report import pareto, report_rows, waterfall
 from smkit.oee.rollup import Bucket, Group, Level, roll_up
-from smkit.oee.runner import machine_stops, period_results, run_once
+from smkit.oee.runner import machine_stops, run_once
 from smkit.oee.stops import Stop
 from smkit.plant import load_plant
 from smkit.plant.machine import SignalRole
@@ -105,9 +106,7 @@ def _groups(
     if per is not None:
         level = _choice(per, LEVELS, "--per")  # type: ignore[assignment]
 
-    results = with_historian(plant, lambda historian: period_results(
-        plant, historian, start_ns, end_ns, horizon_ns=now, machines=chosen,
-        hourly=bucket == "hour"))  # fmt: skip
+    results = report_results(plant, (start_ns, end_ns, now, bucket == "hour"), chosen)
     return plant, roll_up(results, level, bucket)
 
 

@@ -25,6 +25,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import numpy as np
@@ -61,6 +62,8 @@ _ROW_BEFORE = (
     "ORDER BY ts DESC LIMIT 1"
 )
 _PUT_HOUR = "INSERT OR REPLACE INTO packed VALUES (?, ?, ?, ?, ?, ?, ?)"
+_FORM, _TS, _VALUE, _QUALITY, _STATUS = map(itemgetter, range(5))
+"""The columns of a packed hour as the queries above select them."""
 _NUMBERS = {"f8": np.float64, "i8": np.int64, "b1": np.bool_}
 END_OF_TIME = 2**63 - 1
 T = TypeVar("T")
@@ -207,19 +210,19 @@ def _joined(hours: list[tuple[Any, ...]], kind: str | None) -> Part | None:
     Hours of mixed forms (a missing value, a NUL in a text) are decoded one by one."""
     if not hours:
         return None
-    forms = {hour[0] for hour in hours}
+    forms = set(map(_FORM, hours))
     form = forms.pop() if len(forms) == 1 else None
-    ts = np.frombuffer(b"".join([hour[1] for hour in hours]), np.int64)
-    quality = np.frombuffer(b"".join([hour[3] for hour in hours]), np.int8)
+    ts = np.frombuffer(b"".join(map(_TS, hours)), np.int64)
+    quality = np.frombuffer(b"".join(map(_QUALITY, hours)), np.int8)
     values: Values
     if form in _NUMBERS:
-        values = np.frombuffer(b"".join([hour[2] for hour in hours]), _NUMBERS[form])
+        values = np.frombuffer(b"".join(map(_VALUE, hours)), _NUMBERS[form])
     elif form == "text":
-        values = b"\0".join([hour[2] for hour in hours]).decode().split("\0")
+        values = b"\0".join(map(_VALUE, hours)).decode().split("\0")
     else:
         values = [value for hour in hours for value in _hour_values(hour[0], hour[2], kind)]
     status = None
-    if any(hour[4] is not None for hour in hours):
+    if list(map(_STATUS, hours)).count(None) < len(hours):
         status = [code for hour in hours for code in _hour_status(hour)]
     return Part(ts, values, quality, status)
 

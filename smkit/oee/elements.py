@@ -20,7 +20,6 @@ negative when the machine ran faster than its ideal cycle time: performance abov
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
@@ -141,13 +140,11 @@ def _merge(first: dict[str, int], second: dict[str, int]) -> dict[str, int]:
 
 
 def total(parts: Iterable[Elements]) -> Elements:
-    """The elements of several machines or periods together (a new object, even of one)."""
+    """The elements of several machines or periods together; of one, that one (elements are
+    never changed once made: ``+`` makes new ones)."""
     every = list(parts)
-    if len(every) == 1:  # a shift of one machine: a copy, not a sum with nothing
-        only = copy.copy(every[0])
-        only.downtime_by_reason = dict(only.downtime_by_reason)
-        only.unknown_states = dict(only.unknown_states)
-        return only
+    if len(every) == 1:
+        return every[0]
     summed = Elements()
     for part in every:
         summed = summed + part

@@ -1,0 +1,133 @@
+"""A report of many machines computed by two processes, when the machine has two cores.
+
+Reading a machine's columns and computing its periods both hold the interpreter lock most of
+the time (packed SQLite hours are read in about the time the engine takes for them), so a
+thread reading ahead gains little; a second process halves the work of a large report. The
+helper is forked before any event loop or thread exists, so it starts in milliseconds with
+the plant already loaded, and it opens its own historian. Both take machines in chunks from a
+shared counter until none is left; the helper sends its results back in one message, and the
+report keeps the plant's order of machines. A small report (one machine, or few machine-days)
+is computed in this process alone: a fork would cost more than it saves.
+
+``benchmarks/oee_report.py`` measures the report end to end with and against the raw read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import multiprocessing
+import os
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from multiprocessing.sharedctypes import Synchronized
+from typing import Any
+
+from smkit.core.timeunits import DAY_NS
+from smkit.errors import SmkitError
+from smkit.historian.factory import open_historian
+from smkit.oee.rollup import PeriodResult
+from smkit.oee.runner import period_results
+from smkit.plant.model import Plant
+
+CHUNK = 2
+"""Machines taken at a time: few enough to share the end of a report evenly, enough for the
+read of the next machine to overlap the computation of this one."""
+MIN_MACHINE_DAYS = 30
+"""Below this many machine-days a second process is not worth its start."""
+
+Chunks = list[list[str]]
+Window = tuple[int, int, int, bool]
+"""(start_ns, end_ns, horizon_ns, hourly)."""
+
+
+def report_results(
+    plant: Plant,
+    window: Window,
+    machines: Sequence[str] | None = None,
+    *,
+    processes: int | None = None,
+) -> list[PeriodResult]:
+    """Every chosen machine's period results (as :func:`~smkit.oee.runner.period_results`),
+    computed by up to ``processes`` processes (by default one per core, at most two). Call it
+    with no event loop running in this process."""
+    chosen = [m.id for _, m in plant.machines() if machines is None or m.id in machines]
+    chunks = [chosen[at : at + CHUNK] for at in range(0, len(chosen), CHUNK)]
+    start_ns, end_ns, _, _ = window
+    machine_days = len(chosen) * (end_ns - start_ns) / DAY_NS
+    wanted = min(2, len(os.sched_getaffinity(0))) if processes is None else processes
+    gc.freeze()  # what is loaded stays: collections skip it, and a fork does not copy it
+    if wanted < 2 or len(chunks) < 2 or machine_days < MIN_MACHINE_DAYS:
+        return asyncio.run(_computed(plant, window, chosen))
+    return _in_two(plant, window, chunks)
+
+
+def _in_two(plant: Plant, window: Window, chunks: Chunks) -> list[PeriodResult]:
+    context = multiprocessing.get_context("fork")
+    taken = context.Value("i", 0)
+    receiving, sending = context.Pipe(duplex=False)
+    helper = context.Process(target=_helper, args=(plant, window, chunks, taken, sending),
+                             name="smkit-oee-helper", daemon=True)  # fmt: skip
+    helper.start()
+    sending.close()
+    try:
+        mine = asyncio.run(_share(plant, window, chunks, taken))
+        theirs = _received(receiving, helper)
+    finally:
+        receiving.close()
+        helper.join(timeout=5)
+        if helper.is_alive():
+            helper.kill()
+    by_chunk = mine | theirs
+    return [result for number in range(len(chunks)) for result in by_chunk[number]]
+
+
+def _helper(
+    plant: Plant, window: Window, chunks: Chunks, taken: Synchronized[int], sending: Connection
+) -> None:
+    """The forked process: compute chunks until none is left, send them (or the error)."""
+    try:
+        sending.send(("results", asyncio.run(_share(plant, window, chunks, taken))))
+    except BaseException as exc:  # the report process raises it: nothing may be lost here
+        sending.send(("error", exc if isinstance(exc, SmkitError) else SmkitError(repr(exc))))
+    finally:
+        sending.close()
+
+
+def _received(receiving: Connection, helper: Any) -> dict[int, list[PeriodResult]]:
+    try:
+        kind, found = receiving.recv()
+    except EOFError:
+        raise SmkitError(f"the OEE helper process ended with code {helper.exitcode}") from None
+    if kind == "error":
+        raise found
+    return found  # type: ignore[no-any-return]
+
+
+async def _share(
+    plant: Plant, window: Window, chunks: Chunks, taken: Synchronized[int]
+) -> dict[int, list[PeriodResult]]:
+    """Take chunks from the shared counter and compute them, one historian for all."""
+    out: dict[int, list[PeriodResult]] = {}
+    async with open_historian(plant) as historian:
+        while (number := _next(taken)) < len(chunks):
+            out[number] = await _computed(plant, window, chunks[number], historian)
+    return out
+
+
+def _next(taken: Synchronized[int]) -> int:
+    with taken.get_lock():
+        number = taken.value
+        taken.value = number + 1
+    return number
+
+
+async def _computed(
+    plant: Plant, window: Window, machines: Sequence[str], historian: Any = None
+) -> list[PeriodResult]:
+    start_ns, end_ns, horizon_ns, hourly = window
+    if historian is None:
+        async with open_historian(plant) as opened:
+            return await _computed(plant, window, machines, opened)
+    return await period_results(plant, historian, start_ns, end_ns, horizon_ns=horizon_ns,
+                                machines=machines, hourly=hourly)  # fmt: skip
