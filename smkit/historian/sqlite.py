@@ -144,6 +144,11 @@ class SqliteHistorian(AsyncClosing):
         moved, _ = await self._file.run(pack_before, cutoff, math.inf)
         return moved
 
+    async def vacuum(self) -> None:
+        """Rewrite the file without its free pages (after packing, the rows' pages are free
+        for new rows but still take disk)."""
+        await self._file.run(lambda db: db.execute("VACUUM"))
+
     async def latest(self, machines: Sequence[str] | None = None) -> list[Sample]:
         """The newest sample of every series."""
         chosen = None if machines is None else list(machines)

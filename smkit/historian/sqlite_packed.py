@@ -149,6 +149,8 @@ def pack_series(
 def _pack_span(db: sqlite3.Connection, series: int, kind: str | None, start: int, end: int) -> int:
     """Fold the rows of [start, end) (whole hours) into their packed hours; in a transaction."""
     rows = db.execute(_ROWS + " ORDER BY ts", (series, start, end)).fetchall()
+    if not rows:  # another process packed them since this one looked
+        return 0
     part = _of_rows(rows, kind)
     hours = part.ts - part.ts % HOUR_NS
     cuts = [0, *(np.flatnonzero(np.diff(hours)) + 1).tolist(), len(part)]

@@ -15,7 +15,6 @@ is computed in this process alone: a fork would cost more than it saves.
 from __future__ import annotations
 
 import asyncio
-import gc
 import multiprocessing
 import os
 from collections.abc import Sequence
@@ -56,7 +55,6 @@ def report_results(
     start_ns, end_ns, _, _ = window
     machine_days = len(chosen) * (end_ns - start_ns) / DAY_NS
     wanted = min(2, len(os.sched_getaffinity(0))) if processes is None else processes
-    gc.freeze()  # what is loaded stays: collections skip it, and a fork does not copy it
     if wanted < 2 or len(chunks) < 2 or machine_days < MIN_MACHINE_DAYS:
         return asyncio.run(_computed(plant, window, chosen))
     return _in_two(plant, window, chunks)
@@ -73,11 +71,12 @@ def _in_two(plant: Plant, window: Window, chunks: Chunks) -> list[PeriodResult]:
     try:
         mine = asyncio.run(_share(plant, window, chunks, taken))
         theirs = _received(receiving, helper)
+    except BaseException:  # this report failed or was interrupted: the helper's work is moot
+        helper.kill()
+        raise
     finally:
         receiving.close()
-        helper.join(timeout=5)
-        if helper.is_alive():
-            helper.kill()
+        helper.join()
     by_chunk = mine | theirs
     return [result for number in range(len(chunks)) for result in by_chunk[number]]
 

@@ -181,3 +181,39 @@ def test_outbox_status_and_dead_letters(tmp_path: Path) -> None:
     assert "dead_lettered: 1" in status.stdout
     letters = smkit("outbox", "dead-letters", "-p", str(path)).stdout.splitlines()
     assert letters[1].split()[1:] == ["m1", "temp", "0.0", "field", "type", "conflict"]
+
+
+def test_historian_pack_packs_sealed_hours_and_vacuum_gives_the_space_back(
+    tmp_path: Path,
+) -> None:
+    path = plant_file(tmp_path)
+    seconds = [Sample("m1", "temp", T0 + s * 10**9, float(s)) for s in range(6 * 3600)]
+
+    async def write() -> None:
+        async with SqliteHistorian(tmp_path / "smkit.db") as historian:
+            await historian.write_samples(seconds)
+
+    async def read() -> list[Sample]:
+        async with SqliteHistorian(tmp_path / "smkit.db") as historian:
+            return await historian.read_series(["m1"], T0, T0 + 6 * 3600 * 10**9)
+
+    def on_disk() -> int:
+        return sum(file.stat().st_size for file in tmp_path.glob("smkit.db*"))
+
+    asyncio.run(write())
+    before = on_disk()
+    result = smkit("historian", "pack", "-p", str(path), "--vacuum")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("packed 21,600 samples into hours and vacuumed: ")
+    assert on_disk() < 0.7 * before  # 17 bytes a sample packed, about 30 as a row
+    assert asyncio.run(read()) == seconds
+    again = smkit("historian", "pack", "-p", str(path))
+    assert again.stdout.startswith("packed 0 samples into hours: ")
+
+
+def test_historian_pack_of_influxdb_is_a_usage_error(tmp_path: Path) -> None:
+    path = plant_file(tmp_path, "historian: {kind: influx, url: 'http://127.0.0.1:8086'}\n")
+    result = smkit("historian", "pack", "-p", str(path))
+    assert result.returncode == 2
+    assert "historian.kind is 'influx'; only the SQLite historian packs hours" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -152,3 +152,13 @@ async def test_a_writer_packs_sealed_hours_by_itself_and_leaves_recent_ones_as_r
     (packed,) = db.execute("SELECT sum(length(ts)) / 8 FROM packed").fetchone()
     db.close()
     assert packed == 60
+
+
+async def test_two_processes_packing_one_file_move_each_sample_once(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    minutes = [Sample("m1", "count", T0 + m * MINUTE_NS, m) for m in range(120)]
+    async with SqliteHistorian(path) as writer, SqliteHistorian(path) as other:
+        await writer.write_samples(minutes)
+        moved = [await other.pack(before_ns=T0 + 2 * HOUR_NS), await writer.pack(T0 + 2 * HOUR_NS)]
+        assert moved == [120, 0]
+        assert await writer.read_series(["m1"], T0, T0 + 2 * HOUR_NS) == minutes
