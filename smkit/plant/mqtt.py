@@ -68,11 +68,14 @@ class SparkplugOptions(ConfigModel):
     By default it is a read-only (secondary) host: it never sends commands. With
     ``request_rebirth`` it asks an edge node for its births again (an NCMD) when its state cannot
     be trusted: DATA before a birth, an unknown alias, or a ``seq`` number still missing after
-    ``reorder_timeout``.
+    ``reorder_timeout``. With ``primary_host_id`` it is the primary host application of that id:
+    it keeps its STATE on the broker, so that edge nodes configured to wait for that host
+    publish while it is online and store what they observe while it is not.
     """
 
     request_rebirth: bool = False
     reorder_timeout: DurationOrZeroS = 2.0
+    primary_host_id: Identifier | None = None
 
 
 class Subscription(ConfigModel):
@@ -151,7 +154,21 @@ class MqttSource(ConfigModel):
                 "shared_group cannot be used with parser sparkplug_b: one host must see every "
                 "message of an edge node to follow its births and seq numbers"
             )
+        hosts = {s.sparkplug.primary_host_id for s in sparkplug} - {None}
+        if len(hosts) > 1:
+            raise ValueError(
+                f"one connection is one host: its sparkplug subscriptions name primary_host_id "
+                f"{' and '.join(sorted(map(repr, hosts)))}; give them one, or use two sources"
+            )
         return self
+
+    @property
+    def primary_host_id(self) -> str | None:
+        """The primary host id its Sparkplug subscriptions name, if any."""
+        named = (
+            s.sparkplug.primary_host_id for s in self.subscriptions if s.parser == "sparkplug_b"
+        )
+        return next((host for host in named if host is not None), None)
 
     @model_validator(mode="before")
     @classmethod

@@ -38,6 +38,7 @@ from smkit.connectors.contract import ConnectorContext
 from smkit.connectors.mqtt.explain import explain_connect_error, explain_refusal
 from smkit.connectors.mqtt.parked import ParkedMessages
 from smkit.connectors.mqtt.parsers import PayloadReader, Reading, json_reader, parse_value
+from smkit.connectors.mqtt.primary_host import PrimaryHost
 from smkit.connectors.mqtt.signal_values import SignalValues
 from smkit.connectors.mqtt.sparkplug_births import BirthsFile
 from smkit.connectors.mqtt.sparkplug_reader import (
@@ -116,6 +117,8 @@ class MqttConnector:
         self._connected: asyncio.Future[Any] | None = None
         self._stopping = False
         self._session_open = False
+        host_id = source.primary_host_id
+        self.primary_host = PrimaryHost(host_id) if host_id is not None else None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set; reconnect (same session) after every loss."""
@@ -144,6 +147,8 @@ class MqttConnector:
             consumer.cancel()
             watcher.cancel()
             self._stopping = True
+            if self.primary_host is not None and self._session_open:
+                await self.primary_host.say_offline(client)
             client.disconnect()
 
     def _client(self) -> mqtt.Client:
@@ -171,6 +176,8 @@ class MqttConnector:
         return client
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if self.primary_host is not None:
+            self.primary_host.answer(client, message.topic, bytes(message.payload))
         self._queue.put_nowait(
             Received(message.topic, bytes(message.payload), message.mid, message.qos)
         )
@@ -179,6 +186,8 @@ class MqttConnector:
 
     async def _connect(self, client: mqtt.Client) -> None:
         parts = urlsplit(self.source.url)
+        if self.primary_host is not None:
+            self.primary_host.new_session(client)
         default_port = 8883 if parts.scheme == "mqtts" else 1883
         self._lost.clear()
         self._connected = asyncio.get_running_loop().create_future()
@@ -209,6 +218,8 @@ class MqttConnector:
         if not reason.is_failure:
             for topic_filter in self._filters():
                 client.subscribe(topic_filter, qos=self.source.qos)
+            if self.primary_host is not None:
+                self.primary_host.announce(client)
         if self._connected is not None and not self._connected.done():
             self._connected.set_result(reason)
 
