@@ -107,6 +107,13 @@ RetainOpt = Annotated[
     bool,
     typer.Option(help="MQTT: retain plain data messages."),
 ]
+PrimaryHostOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="MQTT, Sparkplug: the edge nodes wait for this primary host's STATE to "
+        "say online, and keep what they observe while it does not (MQTT 5)."
+    ),
+]
 MqttProtocolOpt = Annotated[
     str,
     typer.Option("--mqtt-protocol", help='MQTT: "5", or "3.1.1" for brokers without MQTT 5.'),
@@ -152,6 +159,7 @@ def serve_command(  # noqa: PLR0917 - typer maps each parameter to an option
     qos: QosOpt = 1,
     retain: RetainOpt = False,
     mqtt_protocol: MqttProtocolOpt = "5",
+    primary_host: PrimaryHostOpt = None,
     username: UsernameOpt = None,
     password_env: PasswordEnvOpt = None,
     start_day: StartDayOpt = None,
@@ -182,6 +190,7 @@ def serve_command(  # noqa: PLR0917 - typer maps each parameter to an option
             retain=retain,
             login=(username, password),
             protocol=mqtt_protocol,
+            primary_host=primary_host,
         )
     # Imported here: asyncua takes half a second to import, and every smkit command would pay it.
     from smkit.simulators.serve import ServeOptions  # noqa: PLC0415
@@ -243,6 +252,7 @@ def _mqtt_options(
     retain: bool,
     login: tuple[str | None, str | None],
     protocol: str,
+    primary_host: str | None = None,
 ) -> MqttOptions:
     if fmt not in FORMATS:
         raise ConfigError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -256,7 +266,12 @@ def _mqtt_options(
         settings.host_port  # noqa: B018 - checks the URL now rather than at connect time
     except ValueError as exc:
         raise ConfigError(f"--broker: {exc}") from None
-    return MqttOptions(settings, fmt, qos, retain)
+    if primary_host is not None and (fmt != "sparkplug" or protocol != "5"):
+        raise ConfigError(
+            "--primary-host: only with --format sparkplug over MQTT 5 (the edge "
+            "nodes close their sessions with their wills while the host is away)"
+        )
+    return MqttOptions(settings, fmt, qos, retain, primary_host)
 
 
 def _source_url(plant: Plant, kind: str, fallback: str) -> str:

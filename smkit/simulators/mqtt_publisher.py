@@ -22,10 +22,14 @@ from smkit.errors import PayloadError
 from smkit.plant.model import Plant
 from smkit.protocols.sparkplug import REBIRTH, decode
 from smkit.simulators.chaos import ChaosLog, MqttChaos
-from smkit.simulators.mqtt_client import BrokerConnection, BrokerSettings
+from smkit.simulators.host_watch import HostWatch
+from smkit.simulators.mqtt_client import BrokerConnection, BrokerError, BrokerSettings
 from smkit.simulators.mqtt_messages import Message, Topics, malformed, plain_messages
 from smkit.simulators.signals import SignalValue
 from smkit.simulators.sparkplug_edge import EdgeNode, edge_nodes
+
+HOST_WAIT_S = 60.0
+"""How long the end of a run waits for an offline primary host to take the values kept."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class MqttOptions:
     format: str = "json"
     qos: int = 1
     retain: bool = False
+    primary_host: str | None = None
+    """Sparkplug: publish only while this primary host's STATE says online (see host_watch)."""
 
 
 class MqttPublisher:
@@ -71,9 +77,20 @@ class MqttPublisher:
         self._message_chaos = chaos.duplicates + chaos.out_of_order + chaos.malformed > 0
         self._rebirths: set[str] = set()
         self.rebirths = 0
+        self.host: HostWatch | None = None
+        if self.sparkplug and options.primary_host is not None:
+            watcher = f"smkit-sim-{scenario}-host-watch"
+            self.host = HostWatch(options.broker, options.primary_host, watcher,
+                                  self._host_changed)  # fmt: skip
+        self._following = asyncio.Lock()
+        self._host_task: asyncio.Task[None] | None = None
 
     async def start(self, ts: int) -> None:
-        """Connect every client; Sparkplug nodes announce themselves."""
+        """Connect every client; Sparkplug nodes announce themselves (once their primary host
+        is online, when they have one)."""
+        if self.host is not None and not await self.host.start():
+            self._away = True  # values are kept until the host comes online
+            return
         for name, connection in self.connections.items():
             if self.sparkplug:
                 await self._connect_node(self.nodes[name], connection, ts)
@@ -89,6 +106,8 @@ class MqttPublisher:
         """Publish what is held back, wait for the broker's acknowledgements, disconnect."""
         if self._comeback is not None:
             await self._comeback
+        if self.host is not None:
+            await self._host_back_for_the_rest()
         for name, connection in self.connections.items():
             held = self._held.pop(name, None)
             if held is not None:
@@ -121,10 +140,18 @@ class MqttPublisher:
         self._comeback = asyncio.create_task(self._come_back(entry, downtime_s))
 
     async def _come_back(self, entry: dict[str, Any], downtime_s: float) -> None:
-        """Reconnect; a Sparkplug node's births carry its values as of now (the ones due while
-        away included), and what was due meanwhile follows as historical data."""
+        """Reconnect after ``downtime_s`` (unless the primary host is offline by then: its
+        return brings the nodes back)."""
         await asyncio.sleep(downtime_s)
-        now = max((value.ts for value in self._backlog), default=entry["ts"])
+        async with self._following:
+            if self.host is None or self.host.online:
+                entry["values_delayed"] = await self._reconnect(entry["ts"])
+
+    async def _reconnect(self, since: int) -> int:
+        """Open new sessions; a Sparkplug node's births carry its values as of now (the ones due
+        while away included), and what was due meanwhile follows as historical data; returns
+        how many values were kept."""
+        now = max((value.ts for value in self._backlog), default=since)
         for value in self._backlog:
             if self.sparkplug:
                 self.node_of[value.machine].remember(value)
@@ -134,8 +161,34 @@ class MqttPublisher:
                 await self._connect_node(self.nodes[name], connection, now)
             else:
                 await connection.connect()
-        entry["values_delayed"] = await self._flush_backlog(historical=True)
+        kept = await self._flush_backlog(historical=True)
         self._away = False
+        return kept
+
+    def _host_changed(self, online: bool) -> None:
+        """The primary host came online (the nodes come back) or went offline (they close
+        their sessions, with their NDEATH wills, and keep what they observe)."""
+        self._host_task = asyncio.create_task(self._follow_host(online))
+
+    async def _follow_host(self, online: bool) -> None:
+        async with self._following:
+            if online and self._away:
+                await self._reconnect(max((v.ts for v in self._backlog), default=0))
+            elif not online and not self._away:
+                for connection in self.connections.values():
+                    await connection.drop_with_will()
+                self._away = True
+
+    async def _host_back_for_the_rest(self) -> None:
+        """At the end, wait for an offline primary host to take what was kept; an error if
+        it stays away (those values were never sent)."""
+        assert self.host is not None
+        if self._away and not await self.host.until_online(HOST_WAIT_S):
+            raise BrokerError(f"primary host {self.host.host_id!r} stayed offline: "
+                              f"{len(self._backlog)} values kept were not published")  # fmt: skip
+        if self._host_task is not None:
+            await self._host_task
+        await self.host.close()
 
     async def _flush_backlog(self, *, historical: bool = False) -> int:
         """Publish, in order, the values kept while a session was down; returns how many."""

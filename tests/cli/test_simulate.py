@@ -50,3 +50,11 @@ def test_unknown_scenarios_and_bad_durations_exit_2() -> None:
     assert "Traceback" not in unknown.stderr
     bad = smkit("simulate", "truth", "-s", "cnc-cell", "--duration", "soon")
     assert bad.returncode == 2 and "must be a duration" in bad.stderr
+
+
+def test_a_primary_host_only_for_sparkplug_over_mqtt_5() -> None:
+    for options in (["--format", "json"], ["--format", "sparkplug", "--mqtt-protocol", "3.1.1"]):
+        result = smkit("simulate", "mqtt", "-s", "cnc-cell", "--primary-host", "scada", *options)
+        assert result.returncode == 2, result.stderr
+        assert "--primary-host: only with --format sparkplug over MQTT 5" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,12 @@ from smkit.collector import Collector
 from smkit.errors import ConfigError
 from smkit.localservers import LocalMosquitto
 from smkit.plant import load_plant
-from tests.connectors.test_mqtt_collect import collecting_plant, start_collector
+from tests.connectors.test_mqtt_collect import (
+    collecting_plant,
+    served_and_stored,
+    simulate,
+    start_collector,
+)
 
 
 class StateWatch:
@@ -112,6 +118,30 @@ async def test_a_killed_collectors_will_says_its_session_went_offline(
         collector.kill()
         await collector.wait()
     assert second["timestamp"] > first["timestamp"]  # each session its own stamp
+
+
+async def test_edge_nodes_wait_for_smkit_and_what_they_keep_while_it_is_stopped_is_stored(
+    mosquitto_server: LocalMosquitto, tmp_path: Path
+) -> None:
+    """The simulated edge nodes publish QoS 0 and the collector keeps no session: without
+    the primary host's STATE every value sent while it is stopped would be gone."""
+    host_id = f"smkit-{uuid.uuid4().hex[:8]}"
+    plant_file = host_plant(tmp_path, mosquitto_server.url, host_id)
+    with watching(mosquitto_server.url, host_id) as watch:
+        simulator = await simulate(mosquitto_server.url, tmp_path, "--qos", "0", "--speed",
+                                   "300", "--duration", "1h", "--seed", "4", "--primary-host",
+                                   host_id, fmt="sparkplug")  # fmt: skip
+        await asyncio.sleep(2.5)  # smkit not online yet: the edge nodes keep what they see
+        collector = await start_collector(plant_file)
+        await watch.until(online=True)
+        await asyncio.sleep(3.0)
+        collector.send_signal(signal.SIGTERM)  # a planned stop: STATE offline, then goodbye
+        await collector.wait()
+        await asyncio.sleep(2.0)
+        collector = await start_collector(plant_file)
+        want, got = await served_and_stored(simulator, collector, tmp_path)
+    assert want - got == set(), f"{len(want - got)} of {len(want)} values lost"
+    assert len(want) > 2000
 
 
 def test_one_connection_cannot_be_two_primary_hosts(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ from smkit.connectors.contract import ConnectorContext
 from smkit.connectors.mqtt.explain import explain_connect_error, explain_refusal
 from smkit.connectors.mqtt.parked import ParkedMessages
 from smkit.connectors.mqtt.parsers import PayloadReader, Reading, json_reader, parse_value
-from smkit.connectors.mqtt.primary_host import PrimaryHost
+from smkit.connectors.mqtt.primary_host import STATE_GRACE_S, PrimaryHost
 from smkit.connectors.mqtt.signal_values import SignalValues
 from smkit.connectors.mqtt.sparkplug_births import BirthsFile
 from smkit.connectors.mqtt.sparkplug_reader import (
@@ -143,12 +143,13 @@ class MqttConnector:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.backoff.next_delay())
         finally:
+            if self.primary_host is not None and self._session_open:
+                await self.primary_host.say_offline(client)  # edge nodes stop and keep, and
+                await asyncio.sleep(STATE_GRACE_S)  # what they sent before they heard is read
             await self._queue.join()
             consumer.cancel()
             watcher.cancel()
             self._stopping = True
-            if self.primary_host is not None and self._session_open:
-                await self.primary_host.say_offline(client)
             client.disconnect()
 
     def _client(self) -> mqtt.Client:
