@@ -83,11 +83,14 @@ class MqttPublisher:
             self.host = HostWatch(options.broker, options.primary_host, watcher,
                                   self._host_changed)  # fmt: skip
         self._following = asyncio.Lock()
+        self._latest = 0
+        """The newest time the simulation reached (births when a host comes back carry it)."""
         self._host_task: asyncio.Task[None] | None = None
 
     async def start(self, ts: int) -> None:
         """Connect every client; Sparkplug nodes announce themselves (once their primary host
         is online, when they have one)."""
+        self._latest = ts
         if self.host is not None and not await self.host.start():
             self._away = True  # values are kept until the host comes online
             return
@@ -117,6 +120,7 @@ class MqttPublisher:
     async def publish(self, values: Sequence[SignalValue]) -> list[SignalValue]:
         """Publish a batch of values (or keep them while away); returns all of them: each goes
         out, now or once the broker is back."""
+        self._latest = max([self._latest, *(value.ts for value in values)])
         if self._away or self._backlog or not all(c.connected for c in self.connections.values()):
             self._backlog.extend(values)
         else:
@@ -173,7 +177,7 @@ class MqttPublisher:
     async def _follow_host(self, online: bool) -> None:
         async with self._following:
             if online and self._away:
-                await self._reconnect(max((v.ts for v in self._backlog), default=0))
+                await self._reconnect(self._latest)
             elif not online and not self._away:
                 for connection in self.connections.values():
                     await connection.drop_with_will()
