@@ -88,14 +88,16 @@ async def test_state_is_online_while_collecting_answers_a_stale_offline_and_ends
         collector = Collector(load_plant(host_plant(tmp_path, mosquitto_server.url, host_id)))
         stop = asyncio.Event()
         run = asyncio.create_task(collector.run(stop))
-        online = await watch.until(online=True)
-        stale = {"online": False, "timestamp": online["timestamp"] - 60_000}
-        seen = len(watch.states)
-        watch.publish(stale)  # an older session's will, delivered late
-        assert await watch.until(online=True, after=seen) == online  # said again, same session
-        seen = len(watch.states)
-        stop.set()
-        await run
+        try:
+            online = await watch.until(online=True)
+            stale = {"online": False, "timestamp": online["timestamp"] - 60_000}
+            seen = len(watch.states)
+            watch.publish(stale)  # an older session's will, delivered late
+            assert await watch.until(online=True, after=seen) == online  # said again
+            seen = len(watch.states)
+        finally:
+            stop.set()
+            await asyncio.wait_for(run, 30)
         assert await watch.until(online=False, after=seen) == {**online, "online": False}
         assert collector.connectors[0].health.dead == 0  # STATE messages are not data
 

@@ -146,7 +146,7 @@ class MqttConnector:
             if self.primary_host is not None and self._session_open:
                 await self.primary_host.say_offline(client)  # edge nodes stop and keep, and
                 await asyncio.sleep(STATE_GRACE_S)  # what they sent before they heard is read
-            await self._queue.join()
+            await _drained(self._queue, consumer)
             consumer.cancel()
             watcher.cancel()
             self._stopping = True
@@ -384,3 +384,11 @@ def build(source: MqttSource, context: ConnectorContext) -> MqttConnector:
         source, context.plant, context.sink, context.unreadable, password=context.password,
         births=context.keep_path(source.id, ".sparkplug.json"),
     )  # fmt: skip
+
+
+async def _drained(queue: asyncio.Queue[Received], consumer: asyncio.Task[None]) -> None:
+    """Until the consumer has handled everything queued, or has ended (cancelled with this
+    connector: then nothing is left to wait for)."""
+    joined = asyncio.ensure_future(queue.join())
+    await asyncio.wait([joined, consumer], return_when=asyncio.FIRST_COMPLETED)
+    joined.cancel()
