@@ -40,7 +40,7 @@ class Column:
         ``bool``)."""
         if self._list is None:
             assert self._array is not None
-            self._list = self._array.tolist()
+            self._list = value_list(self._array)
         return self._list
 
     def numbers(self) -> npt.NDArray[Any] | None:
@@ -72,6 +72,12 @@ class Column:
             [row[1] for row in rows],
             np.fromiter((row[2] for row in rows), np.int8, count),
         )
+
+
+def value_list(values: Values) -> list[Value]:
+    """Values as a list of Python objects (an array's numbers become ``int``, ``float``,
+    ``bool``)."""
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)
 
 
 Columns = Mapping[str, Column]

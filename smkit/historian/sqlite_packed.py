@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from smkit.core.columns import Int8s, Int64s, Values
+from smkit.core.columns import Int8s, Int64s, Values, value_list
 from smkit.core.sample import Value
 from smkit.core.sqlitefile import transaction
 from smkit.core.timeunits import DAY_NS, HOUR_NS
@@ -55,7 +55,6 @@ _HOUR_BEFORE = (
     "SELECT form, ts, value, quality, status FROM packed "
     "WHERE series = ? AND hour < ? ORDER BY hour DESC LIMIT 1"
 )
-_NEWEST_HOUR = _HOUR_BEFORE
 _ROWS = "SELECT ts, value, quality, status FROM samples WHERE series = ? AND ts >= ? AND ts < ?"
 _ROW_BEFORE = (
     "SELECT ts, value, quality, status FROM samples WHERE series = ? AND ts < ? "
@@ -119,7 +118,7 @@ def window(
 
 def newest(db: sqlite3.Connection, series: int, kind: str | None) -> Part | None:
     """The newest packed sample of a series, or None."""
-    found = db.execute(_NEWEST_HOUR, (series, END_OF_TIME)).fetchone()
+    found = db.execute(_HOUR_BEFORE, (series, END_OF_TIME)).fetchone()
     if found is None:
         return None
     part = _decoded(found, kind)
@@ -179,7 +178,7 @@ def _of_rows(rows: Sequence[tuple[Any, ...]], kind: str | None) -> Part:
 
 def _encoded(part: Part, kind: str | None) -> tuple[str, bytes, bytes, bytes, bytes | None]:
     """(form, ts, value, quality, status) of a packed hour."""
-    form, value = _encoded_values(list(as_list(part.values)), kind)
+    form, value = _encoded_values(value_list(part.values), kind)
     status = None if part.status is None else json.dumps(part.status).encode()
     return form, part.ts.tobytes(), value, part.quality.tobytes(), status
 
@@ -197,10 +196,6 @@ def _encoded_values(values: list[Value], kind: str | None) -> tuple[str, bytes]:
         if types == {str} and not any("\0" in text for text in texts):
             return "text", "\0".join(texts).encode()
     return "json", json.dumps(values, ensure_ascii=False).encode()
-
-
-def as_list(values: Values) -> list[Value]:
-    return values.tolist() if isinstance(values, np.ndarray) else list(values)
 
 
 def _decoded(row: tuple[Any, ...], kind: str | None) -> Part:
@@ -254,7 +249,7 @@ def _concatenated(parts: list[Part]) -> Part:
     if len(arrays) == len(parts) and len({array.dtype for array in arrays}) == 1:
         values = np.concatenate(arrays)
     else:
-        values = [value for part in parts for value in as_list(part.values)]
+        values = [value for part in parts for value in value_list(part.values)]
     status = None
     if any(part.status is not None for part in parts):
         status = [code for part in parts for code in (part.status or [None] * len(part))]

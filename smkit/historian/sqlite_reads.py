@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from smkit.core.columns import Column
+from smkit.core.columns import Column, value_list
 from smkit.core.sample import QUALITIES, Sample
 from smkit.core.timeunits import HOUR_NS
-from smkit.historian.sqlite_packed import Part, as_list, newest, window
+from smkit.historian.sqlite_packed import Part, newest, window
 
 _SERIES_OF = """
 SELECT id, machine, signal, type FROM series
@@ -31,7 +31,7 @@ SELECT s.id, d.ts, d.value, d.quality, d.status FROM series s CROSS JOIN samples
 WHERE (?1 IS NULL OR s.machine IN (SELECT value FROM json_each(?1)))
   AND d.series = s.id AND d.ts = (SELECT max(ts) FROM samples WHERE series = s.id)
 """
-_NEWEST_HOUR = "SELECT max(hour) FROM packed WHERE series = ?"
+_LAST_PACKED_HOUR = "SELECT max(hour) FROM packed WHERE series = ?"
 
 
 @contextmanager
@@ -101,7 +101,7 @@ def newest_samples(db: sqlite3.Connection, machines: Sequence[str] | None) -> li
 def _newest_of(
     db: sqlite3.Connection, series: int, kind: str | None, row: tuple[Any, ...] | None
 ) -> Part | None:
-    (hour,) = db.execute(_NEWEST_HOUR, (series,)).fetchone()
+    (hour,) = db.execute(_LAST_PACKED_HOUR, (series,)).fetchone()
     row_part = None
     if row is not None:
         ts, value, quality, status = row
@@ -118,7 +118,7 @@ def _newest_of(
 
 def _samples(machine: str, signal: str, part: Part) -> list[Sample]:
     status = part.status or [None] * len(part)
-    rows = zip(part.ts.tolist(), as_list(part.values), part.quality.tolist(), status,
+    rows = zip(part.ts.tolist(), value_list(part.values), part.quality.tolist(), status,
                strict=True)  # fmt: skip
     return [Sample(machine, signal, ts, value, QUALITIES[quality], code)
             for ts, value, quality, code in rows]  # fmt: skip

@@ -26,6 +26,7 @@ from typing import Any
 from smkit.core.timeunits import DAY_NS
 from smkit.errors import SmkitError
 from smkit.historian.factory import open_historian
+from smkit.historian.protocol import Historian
 from smkit.oee.rollup import PeriodResult
 from smkit.oee.runner import period_results
 from smkit.plant.model import Plant
@@ -57,7 +58,7 @@ def report_results(
     machine_days = len(chosen) * (end_ns - start_ns) / DAY_NS
     wanted = min(2, len(os.sched_getaffinity(0))) if processes is None else processes
     if wanted < 2 or len(chunks) < 2 or machine_days < MIN_MACHINE_DAYS:
-        return asyncio.run(_computed(plant, window, chosen))
+        return asyncio.run(_alone(plant, window, chosen))
     return _in_two(plant, window, chunks)
 
 
@@ -122,12 +123,14 @@ def _next(taken: Synchronized[int]) -> int:
     return number
 
 
+async def _alone(plant: Plant, window: Window, machines: Sequence[str]) -> list[PeriodResult]:
+    async with open_historian(plant) as historian:
+        return await _computed(plant, window, machines, historian)
+
+
 async def _computed(
-    plant: Plant, window: Window, machines: Sequence[str], historian: Any = None
+    plant: Plant, window: Window, machines: Sequence[str], historian: Historian
 ) -> list[PeriodResult]:
     start_ns, end_ns, horizon_ns, hourly = window
-    if historian is None:
-        async with open_historian(plant) as opened:
-            return await _computed(plant, window, machines, opened)
     return await period_results(plant, historian, start_ns, end_ns, horizon_ns=horizon_ns,
                                 machines=machines, hourly=hourly)  # fmt: skip
