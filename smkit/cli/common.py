@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
+import gc
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
@@ -47,6 +49,24 @@ def json_rows(rows: list[dict[str, object]]) -> str:
     if not rows:
         return "[]"
     return "[\n" + ",\n".join(orjson.dumps(row).decode() for row in rows) + "\n]"
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a command builds a large report.
+
+    A month's report makes tens of thousands of small objects that all live until it is
+    printed and form no reference cycles; the collector would scan them over and over as they
+    pile up (measured on a 50-machine month: half the time of building the report's rows).
+    The command's process ends soon after; the collector runs again when the body is left.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def with_historian(plant: Plant, use: Callable[[Historian], Awaitable[T]]) -> T:

@@ -13,7 +13,14 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from smkit.cli.common import PlantOption, json_rows, local_time, table, with_historian
+from smkit.cli.common import (
+    PlantOption,
+    cyclic_gc_paused,
+    json_rows,
+    local_time,
+    table,
+    with_historian,
+)
 from smkit.core.sample import Sample
 from smkit.core.timeunits import NS_PER_S
 from smkit.errors import ConfigError
@@ -123,8 +130,10 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
 ) -> None:
     """A, P, Q and OEE per machine, line, area or site and shift, hour, day, week or month."""
     fmt = _choice(output, ("table", "csv", "json"), "--format")
-    plant, groups = _groups(plant_file, (start, end), (machine, line, per), by)
-    typer.echo(render_report(groups, fmt, exclude_unknown=plant.oee.unknown_time == "excluded"))
+    with cyclic_gc_paused():
+        plant, groups = _groups(plant_file, (start, end), (machine, line, per), by)
+        shown = render_report(groups, fmt, exclude_unknown=plant.oee.unknown_time == "excluded")
+    typer.echo(shown)
 
 
 def render_report(groups: list[Group], fmt: str, *, exclude_unknown: bool = False) -> str:

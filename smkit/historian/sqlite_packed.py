@@ -103,13 +103,11 @@ def window(
     packed hours and rows together; None when it has none. Call inside a read transaction."""
     start, end = span
     first_hour = start - start % HOUR_NS
-    packed = _joined(db.execute(_HOURS, (series, first_hour, end)).fetchall(), kind)
-    if packed is None or not len(packed) or packed.ts[0] >= start:
-        earlier = db.execute(_HOUR_BEFORE, (series, first_hour)).fetchone()
-        if earlier is not None:
-            last = _decoded(earlier, kind)
-            last = last.take(slice(len(last) - 1, None))
-            packed = last if packed is None else _concatenated([last, packed])
+    hours = db.execute(_HOURS, (series, first_hour, end)).fetchall()
+    if not hours or _first_ts(hours[0]) >= start:
+        # the hour before leads, joined with the rest at once (``_cut`` keeps its last sample)
+        hours[:0] = db.execute(_HOUR_BEFORE, (series, first_hour)).fetchall()
+    packed = _joined(hours, kind)
     rows = db.execute(_ROW_BEFORE, (series, start)).fetchall()
     rows += db.execute(_ROWS, (series, start, end)).fetchall()
     merged = _merged(packed, _of_rows(rows, kind) if rows else None)
@@ -196,6 +194,11 @@ def _encoded_values(values: list[Value], kind: str | None) -> tuple[str, bytes]:
         if types == {str} and not any("\0" in text for text in texts):
             return "text", "\0".join(texts).encode()
     return "json", json.dumps(values, ensure_ascii=False).encode()
+
+
+def _first_ts(hour: tuple[Any, ...]) -> int:
+    """The time of a packed hour's first sample (a packed hour is never empty)."""
+    return int(np.frombuffer(hour[1], np.int64, 1)[0])
 
 
 def _decoded(row: tuple[Any, ...], kind: str | None) -> Part:

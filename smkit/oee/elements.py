@@ -98,6 +98,11 @@ class Elements:
         summed.no_data_since_ns = _earliest(self, other)
         return summed
 
+    def __reduce__(self) -> tuple[type[Elements], tuple[object, ...]]:
+        # Pickled as its field values in order: a report's helper process sends thousands
+        # (see oee/parallel.py), and this takes half the time of the default for slots.
+        return Elements, tuple(getattr(self, name) for name in _NAMES)
+
     @property
     def reduced_speed_ns(self) -> Exact:
         """Running time beyond the ideal time of everything made (negative above 100 %)."""
@@ -119,6 +124,7 @@ class Elements:
         }
 
 
+_NAMES = tuple(f.name for f in fields(Elements))
 _SCALARS = [
     f
     for f in fields(Elements)

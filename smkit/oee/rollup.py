@@ -59,12 +59,11 @@ class Group:
 def entity_of(result: PeriodResult, level: Level) -> str:
     """The machine, line, area or site a result belongs to at ``level``."""
     place = result.place
-    return {
-        "machine": result.machine,
-        "line": f"{place.area}/{place.line}",
-        "area": place.area,
-        "site": place.site,
-    }[level]
+    if level == "machine":
+        return result.machine
+    if level == "line":
+        return f"{place.area}/{place.line}"
+    return place.area if level == "area" else place.site
 
 
 def bucket_of(result: PeriodResult, by: Bucket) -> str | None:
