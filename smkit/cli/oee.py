@@ -3,9 +3,7 @@ KPI records, and recording late quality findings."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,11 +19,12 @@ from smkit.cli.common import (
     table,
     with_historian,
 )
+from smkit.cli.oee_output import FORMATS, csv_text, joined, machine_pieces, pieces
 from smkit.core.sample import Sample
 from smkit.core.timeunits import NS_PER_S
 from smkit.errors import ConfigError
-from smkit.oee.parallel import report_results
-from smkit.oee.report import pareto, report_rows, waterfall
+from smkit.oee.parallel import Window, report_parts, report_results
+from smkit.oee.report import pareto, waterfall
 from smkit.oee.rollup import Bucket, Group, Level, roll_up
 from smkit.oee.runner import machine_stops, run_once
 from smkit.oee.stops import Stop
@@ -49,7 +48,6 @@ LEVELS = ("machine", "line", "area", "site")
 ByOption = Annotated[str, typer.Option("--by", help="shift, hour, day, week, month or window.")]
 FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json.")]
 BUCKETS = ("shift", "hour", "day", "week", "month", "window")
-KPI_COLUMNS = ("availability", "performance", "quality", "oee")
 
 
 def parse_moment(text: str, timezone: str, option: str) -> int:
@@ -98,23 +96,20 @@ def _selection(
     return chosen, "line"
 
 
-def _groups(
-    plant_file: Path,
+def _scope(
+    plant: Plant,
     span: tuple[str, str | None],
     what: tuple[list[str] | None, str | None, str | None],
     by: str,
-) -> tuple[Plant, list[Group]]:
-    """Load, read and compute the roll-up asked for: ``what`` is (machines, line, per)."""
+) -> tuple[Window, list[str] | None, Level, Bucket]:
+    """The window, machines, level and bucket asked for: ``what`` is (machines, line, per)."""
     (start, end), (machines, line, per) = span, what
-    plant = load_plant(plant_file)
     bucket: Bucket = _choice(by, BUCKETS, "--by")  # type: ignore[assignment]
     start_ns, end_ns, now = window(plant, start, end)
     chosen, level = _selection(plant, machines, line)
     if per is not None:
         level = _choice(per, LEVELS, "--per")  # type: ignore[assignment]
-
-    results = report_results(plant, (start_ns, end_ns, now, bucket == "hour"), chosen)
-    return plant, roll_up(results, level, bucket)
+    return (start_ns, end_ns, now, bucket == "hour"), chosen, level, bucket
 
 
 @app.command("report")
@@ -129,29 +124,24 @@ def report(  # noqa: PLR0917 - typer maps each parameter to an option
     output: FormatOption = "table",
 ) -> None:
     """A, P, Q and OEE per machine, line, area or site and shift, hour, day, week or month."""
-    fmt = _choice(output, ("table", "csv", "json"), "--format")
+    fmt = _choice(output, FORMATS, "--format")
+    plant = load_plant(plant_file)
+    span, chosen, level, bucket = _scope(plant, (start, end), (machine, line, per), by)
+    exclude = plant.oee.unknown_time == "excluded"
     with cyclic_gc_paused():
-        plant, groups = _groups(plant_file, (start, end), (machine, line, per), by)
-        shown = render_report(groups, fmt, exclude_unknown=plant.oee.unknown_time == "excluded")
+        if level == "machine":  # rows rendered where their machines were computed
+            each = machine_pieces(bucket, fmt, exclude_unknown=exclude)
+            found = report_parts(plant, span, chosen, each)
+        else:
+            groups = roll_up(report_results(plant, span, chosen), level, bucket)
+            found = pieces(groups, fmt, exclude_unknown=exclude)
+        shown = joined(found, fmt)
     typer.echo(shown)
 
 
 def render_report(groups: list[Group], fmt: str, *, exclude_unknown: bool = False) -> str:
     """The report in ``table``, ``csv`` or ``json``."""
-    rows = [row.as_json() for row in report_rows(groups, exclude_unknown=exclude_unknown)]
-    if fmt == "json":
-        return json_rows(rows)
-    headers = ["period", "entity", "planned_h", *KPI_COLUMNS, "total", "good", "flags"]
-    cells = [[str(row["period"]), str(row["entity"]), f"{row['planned_h']:.2f}",
-              *(_percent(row[name]) for name in KPI_COLUMNS), str(row["total"]), str(row["good"]),
-              "; ".join(row["flags"])] for row in rows]  # fmt: skip
-    if fmt == "csv":
-        return _csv(headers, cells)
-    return table(headers, cells, empty="no planned production in that window")
-
-
-def _percent(value: object) -> str:
-    return "—" if value is None else f"{float(value) * 100:.2f} %"  # type: ignore[arg-type]
+    return joined(pieces(groups, fmt, exclude_unknown=exclude_unknown), fmt)
 
 
 @app.command("losses")
@@ -166,7 +156,9 @@ def losses(  # noqa: PLR0917 - typer maps each parameter to an option
 ) -> None:
     """The loss waterfall (six big losses) and the downtime Pareto over the whole window."""
     language = _choice(lang, ("en", "vi"), "--lang")
-    plant, groups = _groups(plant_file, (start, end), (machine, line, per), "window")
+    plant = load_plant(plant_file)
+    span, chosen, level, bucket = _scope(plant, (start, end), (machine, line, per), "window")
+    groups = roll_up(report_results(plant, span, chosen), level, bucket)
     for group in groups:
         typer.echo(f"{group.entity}: {group.elements.planned_ns / 3600 / NS_PER_S:.2f} h planned")
         typer.echo(render_losses(group, plant, language))  # type: ignore[arg-type]
@@ -230,14 +222,8 @@ def render_stops(
               f"{row['length_s'] / 60:.1f}", row["kind"], row["reason"], row["label"],
               "yes" if row["is_failure"] else ""] for row in rows]  # fmt: skip
     if fmt == "csv":
-        return _csv(headers, cells)
+        return csv_text(headers, cells)
     return table(headers, cells, empty="no stops in planned time in that window")
-
-
-def _csv(headers: list[str], cells: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([headers, *cells])
-    return buffer.getvalue().rstrip("\n")
 
 
 @app.command("run")

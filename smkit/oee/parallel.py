@@ -7,8 +7,10 @@ at 1.5 times the rate of one on the project's 2-core VM. The
 helper is forked before any event loop or thread exists, so it starts in milliseconds with
 the plant already loaded, and it opens its own historian. Both take machines in chunks from a
 shared counter until none is left; the helper sends its results back in one message, and the
-report keeps the plant's order of machines. A small report (one machine, or few machine-days)
-is computed in this process alone: a fork would cost more than it saves.
+report keeps the plant's order of machines. What a chunk's results become (rows of a
+per-machine report, say) can be made where they were computed (:func:`report_parts`), so that
+work is shared too and less crosses between the processes. A small report (one machine, or
+few machine-days) is computed in this process alone: a fork would cost more than it saves.
 
 ``benchmarks/oee_report.py`` measures the report end to end with and against the raw read.
 """
@@ -18,10 +20,10 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
-from typing import Any
+from typing import Any, TypeVar
 
 from smkit.core.timeunits import DAY_NS
 from smkit.errors import SmkitError
@@ -37,9 +39,12 @@ InfluxDB the next machine's answer is awaited while this one is computed."""
 MIN_MACHINE_DAYS = 30
 """Below this many machine-days a second process is not worth its start."""
 
+T = TypeVar("T")
 Chunks = list[list[str]]
 Window = tuple[int, int, int, bool]
 """(start_ns, end_ns, horizon_ns, hourly)."""
+Each = Callable[[list[PeriodResult]], list[T]]
+"""What a chunk's period results become, in the process that computed them."""
 
 
 def report_results(
@@ -52,26 +57,40 @@ def report_results(
     """Every chosen machine's period results (as :func:`~smkit.oee.runner.period_results`),
     computed by up to ``processes`` processes (by default one per core, at most two). Call it
     with no event loop running in this process."""
+    return report_parts(plant, window, machines, list, processes=processes)
+
+
+def report_parts(
+    plant: Plant,
+    window: Window,
+    machines: Sequence[str] | None,
+    each: Each[T],
+    *,
+    processes: int | None = None,
+) -> list[T]:
+    """``each`` of every chunk's period results (a chunk is a few machines), joined in the
+    plant's order of machines; as :func:`report_results` otherwise. ``each`` runs in the
+    process that computed the chunk, and what it returns must pickle."""
     chosen = [m.id for _, m in plant.machines() if machines is None or m.id in machines]
     chunks = [chosen[at : at + CHUNK] for at in range(0, len(chosen), CHUNK)]
     start_ns, end_ns, _, _ = window
     machine_days = len(chosen) * (end_ns - start_ns) / DAY_NS
     wanted = min(2, len(os.sched_getaffinity(0))) if processes is None else processes
     if wanted < 2 or len(chunks) < 2 or machine_days < MIN_MACHINE_DAYS:
-        return asyncio.run(_alone(plant, window, chosen))
-    return _in_two(plant, window, chunks)
+        return asyncio.run(_alone(plant, window, chosen, each))
+    return _in_two(plant, window, chunks, each)
 
 
-def _in_two(plant: Plant, window: Window, chunks: Chunks) -> list[PeriodResult]:
+def _in_two(plant: Plant, window: Window, chunks: Chunks, each: Each[T]) -> list[T]:
     context = multiprocessing.get_context("fork")
     taken = context.Value("i", 0)
     receiving, sending = context.Pipe(duplex=False)
-    helper = context.Process(target=_helper, args=(plant, window, chunks, taken, sending),
+    helper = context.Process(target=_helper, args=(plant, window, (chunks, each), taken, sending),
                              name="smkit-oee-helper", daemon=True)  # fmt: skip
     helper.start()
     sending.close()
     try:
-        mine = asyncio.run(_share(plant, window, chunks, taken))
+        mine = asyncio.run(_share(plant, window, (chunks, each), taken))
         theirs = _received(receiving, helper)
     except BaseException:  # this report failed or was interrupted: the helper's work is moot
         helper.kill()
@@ -80,22 +99,26 @@ def _in_two(plant: Plant, window: Window, chunks: Chunks) -> list[PeriodResult]:
         receiving.close()
         helper.join()
     by_chunk = mine | theirs
-    return [result for number in range(len(chunks)) for result in by_chunk[number]]
+    return [made for number in range(len(chunks)) for made in by_chunk[number]]
 
 
 def _helper(
-    plant: Plant, window: Window, chunks: Chunks, taken: Synchronized[int], sending: Connection
+    plant: Plant,
+    window: Window,
+    work: tuple[Chunks, Each[T]],
+    taken: Synchronized[int],
+    sending: Connection,
 ) -> None:
     """The forked process: compute chunks until none is left, send them (or the error)."""
     try:
-        sending.send(("results", asyncio.run(_share(plant, window, chunks, taken))))
+        sending.send(("results", asyncio.run(_share(plant, window, work, taken))))
     except BaseException as exc:  # the report process raises it: nothing may be lost here
         sending.send(("error", exc if isinstance(exc, SmkitError) else SmkitError(repr(exc))))
     finally:
         sending.close()
 
 
-def _received(receiving: Connection, helper: Any) -> dict[int, list[PeriodResult]]:
+def _received(receiving: Connection, helper: Any) -> dict[int, list[Any]]:
     try:
         kind, found = receiving.recv()
     except EOFError:
@@ -106,13 +129,14 @@ def _received(receiving: Connection, helper: Any) -> dict[int, list[PeriodResult
 
 
 async def _share(
-    plant: Plant, window: Window, chunks: Chunks, taken: Synchronized[int]
-) -> dict[int, list[PeriodResult]]:
+    plant: Plant, window: Window, work: tuple[Chunks, Each[T]], taken: Synchronized[int]
+) -> dict[int, list[T]]:
     """Take chunks from the shared counter and compute them, one historian for all."""
-    out: dict[int, list[PeriodResult]] = {}
+    chunks, each = work
+    out: dict[int, list[T]] = {}
     async with open_historian(plant) as historian:
         while (number := _next(taken)) < len(chunks):
-            out[number] = await _computed(plant, window, chunks[number], historian)
+            out[number] = each(await _computed(plant, window, chunks[number], historian))
     return out
 
 
@@ -123,9 +147,9 @@ def _next(taken: Synchronized[int]) -> int:
     return number
 
 
-async def _alone(plant: Plant, window: Window, machines: Sequence[str]) -> list[PeriodResult]:
+async def _alone(plant: Plant, window: Window, machines: Sequence[str], each: Each[T]) -> list[T]:
     async with open_historian(plant) as historian:
-        return await _computed(plant, window, machines, historian)
+        return each(await _computed(plant, window, machines, historian))
 
 
 async def _computed(
