@@ -231,17 +231,21 @@ def counter_increments(  # noqa: PLR0917 - the samples and the counter's rules, 
     its own running total: its arrays are returned as views (base: its first value).
     """
     none = ts[:0]
-    if len(ts) > 1 and (ts[1:] < ts[:-1]).any():
+    gaps = np.diff(ts)
+    if (gaps < 0).any():
         return False, none, none, 0, none, none
     if not len(ts):
         return True, none, none, 0, none, none
     rate, burst = limit
-    if not delta and len(ts) and _only_rises(ts, values, rate, burst):
+    rises = values[:0] if delta else np.diff(values)
+    if not delta and _only_rises(gaps, rises, rate, burst):
         return True, ts[1:], values[1:], int(values[0]), none, none
-    last = np.append(ts[1:] != ts[:-1], True)  # of samples at one time the last counts
-    ts, values = ts[last], values[last]
-    gap = np.append(_FOREVER, np.diff(ts))
-    step = values.copy() if delta else np.append(values[:1], np.diff(values))
+    if not gaps.all():
+        last = np.append(gaps != 0, True)  # of samples at one time the last counts
+        ts, values = ts[last], values[last]
+        gaps, rises = np.diff(ts), values[:0] if delta else np.diff(values)
+    gap = np.append(_FOREVER, gaps)
+    step = values if delta else np.append(values[:1], rises)
     unexpected = np.zeros(len(ts), np.bool_)
     if not delta:
         step, unexpected = _drops(ts, values, step, gap, (wrap, rate, burst), order_changes,
@@ -255,8 +259,8 @@ def counter_increments(  # noqa: PLR0917 - the samples and the counter's rules, 
             np.where(bad, np.abs(step), 0)[odd])  # fmt: skip
 
 
-def _only_rises(ts: Int64s, values: Int64s, rate: float, burst: int) -> bool:
-    step, gap = np.diff(values), np.diff(ts)
+def _only_rises(gap: Int64s, step: Int64s, rate: float, burst: int) -> bool:
+    """Whether every step up is within the limit, at strictly increasing times."""
     if not len(step):
         return True
     return bool(
@@ -279,17 +283,20 @@ def _drops(  # noqa: PLR0917 - one counter's samples and rules
     ts: Int64s, values: Int64s, step: Int64s, gap: Int64s, rules: tuple[int, float, int],
     order_changes: Int64s, resets_expected: bool,
 ) -> tuple[Int64s, Bools]:  # fmt: skip
-    """A cumulative counter's drops as wraps or resets (see :func:`counter_increments`)."""
+    """A cumulative counter's drops as wraps or resets (see :func:`counter_increments`).
+    Drops are rare, so only the samples after one are looked at."""
     wrap, rate, burst = rules
-    drop = step < 0
-    drop[:1] = False
-    previous = np.append(ts[:1], ts[:-1])
-    changed = np.searchsorted(order_changes, ts, side="right") > np.searchsorted(
-        order_changes, previous, side="right"
+    at = np.flatnonzero(step[1:] < 0) + 1
+    unexpected = np.zeros(len(ts), np.bool_)
+    if not len(at):
+        return step, unexpected
+    changed = np.searchsorted(order_changes, ts[at], side="right") > np.searchsorted(
+        order_changes, ts[at - 1], side="right"
     )
-    wrapped = step + wrap
-    fits = wrapped <= np.ceil(gap * rate) + burst if rate >= 0 else wrapped < wrap // 2
-    as_wrap = drop & bool(wrap) & fits & ~changed
-    reset = drop & ~as_wrap
-    step = np.where(as_wrap, wrapped, np.where(reset, values, step))
-    return step, reset & ~(changed & resets_expected)
+    wrapped = step[at] + wrap
+    fits = wrapped <= np.ceil(gap[at] * rate) + burst if rate >= 0 else wrapped < wrap // 2
+    as_wrap = fits & ~changed & bool(wrap)
+    step = step.copy()
+    step[at] = np.where(as_wrap, wrapped, values[at])
+    unexpected[at] = ~as_wrap & ~(changed & resets_expected)
+    return step, unexpected
