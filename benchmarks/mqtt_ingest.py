@@ -17,7 +17,8 @@ drains its session and is timed from its first message to its last:
 
 Run for JSON (one value per message, as a gateway sends per signal) and Sparkplug B (DDATA of
 --metrics metrics each, after the births; published at QoS 1 here so the broker keeps them for
-the absent consumers). CPU time (of one core) and peak RSS are those of the consumer's process.
+the absent consumers). CPU time (of one core) and peak RSS are those of the consumer's process
+(with smkit's historian writer process: its CPU added, the larger RSS).
 
 Each case runs --rounds times (fresh sessions, filled once for all consumers, drained in turn)
 and prints each consumer's median round: single runs move by some 20 % with what else the two
@@ -27,6 +28,7 @@ Targets: JSON at QoS 1 >= 10,000 messages/s with no loss, >= 0.7x counting and >
 Sparkplug B >= 0.5x counting; over MQTT 5 and 3.1.1 alike.
 
 Usage: python benchmarks/mqtt_ingest.py [--messages 200000] [--publishers 3] [--rounds 3]
+[--kind json sparkplug] [--protocol 5 3.1.1]
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +61,7 @@ from smkit.core.sample import Sample
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox
 from smkit.historian.sqlite import SqliteHistorian
+from smkit.historian.writer_process import WriterProcess
 from smkit.localservers import LocalMosquitto
 from smkit.plant.loader import parse_plant
 from smkit.plant.mqtt import MqttSource
@@ -178,9 +182,16 @@ def open_session(session: Session, topic_filter: str) -> None:
     client.loop_stop()
 
 
-def usage() -> tuple[float, float]:
+def usage(*, with_children: bool = False) -> tuple[float, float]:
+    """CPU seconds and peak RSS (MB) of this process, with its ended children if asked (CPU
+    summed, RSS the larger)."""
     used = resource.getrusage(resource.RUSAGE_SELF)
-    return used.ru_utime + used.ru_stime, used.ru_maxrss / 1024
+    cpu, rss = used.ru_utime + used.ru_stime, used.ru_maxrss / 1024
+    if with_children:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu += children.ru_utime + children.ru_stime
+        rss = max(rss, children.ru_maxrss / 1024)
+    return cpu, rss
 
 
 def paho_consumer(session: Session, on_message: Callable[..., None]) -> mqtt.Client:
@@ -251,38 +262,48 @@ def naive(session: Session, seconds: float, folder: str, result: Any) -> None:
 
 
 def smkit_collector(kind: str, session: Session, total: int, folder: str, result: Any) -> None:
-    """smkit: connector -> outbox -> forwarder -> SQLite, until ``total`` samples are stored."""
+    """smkit: connector -> outbox -> forwarder -> SQLite, until ``total`` samples are stored;
+    the historian's writes in a process of their own, as ``smkit collect`` does on two cores."""
 
     async def main() -> None:
         url = f"mqtt://127.0.0.1:{session.port}"
         plant = parse_plant(plant_text(kind, url, session.client_id, session.protocol))
-        outbox = Outbox(Path(folder) / f"{kind}-outbox.db")
-        historian = SqliteHistorian(Path(folder) / f"{kind}.db")
-        dead = UnreadableMessages(Path(folder) / f"{kind}.dead.db")
         source = plant.sources[0]
         assert isinstance(source, MqttSource)
-        connector = MqttConnector(source, plant, outbox, dead)
-        stop = asyncio.Event()
-        cpu = usage()[0]
-        forwarder = Forwarder(outbox, historian)
-        tasks = [asyncio.create_task(connector.run(stop)),
-                 asyncio.create_task(forwarder.run(stop))]  # fmt: skip
-        while connector.health.messages == 0:
-            await asyncio.sleep(0.001)
-        started = time.monotonic()
-        # the forwarder's count, not a count(*) of the historian's table: that query, every
-        # 50 ms on a table of half a million rows, took a tenth of the process's time
-        while forwarder.health.delivered < total:
-            await asyncio.sleep(0.01)
-        elapsed = time.monotonic() - started
-        stop.set()
-        await asyncio.gather(*tasks)
-        for closing in (outbox, historian, dead):
-            await closing.close()
-        health = connector.health
-        result.put((health.messages, elapsed, usage()[0] - cpu, usage()[1], health.dead))
+        cpu = usage(with_children=True)[0]
+        async with (
+            Outbox(Path(folder) / f"{kind}-outbox.db") as outbox,
+            WriterProcess(partial(SqliteHistorian, Path(folder) / f"{kind}.db")) as writer,
+            UnreadableMessages(Path(folder) / f"{kind}.dead.db") as dead,
+        ):
+            connector = MqttConnector(source, plant, outbox, dead)
+            forwarder = Forwarder(outbox, writer)
+            messages, elapsed, dead_messages = await collected(connector, forwarder, total)
+        used, rss = usage(with_children=True)  # the writer process ended with the block
+        result.put((messages, elapsed, used - cpu, rss, dead_messages))
 
     asyncio.run(main())
+
+
+async def collected(
+    connector: MqttConnector, forwarder: Forwarder, total: int
+) -> tuple[int, float, int]:
+    """Run both until the forwarder delivered ``total`` samples: (messages, seconds from the
+    first message, dead messages)."""
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(connector.run(stop)),
+             asyncio.create_task(forwarder.run(stop))]  # fmt: skip
+    while connector.health.messages == 0:
+        await asyncio.sleep(0.001)
+    started = time.monotonic()
+    # the forwarder's count, not a count(*) of the historian's table: that query, every
+    # 50 ms on a table of half a million rows, took a tenth of the process's time
+    while forwarder.health.delivered < total:
+        await asyncio.sleep(0.01)
+    elapsed = time.monotonic() - started
+    stop.set()
+    await asyncio.gather(*tasks)
+    return connector.health.messages, elapsed, connector.health.dead
 
 
 def stored(path: Path) -> int:
@@ -406,7 +427,7 @@ def main(options: argparse.Namespace) -> None:
         broker = LocalMosquitto(Path(root))
         broker.start()
         try:
-            for kind in ("json", "sparkplug"):
+            for kind in options.kind:
                 for protocol in options.protocol:
                     bench(kind, protocol, broker.port, options)
         finally:
@@ -419,6 +440,8 @@ if __name__ == "__main__":
     parser.add_argument("--publishers", type=int, default=3)
     parser.add_argument("--metrics", type=int, default=10, help="metrics per Sparkplug DDATA")
     parser.add_argument("--protocol", nargs="+", choices=["5", "3.1.1"], default=["5", "3.1.1"])
+    parser.add_argument("--kind", nargs="+", choices=["json", "sparkplug"],
+                        default=["json", "sparkplug"])  # fmt: skip
     parser.add_argument("--naive-seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3, help="fills and drains per case")
     main(parser.parse_args())

@@ -5,7 +5,8 @@ drains the outbox into the historian and survives its outages. On stop, connecto
 what they hold, the forwarder delivers what it can within ``flush_s``, and whatever is left
 stays in the outbox for the next start. Health is written to ``<outbox>.health.json`` every
 ``HEALTH_EVERY_S`` seconds, which ``smkit status`` reads. OEE records are recomputed on the
-plant's schedule (``oee.every``) in the same process, in a worker thread.
+plant's schedule (``oee.every``) in the same process, in a worker thread. On a machine of two
+cores or more the forwarder's writes run in a process of their own (``writer_process``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from smkit.historian.factory import open_historian
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.outbox import Outbox
 from smkit.historian.protocol import FieldValue, Record
+from smkit.historian.writer_process import WriterProcess
 from smkit.oee.schedule import schedule
 from smkit.plant.model import Plant
 
@@ -100,6 +104,14 @@ def merged_health(documents: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def historian_writer(plant: Plant) -> WriterProcess | None:
+    """Where the forwarder writes samples: a process of its own on a machine of two cores or
+    more (its writes then run beside the connectors), else None (the historian itself)."""
+    if len(os.sched_getaffinity(0)) < 2:
+        return None
+    return WriterProcess(functools.partial(open_historian, plant))
+
+
 class Collector:
     """Runs a plant's connectors, its outbox and its forwarder until stopped."""
 
@@ -114,9 +126,10 @@ class Collector:
             when_full=config.when_full,
         )
         self.historian = open_historian(plant)
+        self.writer = historian_writer(plant)
         self.forwarder = Forwarder(
             self.outbox,
-            self.historian,
+            self.writer or self.historian,
             batch_samples=config.batch_samples,
             backoff=Backoff(initial_s=config.retry_initial, max_s=config.retry_max),
         )
@@ -134,6 +147,8 @@ class Collector:
         async with contextlib.AsyncExitStack() as opened:  # closed last in, first out
             for resource in (self.historian, self.dead, self.outbox):
                 await opened.enter_async_context(resource)
+            if self.writer is not None:
+                await opened.enter_async_context(self.writer)
             reporter = asyncio.create_task(self._report(stop))
             try:
                 await asyncio.gather(

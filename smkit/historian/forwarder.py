@@ -25,7 +25,7 @@ from smkit.core.backoff import Backoff
 from smkit.core.sample import Sample
 from smkit.errors import HistorianUnavailable, OutboxError, PayloadTooLarge, WriteRejected
 from smkit.historian.outbox import Outbox, PendingBatch
-from smkit.historian.protocol import Historian
+from smkit.historian.protocol import SampleWriter
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class Forwarder:
     def __init__(
         self,
         outbox: Outbox,
-        historian: Historian,
+        historian: SampleWriter,
         *,
         batch_samples: int = 5000,
         backoff: Backoff | None = None,

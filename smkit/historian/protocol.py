@@ -54,6 +54,14 @@ class Health:
     detail: str = ""
 
 
+class SampleWriter(Protocol):
+    """What a forwarder needs of a historian: its sample writes."""
+
+    async def write_samples(self, samples: Sequence[Sample]) -> None:
+        """Store samples; return only when they are durable. Raise a ``HistorianError`` subclass."""
+        ...
+
+
 class Historian(Protocol):
     """Time-series storage of samples and records. All times are UTC integer nanoseconds."""
 

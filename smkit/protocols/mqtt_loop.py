@@ -3,6 +3,9 @@
 paho's network thread is woken through a socket pair for every publish and fights the event
 loop for the GIL; paho's documented external-loop hooks let the event loop read and write the
 socket instead, so every callback runs in the loop's thread and nothing needs a lock.
+
+A :class:`BufferedClient` reads the socket in large pieces: paho asks the socket for each
+packet's first byte, each byte of its length and then its body, a system call each.
 """
 
 from __future__ import annotations
@@ -17,6 +20,41 @@ from paho.mqtt.enums import MQTTErrorCode
 
 HOUSEKEEPING_S = 1.0
 PACKETS_PER_WAKE = 256
+RECEIVE_BYTES = 65536
+"""What one read of the socket asks for: some hundreds of small packets."""
+
+
+class BufferedClient(mqtt.Client):
+    """paho's client, its socket read ``RECEIVE_BYTES`` at a time and served from memory.
+
+    paho reads a small PUBLISH with three or four ``recv`` calls, and asking whether more is
+    waiting took a ``select`` per packet; together they were a quarter of a Sparkplug
+    collector's time (measured by ``benchmarks/mqtt_ingest.py``). paho has no option to
+    buffer its reads, so this overrides the one method through which it reads
+    (``_sock_recv``, the same in paho 2.0 to 2.2; ``tests/protocols`` checks that it is
+    still there). What is kept belongs to one socket: a new connection starts empty.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept = b""
+        self._kept_at = 0
+        self._kept_from: Any = None
+
+    def buffered(self) -> int:
+        """Bytes read from the socket that paho has not taken yet."""
+        return len(self._kept) - self._kept_at if self._kept_from is self.socket() else 0
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if not self.buffered():
+            found = super()._sock_recv(RECEIVE_BYTES)  # BlockingIOError: nothing waiting
+            self._kept, self._kept_at, self._kept_from = found, 0, self.socket()
+            if not found:
+                return found  # the broker closed the connection
+        at = self._kept_at
+        piece = self._kept[at : at + bufsize]
+        self._kept_at = at + len(piece)
+        return piece
 
 
 class LoopAttachment:
@@ -26,7 +64,7 @@ class LoopAttachment:
     back) until ``resume_reading``: a consumer that falls behind keeps a bounded backlog.
     """
 
-    def __init__(self, client: mqtt.Client) -> None:
+    def __init__(self, client: BufferedClient) -> None:
         self._client = client
         self._housekeeping: asyncio.Task[None] | None = None
         self._sock: Any = None
@@ -80,7 +118,9 @@ class LoopAttachment:
                 return
             if self._client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 return
-            if self._sock is None or not _more_to_read(self._sock):
+            if self._sock is None:
+                return
+            if not self._client.buffered() and not _more_to_read(self._sock):
                 return
         asyncio.get_running_loop().call_soon(self._read_all)
 

@@ -23,7 +23,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from smkit.core.backoff import Backoff
 from smkit.errors import SmkitError
-from smkit.protocols.mqtt_loop import LoopAttachment
+from smkit.protocols.mqtt_loop import BufferedClient, LoopAttachment
 
 CONNECT_TIMEOUT_S = 10.0
 MAX_UNACKNOWLEDGED = 2000
@@ -155,7 +155,7 @@ class BrokerConnection:
         self.client.disconnect()
 
     def _new_client(self) -> mqtt.Client:
-        client = mqtt.Client(
+        client = BufferedClient(
             CallbackAPIVersion.VERSION2, client_id=self.client_id,
             protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
         )  # fmt: skip

@@ -165,6 +165,16 @@ async def until(check: Any, timeout_s: float = 10.0) -> None:
     raise AssertionError(f"not reached within {timeout_s} s: {check}")
 
 
+async def forwarded(collector: Collector) -> None:
+    """Until the outbox is empty: what the connector stored so far is in the historian (the
+    forwarder delivers it from another process)."""
+
+    async def empty() -> bool:
+        return (await collector.outbox.stats()).samples == 0
+
+    await until(empty)
+
+
 async def letters(collector: Collector) -> list[UnreadableMessage]:
     dead = UnreadableMessages(collector.plant.outbox.path.with_suffix(".dead.db"))
     try:
@@ -197,6 +207,7 @@ async def test_data_before_birth_waits_for_it_and_an_unknown_alias_is_dead_lette
     await until(lambda: len(node.rebirth_requests()) == 2)
     reasons = [d.reason for d in await letters(collector)]
     assert reasons == ["unknown metric alias 99"]
+    await forwarded(collector)
     temps = await stored(collector, "melt_temp")
     assert [(ts, v) for ts, v, _ in temps] == [
         (T0 * 10**6, 230.0), ((T0 + 1) * 10**6, 231.0), ((T0 + 2) * 10**6, 232.0)
@@ -256,6 +267,7 @@ async def test_only_the_ndeath_of_the_current_session_takes_the_machine_offline(
     node.ndeath(bd_seq=4)  # the will of the previous session, arriving late
     node.ddata(T0 + 1000, 231.0)
     await until(lambda: collector.connectors[0].health.messages >= 4)
+    await forwarded(collector)
     assert [q for _, _, q in await stored(collector, "melt_temp")] == [Quality.GOOD] * 2
     node.ndeath(bd_seq=5)
     await until(lambda: collector.connectors[0].health.messages >= 5)

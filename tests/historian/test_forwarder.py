@@ -15,6 +15,7 @@ from smkit.historian import Historian, InfluxHistorian
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.influx_http import InfluxHttp
 from smkit.historian.outbox import Outbox
+from smkit.historian.protocol import SampleWriter
 from smkit.localservers import LocalInflux
 from tests.historian import collector_process
 
@@ -35,7 +36,7 @@ def stream(count: int, first: int = 0, machines: int = 5) -> list[Sample]:
     return out
 
 
-def fast_forwarder(outbox: Outbox, historian: Historian, batch: int = 1000) -> Forwarder:
+def fast_forwarder(outbox: Outbox, historian: SampleWriter, batch: int = 1000) -> Forwarder:
     return Forwarder(outbox, historian, batch_samples=batch, backoff=Backoff(0.02, 0.2))
 
 

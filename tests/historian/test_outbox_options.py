@@ -38,13 +38,14 @@ async def run_for(made: Collector, seconds: float, samples: Sequence[Sample]) ->
 async def batches_written(folder: Path, outbox: dict[str, Any]) -> list[int]:
     made = collector(folder, outbox, {"kind": "sqlite", "path": "historian.db"})
     sizes: list[int] = []
-    write = made.historian.write_samples
+    writer = made.forwarder.historian  # the historian itself, or its writer process
+    write = writer.write_samples
 
     async def counted(samples: Sequence[Sample]) -> None:
         sizes.append(len(samples))
         await write(samples)
 
-    made.historian.write_samples = counted  # type: ignore[method-assign]
+    writer.write_samples = counted  # type: ignore[method-assign]
     await run_for(made, 1.5, stream(1000))
     return sizes
 

@@ -53,7 +53,7 @@ from smkit.core.batch import BatchBuilder
 from smkit.errors import PayloadError, SmkitError
 from smkit.plant.model import Plant
 from smkit.plant.mqtt import MqttSource, Subscription
-from smkit.protocols.mqtt_loop import LoopAttachment
+from smkit.protocols.mqtt_loop import BufferedClient, LoopAttachment
 from smkit.protocols.mqtt_properties import read_properties_cheaply
 
 BATCH = 1000
@@ -155,7 +155,7 @@ class MqttConnector:
     def _client(self) -> mqtt.Client:
         source = self.source
         v5 = source.protocol == "5"
-        client = mqtt.Client(
+        client = BufferedClient(
             CallbackAPIVersion.VERSION2, client_id=source.session_client_id,
             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, manual_ack=True,
             clean_session=None if v5 else not source.session.persistent,

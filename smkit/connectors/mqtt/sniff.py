@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from smkit.errors import PayloadError, SmkitError
-from smkit.protocols.mqtt_loop import LoopAttachment
+from smkit.protocols.mqtt_loop import BufferedClient, LoopAttachment
 from smkit.protocols.sparkplug import NAMESPACE, decode
 
 SHOWN_BYTES = 200
@@ -53,7 +53,7 @@ async def sniff(
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
         raise SmkitError(f"broker URL must look like mqtt://host:port, got {url!r}")
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client = BufferedClient(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     if credentials is not None:
         client.username_pw_set(*credentials)
     if parts.scheme == "mqtts":
