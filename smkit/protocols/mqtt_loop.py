@@ -31,8 +31,9 @@ class BufferedClient(mqtt.Client):
     waiting took a ``select`` per packet; together they were a quarter of a Sparkplug
     collector's time (measured by ``benchmarks/mqtt_ingest.py``). paho has no option to
     buffer its reads, so this overrides the one method through which it reads
-    (``_sock_recv``, the same in paho 2.0 to 2.2; ``tests/protocols`` checks that it is
-    still there). What is kept belongs to one socket: a new connection starts empty.
+    (``_sock_recv``, the same in paho 2.0 to 2.2; ``tests/connectors/test_mqtt_buffered_reads.py``
+    checks that it is still there). What is kept belongs to one socket: a new connection starts
+    empty.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
