@@ -46,9 +46,12 @@ def table(headers: list[str], rows: list[list[str]], empty: str = "") -> str:
 def json_rows(rows: list[dict[str, object]]) -> str:
     """Rows as a JSON array, a row per line, in UTF-8 as they are (orjson: a month's report
     spent a third of its time in the json module's indenting encoder)."""
-    if not rows:
-        return "[]"
-    return "[\n" + ",\n".join(orjson.dumps(row).decode() for row in rows) + "\n]"
+    return json_lines([orjson.dumps(row) for row in rows])
+
+
+def json_lines(encoded: list[bytes]) -> str:
+    """Rows already encoded as JSON, one per line, as a JSON array."""
+    return "[\n" + b",\n".join(encoded).decode() + "\n]" if encoded else "[]"
 
 
 @contextmanager

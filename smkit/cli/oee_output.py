@@ -16,7 +16,7 @@ from operator import itemgetter
 
 import orjson
 
-from smkit.cli.common import table
+from smkit.cli.common import json_lines, table
 from smkit.oee.report import report_rows
 from smkit.oee.rollup import Bucket, Group, PeriodResult, roll_up
 
@@ -60,7 +60,7 @@ def joined(found: list[Piece], fmt: str) -> str:
     ordered = sorted(found, key=itemgetter(0, 1))
     if fmt == "json":
         lines: list[bytes] = [rendered for _, _, rendered in ordered]  # type: ignore[misc]
-        return "[\n" + b",\n".join(lines).decode() + "\n]" if lines else "[]"
+        return json_lines(lines)
     cells: list[list[str]] = [rendered for _, _, rendered in ordered]  # type: ignore[misc]
     if fmt == "csv":
         return csv_text(HEADERS, cells)
