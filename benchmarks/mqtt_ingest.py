@@ -18,7 +18,7 @@ drains its session and is timed from its first message to its last:
 Run for JSON (one value per message, as a gateway sends per signal) and Sparkplug B (DDATA of
 --metrics metrics each, after the births; published at QoS 1 here so the broker keeps them for
 the absent consumers). CPU time (of one core) and peak RSS are those of the consumer's process
-(with smkit's historian writer process: its CPU added, the larger RSS).
+(with smkit's forwarder process: its CPU added, the larger RSS).
 
 Each case runs --rounds times (fresh sessions, filled once for all consumers, drained in turn)
 and prints each consumer's median round: single runs move by some 20 % with what else the two
@@ -55,13 +55,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from smkit.collector import child_forwarder, plant_outbox
 from smkit.connectors.common.unreadable import UnreadableMessages
 from smkit.connectors.mqtt.connector import MqttConnector
 from smkit.core.sample import Sample
-from smkit.historian.forwarder import Forwarder
-from smkit.historian.outbox import Outbox
+from smkit.historian.forwarder_process import ForwarderProcess
 from smkit.historian.sqlite import SqliteHistorian
-from smkit.historian.writer_process import WriterProcess
 from smkit.localservers import LocalMosquitto
 from smkit.plant.loader import parse_plant
 from smkit.plant.mqtt import MqttSource
@@ -74,8 +73,9 @@ JSON_FILTER = "bench/+/+/+/+"
 SPARKPLUG_FILTER = "spBv1.0/bench/+/+/#"
 
 
-def plant_text(kind: str, url: str, client_id: str, protocol: str) -> str:
-    """A plant of MACHINES machines with SIGNALS float signals each, read from ``url``."""
+def plant_text(kind: str, url: str, client_id: str, protocol: str, folder: str = ".") -> str:
+    """A plant of MACHINES machines with SIGNALS float signals each, read from ``url``; its
+    outbox and SQLite historian in ``folder``."""
     if kind == "json":
         subscription = {"topic": "{site}/{area}/{line}/{machine}/{signal}", "parser": "json",
                         "json": {"value": "v", "timestamp": "ts"}}  # fmt: skip
@@ -92,6 +92,8 @@ def plant_text(kind: str, url: str, client_id: str, protocol: str) -> str:
                      "protocol": protocol,
                      "session": {"persistent": True, "expiry": "1h"},
                      "subscriptions": [subscription]}],
+        "outbox": {"path": f"{folder}/{kind}-outbox.db"},
+        "historian": {"kind": "sqlite", "path": f"{folder}/{kind}.db"},
     }  # fmt: skip
     return yaml.safe_dump(plant)
 
@@ -263,30 +265,30 @@ def naive(session: Session, seconds: float, folder: str, result: Any) -> None:
 
 def smkit_collector(kind: str, session: Session, total: int, folder: str, result: Any) -> None:
     """smkit: connector -> outbox -> forwarder -> SQLite, until ``total`` samples are stored;
-    the historian's writes in a process of their own, as ``smkit collect`` does on two cores."""
+    the forwarder in a process of its own, as ``smkit collect`` does on two cores."""
 
     async def main() -> None:
         url = f"mqtt://127.0.0.1:{session.port}"
-        plant = parse_plant(plant_text(kind, url, session.client_id, session.protocol))
+        text = plant_text(kind, url, session.client_id, session.protocol, folder)
+        plant = parse_plant(text)
         source = plant.sources[0]
         assert isinstance(source, MqttSource)
         cpu = usage(with_children=True)[0]
         async with (
-            Outbox(Path(folder) / f"{kind}-outbox.db") as outbox,
-            WriterProcess(partial(SqliteHistorian, Path(folder) / f"{kind}.db")) as writer,
+            plant_outbox(plant, trims=False) as outbox,
+            ForwarderProcess(partial(child_forwarder, plant)) as forwarder,
             UnreadableMessages(Path(folder) / f"{kind}.dead.db") as dead,
         ):
             connector = MqttConnector(source, plant, outbox, dead)
-            forwarder = Forwarder(outbox, writer)
             messages, elapsed, dead_messages = await collected(connector, forwarder, total)
-        used, rss = usage(with_children=True)  # the writer process ended with the block
+        used, rss = usage(with_children=True)  # the forwarder process ended with the block
         result.put((messages, elapsed, used - cpu, rss, dead_messages))
 
     asyncio.run(main())
 
 
 async def collected(
-    connector: MqttConnector, forwarder: Forwarder, total: int
+    connector: MqttConnector, forwarder: ForwarderProcess, total: int
 ) -> tuple[int, float, int]:
     """Run both until the forwarder delivered ``total`` samples: (messages, seconds from the
     first message, dead messages)."""

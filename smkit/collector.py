@@ -6,7 +6,7 @@ what they hold, the forwarder delivers what it can within ``flush_s``, and whate
 stays in the outbox for the next start. Health is written to ``<outbox>.health.json`` every
 ``HEALTH_EVERY_S`` seconds, which ``smkit status`` reads. OEE records are recomputed on the
 plant's schedule (``oee.every``) in the same process, in a worker thread. On a machine of two
-cores or more the forwarder's writes run in a process of their own (``writer_process``).
+cores or more the forwarder runs in a process of its own (``forwarder_process``).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from smkit.core.timeunits import NS_PER_S
 from smkit.errors import HistorianError
 from smkit.historian.factory import open_historian
 from smkit.historian.forwarder import Forwarder
+from smkit.historian.forwarder_process import ForwarderProcess
 from smkit.historian.outbox import Outbox
-from smkit.historian.protocol import FieldValue, Record
-from smkit.historian.writer_process import WriterProcess
+from smkit.historian.protocol import FieldValue, Historian, Record
 from smkit.oee.schedule import schedule
 from smkit.plant.model import Plant
 
@@ -104,12 +104,41 @@ def merged_health(documents: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def historian_writer(plant: Plant) -> WriterProcess | None:
-    """Where the forwarder writes samples: a process of its own on a machine of two cores or
-    more (its writes then run beside the connectors), else None (the historian itself)."""
-    if len(os.sched_getaffinity(0)) < 2:
-        return None
-    return WriterProcess(functools.partial(open_historian, plant))
+CHILD_POLL_S = 0.05
+"""How often a forwarder in its own process looks for new batches when it has none (nothing
+tells it when the collector appends)."""
+
+
+def plant_outbox(plant: Plant, *, trims: bool = True) -> Outbox:
+    """The plant's outbox, as plant.yaml sets it (``trims``: see :class:`Outbox`)."""
+    config = plant.outbox
+    return Outbox(config.path, max_bytes=config.max_bytes, max_age_s=config.max_age,
+                  when_full=config.when_full, trims=trims)  # fmt: skip
+
+
+def plant_forwarder(
+    plant: Plant, outbox: Outbox, historian: Historian, *, idle_poll_s: float = 1.0
+) -> Forwarder:
+    """A forwarder from ``outbox`` to ``historian``, with plant.yaml's batch size and retries."""
+    config = plant.outbox
+    return Forwarder(outbox, historian, batch_samples=config.batch_samples,
+                     backoff=Backoff(initial_s=config.retry_initial, max_s=config.retry_max),
+                     idle_poll_s=idle_poll_s)  # fmt: skip
+
+
+def child_forwarder(plant: Plant) -> tuple[Forwarder, Historian]:
+    """The forwarder a :class:`ForwarderProcess` runs, with its own outbox handle and
+    historian."""
+    historian = open_historian(plant)
+    return plant_forwarder(
+        plant, plant_outbox(plant), historian, idle_poll_s=CHILD_POLL_S
+    ), historian
+
+
+def forwards_in_a_process() -> bool:
+    """Whether the forwarder gets a process of its own: on two cores or more, so that it runs
+    beside the connectors rather than taking turns with them."""
+    return len(os.sched_getaffinity(0)) >= 2
 
 
 class Collector:
@@ -118,22 +147,15 @@ class Collector:
     def __init__(self, plant: Plant, *, flush_s: float = 10.0) -> None:
         self.plant = plant
         self.flush_s = flush_s
-        config = plant.outbox
-        self.outbox = Outbox(
-            config.path,
-            max_bytes=config.max_bytes,
-            max_age_s=config.max_age,
-            when_full=config.when_full,
-        )
+        separate = forwards_in_a_process()
+        self.outbox = plant_outbox(plant, trims=not separate)
         self.historian = open_historian(plant)
-        self.writer = historian_writer(plant)
-        self.forwarder = Forwarder(
-            self.outbox,
-            self.writer or self.historian,
-            batch_samples=config.batch_samples,
-            backoff=Backoff(initial_s=config.retry_initial, max_s=config.retry_max),
+        self.forwarder: Forwarder | ForwarderProcess = (
+            ForwarderProcess(functools.partial(child_forwarder, plant))
+            if separate
+            else plant_forwarder(plant, self.outbox, self.historian)
         )
-        self.dead = UnreadableMessages(config.path.with_suffix(".dead.db"))
+        self.dead = UnreadableMessages(plant.outbox.path.with_suffix(".dead.db"))
         self._health_unwritable = False
         self.connectors: list[Connector] = []
         for source in plant.sources:
@@ -147,8 +169,8 @@ class Collector:
         async with contextlib.AsyncExitStack() as opened:  # closed last in, first out
             for resource in (self.historian, self.dead, self.outbox):
                 await opened.enter_async_context(resource)
-            if self.writer is not None:
-                await opened.enter_async_context(self.writer)
+            if isinstance(self.forwarder, ForwarderProcess):
+                await opened.enter_async_context(self.forwarder)
             reporter = asyncio.create_task(self._report(stop))
             try:
                 await asyncio.gather(

@@ -10,6 +10,14 @@ The queue is bounded. Data older than ``max_age_s`` is discarded; when a new bat
 :class:`OutboxFull` so that the producer keeps the data. Every discarded sample is counted, in
 the file, so the counts survive restarts. Samples the historian refused are kept in a
 dead-letter table with the reason.
+
+Two processes may share the file: one handle that only appends (``trims=False``: a collector's
+connectors) and one that delivers (a forwarder in a process of its own). Only the delivering
+handle takes, settles or discards batches, so no batch is discarded while it is being
+delivered; the queue's size is kept in the file, in the same transactions as the batches, so
+both handles see it exactly. A full queue under ``drop_oldest`` then takes the new batch and
+the delivering handle discards the oldest at its next look (within ``idle_poll_s`` of its
+forwarder), so the bound may be passed by what arrives meanwhile.
 """
 
 from __future__ import annotations
@@ -20,8 +28,7 @@ import json
 import marshal
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -55,6 +62,10 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 CREATE TABLE IF NOT EXISTS counters (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queued (
+    id    INTEGER PRIMARY KEY CHECK (id = 0),
+    bytes INTEGER NOT NULL
 );
 """
 
@@ -136,6 +147,7 @@ class Outbox(AsyncClosing):
         when_full: WhenFull = "drop_oldest",
         dead_letter_limit: int = 100_000,
         clock: Callable[[], int] = time.time_ns,
+        trims: bool = True,
     ) -> None:
         self.path = Path(path)
         self.max_bytes = max_bytes
@@ -143,8 +155,10 @@ class Outbox(AsyncClosing):
         self.when_full = when_full
         self.dead_letter_limit = dead_letter_limit
         self._clock = clock
-        self._file = SqliteFile(self.path, _SCHEMA, _error, on_open=self._opened)
-        self._bytes = 0
+        self.trims = trims
+        """Whether this handle discards expired batches and, under ``drop_oldest``, the oldest
+        (False for a handle that only appends while another process delivers)."""
+        self._file = SqliteFile(self.path, _SCHEMA, _error, on_open=_opened)
         self._expired_at = 0
         self._inflight: set[int] = set()
         self._waiting: list[tuple[Sequence[Sample], asyncio.Future[None]]] = []
@@ -211,26 +225,12 @@ class Outbox(AsyncClosing):
 
     # Everything below runs in the outbox file's worker thread, which alone owns the connection.
 
-    def _opened(self, db: sqlite3.Connection) -> None:
-        db.executemany("INSERT OR IGNORE INTO counters VALUES (?, 0)", [(n,) for n in COUNTERS])
-        self._bytes = _stored_bytes(db)
-
-    @contextmanager
-    def _change(self, db: sqlite3.Connection) -> Iterator[None]:
-        """A transaction; if it rolls back, the byte count is read again from the file."""
-        try:
-            with transaction(db):
-                yield
-        except BaseException:
-            self._bytes = _stored_bytes(db)
-            raise
-
     def _append(
         self, db: sqlite3.Connection, groups: list[Sequence[Sample]]
     ) -> list[OutboxError | None]:
         outcomes: list[OutboxError | None] = []
         now = self._clock()
-        with self._change(db):
+        with transaction(db):
             self._expire(db, now)
             for samples in groups:
                 payload = encode(samples)
@@ -241,38 +241,49 @@ class Outbox(AsyncClosing):
                         "VALUES (?, ?, ?, ?)",
                         (now, len(samples), len(payload), payload),
                     )
-                    self._bytes += len(payload)
+                    _add_queued(db, len(payload))
                     _count(db, "accepted", len(samples))
                 outcomes.append(full)
         return outcomes
 
     def _make_room(self, db: sqlite3.Connection, size: int) -> OutboxFull | None:
-        """Apply the full-queue policy for a new batch of ``size`` bytes; None when it fits."""
-        if self._bytes + size <= self.max_bytes:
+        """Apply the full-queue policy for a new batch of ``size`` bytes; None when it fits
+        (or when the delivering handle, in another process, discards the oldest to make room)."""
+        queued = _queued_bytes(db)
+        if queued + size <= self.max_bytes:
             return None
         if size > self.max_bytes or self.when_full == "reject_new":
             return OutboxFull(
-                f"outbox {self.path} holds {self._bytes} of {self.max_bytes} bytes; "
+                f"outbox {self.path} holds {queued} of {self.max_bytes} bytes; "
                 f"a batch of {size} bytes does not fit (policy {self.when_full})"
             )
+        if not self.trims:
+            return None
+        self._drop_oldest(db, queued + size - self.max_bytes)
+        if _queued_bytes(db) + size <= self.max_bytes:
+            return None
+        return OutboxFull(f"outbox {self.path} is full of batches being delivered; try again")
+
+    def _drop_oldest(self, db: sqlite3.Connection, excess: int) -> None:
+        """Discard the oldest batches not being delivered until ``excess`` bytes are gone."""
+        if excess <= 0:
+            return
         rows = db.execute("SELECT id, samples, bytes FROM batches ORDER BY id").fetchall()
         for batch_id, count, nbytes in rows:
-            if self._bytes + size <= self.max_bytes:
+            if excess <= 0:
                 break
             if batch_id in self._inflight:
                 continue
             db.execute("DELETE FROM batches WHERE id = ?", (batch_id,))
-            self._bytes -= nbytes
+            _add_queued(db, -nbytes)
             _count(db, "dropped_full", count)
-        if self._bytes + size <= self.max_bytes:
-            return None
-        return OutboxFull(f"outbox {self.path} is full of batches being delivered; try again")
+            excess -= nbytes
 
     def _expiry_due(self, now: int) -> bool:
         return now - self._expired_at >= EXPIRY_INTERVAL_NS
 
     def _expire(self, db: sqlite3.Connection, now: int) -> None:
-        if not self._expiry_due(now):
+        if not self.trims or not self._expiry_due(now):
             return
         self._expired_at = now
         limit = now - self.max_age_ns
@@ -282,14 +293,11 @@ class Outbox(AsyncClosing):
         for batch_id, count, nbytes in old:
             if batch_id not in self._inflight:
                 db.execute("DELETE FROM batches WHERE id = ?", (batch_id,))
-                self._bytes -= nbytes
+                _add_queued(db, -nbytes)
                 _count(db, "dropped_expired", count)
 
     def _peek(self, db: sqlite3.Connection, max_samples: int) -> PendingBatch | None:
-        now = self._clock()
-        if self._expiry_due(now):  # a write transaction only when there may be work for it
-            with self._change(db):
-                self._expire(db, now)
+        self._trim(db, self._clock())
         ids: list[int] = []
         parts: list[SampleBatch] = []
         taken = 0
@@ -312,12 +320,24 @@ class Outbox(AsyncClosing):
         self._inflight.update(ids)
         return PendingBatch(tuple(ids), SampleBatch.concat(parts))
 
+    def _trim(self, db: sqlite3.Connection, now: int) -> None:
+        """Discard expired batches, and the oldest while the queue is over its bound (which
+        an appending handle in another process leaves to this one)."""
+        if not self.trims:
+            return
+        excess = _queued_bytes(db) - self.max_bytes if self.when_full == "drop_oldest" else 0
+        if self._expiry_due(now) or excess > 0:  # a write transaction only when there may
+            with transaction(db):  # be work for it
+                self._expire(db, now)
+                if self.when_full == "drop_oldest":
+                    self._drop_oldest(db, _queued_bytes(db) - self.max_bytes)
+
     def _settle(
         self, db: sqlite3.Connection, batch: PendingBatch, dead: list[tuple[Sample, str]]
     ) -> None:
         now = self._clock()
         try:
-            with self._change(db):
+            with transaction(db):
                 self._forget(db, batch, dead, now)
         finally:
             self._inflight.difference_update(batch.ids)
@@ -325,11 +345,14 @@ class Outbox(AsyncClosing):
     def _forget(
         self, db: sqlite3.Connection, batch: PendingBatch, dead: list[tuple[Sample, str]], now: int
     ) -> None:
-        for batch_id in batch.ids:
+        gone = 0  # samples of the batches still here (none is discarded while delivered,
+        for batch_id in batch.ids:  # but a second delivering handle would count them twice)
             row = db.execute(
-                "DELETE FROM batches WHERE id = ? RETURNING bytes", (batch_id,)
+                "DELETE FROM batches WHERE id = ? RETURNING bytes, samples", (batch_id,)
             ).fetchone()
-            self._bytes -= row[0] if row else 0
+            if row is not None:
+                _add_queued(db, -row[0])
+                gone += row[1]
         db.executemany(
             "INSERT INTO dead_letters (created_ns, reason, sample) VALUES (?, ?, ?)",
             [(now, reason, json.dumps(sample, ensure_ascii=False)) for sample, reason in dead],
@@ -338,7 +361,7 @@ class Outbox(AsyncClosing):
             "DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?",
             (self.dead_letter_limit,),
         )
-        _count(db, "delivered", len(batch.samples) - len(dead))
+        _count(db, "delivered", max(gone - len(dead), 0))
         _count(db, "dead_lettered", len(dead))
 
     @staticmethod
@@ -368,8 +391,19 @@ def _count(db: sqlite3.Connection, name: str, amount: int) -> None:
         db.execute("UPDATE counters SET value = value + ? WHERE name = ?", (amount, name))
 
 
-def _stored_bytes(db: sqlite3.Connection) -> int:
-    return int(db.execute("SELECT coalesce(sum(bytes), 0) FROM batches").fetchone()[0])
+def _opened(db: sqlite3.Connection) -> None:
+    """Counters start at 0; the queue's size is counted again (a file of an older smkit has
+    none), in one statement, so that a handle appending meanwhile is not missed."""
+    db.executemany("INSERT OR IGNORE INTO counters VALUES (?, 0)", [(n,) for n in COUNTERS])
+    db.execute("INSERT OR REPLACE INTO queued SELECT 0, coalesce(sum(bytes), 0) FROM batches")
+
+
+def _queued_bytes(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT bytes FROM queued").fetchone()[0])
+
+
+def _add_queued(db: sqlite3.Connection, amount: int) -> None:
+    db.execute("UPDATE queued SET bytes = bytes + ?", (amount,))
 
 
 def _error(error: sqlite3.Error) -> OutboxError:

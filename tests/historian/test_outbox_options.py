@@ -9,44 +9,51 @@ from typing import Any
 
 import yaml
 
-from smkit.collector import Collector
+from smkit.collector import child_forwarder
 from smkit.core import Sample
+from smkit.historian.forwarder import Forwarder
+from smkit.historian.protocol import Historian
 from smkit.localservers import free_port
 from smkit.plant import load_plant
 from tests.historian.test_forwarder import stream
 from tests.plant.test_loader import MINIMAL
 
 
-def collector(folder: Path, outbox: dict[str, Any], historian: dict[str, Any]) -> Collector:
+def forwarder(
+    folder: Path, outbox: dict[str, Any], historian: dict[str, Any]
+) -> tuple[Forwarder, Historian]:
+    """The forwarder ``smkit collect`` runs for this plant (in a process of its own on two
+    cores, see ``test_forwarder_process``), and its historian, here in this process."""
     plant = yaml.safe_load(MINIMAL)
     plant.update(outbox={"path": "outbox.db", **outbox}, historian=historian)
     (folder / "plant.yaml").write_text(yaml.safe_dump(plant))
-    return Collector(load_plant(folder / "plant.yaml"), flush_s=0.5)
+    return child_forwarder(load_plant(folder / "plant.yaml"))
 
 
-async def run_for(made: Collector, seconds: float, samples: Sequence[Sample]) -> None:
-    """Put ``samples`` ten at a time (as connectors do), then collect for ``seconds``."""
-    for first in range(0, len(samples), 10):
-        await made.outbox.put(samples[first : first + 10])
-    stop = asyncio.Event()
-    task = asyncio.create_task(made.run(stop))
-    await asyncio.sleep(seconds)
-    stop.set()
-    await task
+async def run_for(made: Forwarder, historian: Historian, seconds: float,
+                  samples: Sequence[Sample]) -> None:  # fmt: skip
+    """Put ``samples`` ten at a time (as connectors do), then forward for ``seconds``."""
+    async with made.outbox, historian:
+        for first in range(0, len(samples), 10):
+            await made.outbox.put(samples[first : first + 10])
+        stop = asyncio.Event()
+        task = asyncio.create_task(made.run(stop))
+        await asyncio.sleep(seconds)
+        stop.set()
+        await task
 
 
 async def batches_written(folder: Path, outbox: dict[str, Any]) -> list[int]:
-    made = collector(folder, outbox, {"kind": "sqlite", "path": "historian.db"})
+    made, historian = forwarder(folder, outbox, {"kind": "sqlite", "path": "historian.db"})
     sizes: list[int] = []
-    writer = made.forwarder.historian  # the historian itself, or its writer process
-    write = writer.write_samples
+    write = historian.write_samples
 
     async def counted(samples: Sequence[Sample]) -> None:
         sizes.append(len(samples))
         await write(samples)
 
-    writer.write_samples = counted  # type: ignore[method-assign]
-    await run_for(made, 1.5, stream(1000))
+    historian.write_samples = counted  # type: ignore[method-assign]
+    await run_for(made, historian, 1.5, stream(1000))
     return sizes
 
 
@@ -61,9 +68,9 @@ async def test_batch_samples_sets_the_size_of_each_write(tmp_path: Path) -> None
 
 async def retries_in(folder: Path, outbox: dict[str, Any], seconds: float) -> int:
     away = {"kind": "influx", "url": f"http://127.0.0.1:{free_port()}", "database": "x"}
-    made = collector(folder, outbox, away)
-    await run_for(made, seconds, stream(10))
-    return made.forwarder.health.retries
+    made, historian = forwarder(folder, outbox, away)
+    await run_for(made, historian, seconds, stream(10))
+    return made.health.retries
 
 
 async def test_retry_initial_and_retry_max_set_how_often_an_absent_historian_is_tried(
