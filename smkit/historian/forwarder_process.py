@@ -62,8 +62,10 @@ class ForwarderProcess(AsyncClosing):
     def __init__(self, opener: Opener) -> None:
         self._opener = opener
         self._child: _Child | None = None
+        self._earlier = self._current = ForwarderHealth()
         self.health = ForwarderHealth()
-        """The child's health as it last reported it."""
+        """The health as the child last reported it, its counts added to those of the
+        children before it (counts only grow, as a forwarder's own do)."""
 
     @property
     def pid(self) -> int | None:
@@ -119,8 +121,9 @@ class ForwarderProcess(AsyncClosing):
         """The running child, started if there is none (or the last one ended)."""
         if self._child is not None and not self._child.ended.is_set():
             return self._child
-        if self._child is not None:
+        if self._child is not None:  # it ended: what it counted carries over
             self._child.pipe.close()
+            self._earlier, self._current = self.health, ForwarderHealth()
         context = multiprocessing.get_context("spawn")  # the collector has threads: no fork
         mine, theirs = context.Pipe()
         level = logging.getLogger().getEffectiveLevel()
@@ -148,10 +151,28 @@ class ForwarderProcess(AsyncClosing):
 
     def _reported(self, report: tuple[Any, ...]) -> None:
         if report[0] == "health":
-            self.health = ForwarderHealth(**report[1])
+            self._current = ForwarderHealth(**report[1])
+            self.health = _added(self._earlier, self._current)
         elif report[0] == "log":
             _, name, level, text = report
             logging.getLogger(name).log(level, "%s", text)
+
+
+def _added(earlier: ForwarderHealth, current: ForwarderHealth) -> ForwarderHealth:
+    """The current child's health, with the counts of the children before it added."""
+    newest = dict(earlier.newest_ns)
+    for machine, ts in current.newest_ns.items():
+        newest[machine] = max(ts, newest.get(machine, ts))
+    deliveries = [t for t in (earlier.last_delivery_ns, current.last_delivery_ns) if t]
+    return ForwarderHealth(
+        historian_up=current.historian_up,
+        last_error=current.last_error,
+        last_delivery_ns=max(deliveries, default=None),
+        delivered=earlier.delivered + current.delivered,
+        dead_lettered=earlier.dead_lettered + current.dead_lettered,
+        retries=earlier.retries + current.retries,
+        newest_ns=newest,
+    )
 
 
 def _serve(opener: Opener, pipe: Connection, level: int) -> None:
