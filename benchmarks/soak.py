@@ -18,8 +18,9 @@ and, at set points of the run (fractions of its simulated time):
 
 Printed per plant: samples published, stored, lost and stored but never served; every shift's
 A, P, Q and OEE from ``smkit oee report`` against the simulator's truth (the worst difference);
-the collector's RSS over the run and its growth after warm-up (from 0.40 to the end); and the
-backlog's drain rate once influxd is back (net of the live data still arriving, and gross).
+the collector's RSS (with its forwarder process) over the run and its growth after warm-up (from
+0.40 to the end); and the backlog's drain rate once influxd is back (net of the live data still
+arriving, and gross).
 ``make test`` runs a short version (tests/soak/test_soak.py) with the same checks.
 
 Needs root (``mount -t tmpfs``), mosquitto and influxd (``make test`` installs both).

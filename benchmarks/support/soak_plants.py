@@ -144,9 +144,7 @@ class SoakPlant:
     def sample_rss(self, fraction: float) -> None:
         if self.collector is None:
             return
-        status = Path(f"/proc/{self.collector.pid}/status").read_text()
-        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
-        self.rss_mb.append((fraction, kb / 1024))
+        self.rss_mb.append((fraction, tree_rss_kb(self.collector.pid) / 1024))
 
     def backlog(self) -> int:
         """Samples waiting in the outbox (read-only, beside the running collector)."""
@@ -219,3 +217,16 @@ class Tmpfs:
 
     def free(self) -> None:
         self.filler.unlink(missing_ok=True)
+
+
+def tree_rss_kb(pid: int) -> int:
+    """The resident memory of a process and of its children (a collector's forwarder process),
+    in KiB; a process that ended meanwhile counts nothing."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0
+    kb = next((int(line.split()[1]) for line in status.splitlines()
+               if line.startswith("VmRSS")), 0)  # fmt: skip
+    return kb + sum(tree_rss_kb(int(child)) for child in children)
