@@ -9,11 +9,14 @@ import logging
 import multiprocessing
 import os
 import signal
+import time
 from functools import partial
 from pathlib import Path
 
 import pytest
+import yaml
 
+from smkit import collector as collector_module
 from smkit.core.sample import Sample
 from smkit.historian.forwarder import Forwarder
 from smkit.historian.forwarder_process import ForwarderProcess
@@ -23,7 +26,9 @@ from smkit.historian.outbox import Outbox
 from smkit.historian.protocol import Historian
 from smkit.historian.sqlite import SqliteHistorian
 from smkit.localservers import free_port
+from smkit.plant import load_plant
 from tests.historian.test_forwarder import T0, by_identity, fast_forwarder, stored, stream
+from tests.plant.test_loader import MINIMAL
 
 
 def to_sqlite(folder: Path, batch: int) -> tuple[Forwarder, Historian]:
@@ -134,3 +139,30 @@ async def test_the_childs_health_and_log_reach_the_collector_and_closing_ends_it
     assert not forwarder.health.historian_up and "127.0.0.1" in forwarder.health.last_error
     said = [r for r in caplog.records if r.getMessage().startswith("Historian unavailable")]
     assert len(said) == 1 and said[0].name == "smkit.historian.forwarder"
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+async def test_a_collector_forwards_in_a_process_of_its_own_on_two_cores_and_in_its_own_on_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cores: int
+) -> None:
+    monkeypatch.setattr(collector_module.os, "sched_getaffinity", lambda _: set(range(cores)))
+    document = yaml.safe_load(MINIMAL)
+    document.update(outbox={"path": "outbox.db"},
+                    historian={"kind": "sqlite", "path": "historian.db"})  # fmt: skip
+    (tmp_path / "plant.yaml").write_text(yaml.safe_dump(document))
+    made = collector_module.Collector(load_plant(tmp_path / "plant.yaml"))
+    assert isinstance(made.forwarder, ForwarderProcess) == (cores > 1)
+    samples = stream(1000)
+    stop = asyncio.Event()
+    run = asyncio.create_task(made.run(stop))
+    for first in range(0, len(samples), 10):
+        await made.outbox.put(samples[first : first + 10])
+    await until(lambda: made.forwarder.health.delivered == len(samples))
+    stop.set()
+    await run
+    health, _ = collector_module.last_health(made.plant, time.time_ns())  # written on stop
+    assert health is not None and health["outbox"]["samples"] == 0
+    assert health["historian"]["delivered"] == len(samples)
+    assert children() == []
+    async with SqliteHistorian(tmp_path / "historian.db") as historian:
+        assert await stored(historian, samples) == by_identity(samples)
