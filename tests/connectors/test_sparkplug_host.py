@@ -374,3 +374,26 @@ def test_a_host_started_again_from_its_saved_births_reads_data_by_alias() -> Non
     assert gap.problems == [] and again.overdue(3 * S), "seq counts on from the first one seen"
     dead = again.receive(topic("NDEATH"), ndeath(0), 0)
     assert dead.stale and again.births() == {}, "the saved bdSeq still tells its NDEATH"
+
+
+def test_forwarded_history_before_the_mark_all_counts_before_what_held_is_lifted() -> None:
+    """The node lost its connection a little before the broker sent its death, and forwards
+    two changes from that moment: the value that held at the mark is the later of them."""
+    host = SparkplugHost(2 * S)
+    born(host)
+    death = host.receive(topic("DDEATH", "press-01"), wire(Payload(T0 + 2000, [], 2)), S)
+    ((_, mark_ns),) = death.stale
+    changed = wire(Payload(T0 + 60_000, [
+        Metric(name="melt_temp", alias=1, timestamp=T0 + 30_000, datatype=DataType.DOUBLE,
+               value=25.0),
+    ], 3))  # fmt: skip
+    host.receive(topic("DBIRTH", "press-01"), changed, 2 * S)
+    lifted = []
+    for seq, (ms, value) in enumerate([(1000, 22.0), (1500, 23.0), (30_000, 25.0)], start=4):
+        history = wire(Payload(T0 + 61_000, [
+            Metric(alias=1, timestamp=T0 + ms, value=value, datatype=DataType.DOUBLE,
+                   is_historical=True, send_datatype=False),
+        ], seq))  # fmt: skip
+        got = host.receive(topic("DDATA", "press-01"), history, 3 * S).values
+        lifted += [v for v in got if v.ts == mark_ns]
+    assert lifted == [MetricValue("melt_temp", mark_ns, 23.0)]
