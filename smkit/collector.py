@@ -130,9 +130,8 @@ def child_forwarder(plant: Plant) -> tuple[Forwarder, Historian]:
     """The forwarder a :class:`ForwarderProcess` runs, with its own outbox handle and
     historian."""
     historian = open_historian(plant)
-    return plant_forwarder(
-        plant, plant_outbox(plant), historian, idle_poll_s=CHILD_POLL_S
-    ), historian
+    forwarder = plant_forwarder(plant, plant_outbox(plant), historian, idle_poll_s=CHILD_POLL_S)
+    return forwarder, historian
 
 
 def forwards_in_a_process() -> bool:
