@@ -62,7 +62,7 @@ class ForwarderProcess(AsyncClosing):
     def __init__(self, opener: Opener) -> None:
         self._opener = opener
         self._child: _Child | None = None
-        self._earlier = self._current = ForwarderHealth()
+        self._earlier = ForwarderHealth()
         self.health = ForwarderHealth()
         """The health as the child last reported it, its counts added to those of the
         children before it (counts only grow, as a forwarder's own do)."""
@@ -123,7 +123,7 @@ class ForwarderProcess(AsyncClosing):
             return self._child
         if self._child is not None:  # it ended: what it counted carries over
             self._child.pipe.close()
-            self._earlier, self._current = self.health, ForwarderHealth()
+            self._earlier = self.health
         context = multiprocessing.get_context("spawn")  # the collector has threads: no fork
         mine, theirs = context.Pipe()
         level = logging.getLogger().getEffectiveLevel()
@@ -151,8 +151,7 @@ class ForwarderProcess(AsyncClosing):
 
     def _reported(self, report: tuple[Any, ...]) -> None:
         if report[0] == "health":
-            self._current = ForwarderHealth(**report[1])
-            self.health = _added(self._earlier, self._current)
+            self.health = _added(self._earlier, ForwarderHealth(**report[1]))
         elif report[0] == "log":
             _, name, level, text = report
             logging.getLogger(name).log(level, "%s", text)
