@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,17 @@ SIGNED = {1: 8, 2: 16, 3: 32, 4: 64}
 @pytest.fixture(scope="module")
 def moulding() -> LoadedScenario:
     return find_scenario("injection-moulding")
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[LocalMosquitto]:
+    """A broker for one test: every run of the scenario's edge nodes has the same client ids,
+    so on a broker shared with other tests a session left by one of them (its will, messages
+    still on the way) came into what these tests record."""
+    broker = LocalMosquitto(tmp_path / "own-broker")
+    broker.start()
+    yield broker
+    broker.stop()
 
 
 def options(broker: LocalMosquitto, values: Path, qos: int = 0, **extra: Any) -> ServeOptions:
@@ -59,13 +71,13 @@ def metric_value(metric: Any, datatype: int) -> object:
 
 async def test_births_aliases_sequence_and_data_follow_the_spec(
     moulding: LoadedScenario,
-    mosquitto_server: LocalMosquitto,
+    own_broker: LocalMosquitto,
     tmp_path: Path,
     reference_payload: Any,
 ) -> None:
     values = tmp_path / "values.jsonl"
-    with Recorder(mosquitto_server.url, "spBv1.0/#") as recorder:
-        await serve(moulding, options(mosquitto_server, values))
+    with Recorder(own_broker.url, "spBv1.0/#") as recorder:
+        await serve(moulding, options(own_broker, values))
         messages = decoded(reference_payload, recorder.settle())
     kinds = [topic.split("/")[2] for topic, _ in messages]
     assert kinds[0] == "NBIRTH" and kinds[1:5] == ["DBIRTH"] * 4 and set(kinds[5:]) == {"DDATA"}
@@ -100,13 +112,13 @@ async def test_births_aliases_sequence_and_data_follow_the_spec(
 
 async def test_a_dropped_session_sends_ndeath_and_comes_back_with_the_next_bdseq(
     moulding: LoadedScenario,
-    mosquitto_server: LocalMosquitto,
+    own_broker: LocalMosquitto,
     tmp_path: Path,
     reference_payload: Any,
 ) -> None:
     chaos = Chaos(mqtt=MqttChaos(disconnects_per_hour=12, disconnect_downtime=0.1))
-    with Recorder(mosquitto_server.url, "spBv1.0/#") as recorder:
-        report = await serve(moulding, options(mosquitto_server, tmp_path / "v", chaos=chaos))
+    with Recorder(own_broker.url, "spBv1.0/#") as recorder:
+        report = await serve(moulding, options(own_broker, tmp_path / "v", chaos=chaos))
         messages = decoded(reference_payload, recorder.settle())
     drops = sum(
         1 for e in report.chaos.entries if e["kind"] == "broker_disconnect" and "skipped" not in e
@@ -127,14 +139,12 @@ async def test_a_dropped_session_sends_ndeath_and_comes_back_with_the_next_bdseq
 
 async def test_a_rebirth_command_republishes_every_birth_with_the_same_bdseq(
     moulding: LoadedScenario,
-    mosquitto_server: LocalMosquitto,
+    own_broker: LocalMosquitto,
     tmp_path: Path,
     reference_payload: Any,
 ) -> None:
-    with Recorder(mosquitto_server.url, "spBv1.0/#") as recorder:
-        run = asyncio.create_task(
-            serve(moulding, options(mosquitto_server, tmp_path / "v", speed=300.0))
-        )
+    with Recorder(own_broker.url, "spBv1.0/#") as recorder:
+        run = asyncio.create_task(serve(moulding, options(own_broker, tmp_path / "v", speed=300.0)))
         while not any("/NBIRTH/" in topic for topic, _ in recorder.messages):
             await asyncio.sleep(0.05)
         command = reference_payload(timestamp=0)

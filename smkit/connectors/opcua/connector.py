@@ -54,6 +54,9 @@ BATCH = 5000
 HELD = 500_000
 """Values held in memory while they cannot be stored (some 100 MB at most); newer ones are
 dropped and counted beyond it."""
+FIRST_LIVE_WAIT_S = 10.0
+"""How long a first session waits for its monitored items' first values, from which it reads
+back (every item sends its current value at once; a server may be slow to)."""
 log = logging.getLogger("smkit.opcua")
 
 
@@ -208,13 +211,18 @@ class OpcUaConnector:
     async def _read_back(self, client: Client, nodes: dict[ua.NodeId, Binding]) -> None:
         """Fill, from the server's history, what changed since the newest value stored (see
         :mod:`smkit.connectors.opcua.backfill`); the subscription already runs."""
-        if self.watermark.newest_ns is None or self.source.timestamp == "receive":
-            return  # never collected before; or no time to give values read back
+        if self.source.timestamp == "receive":
+            return  # no time to give values read back
+        origin = self.watermark.newest_ns
+        if origin is None:  # the first session: from just before its first live value
+            origin = await self._first_live()
+        if origin is None:
+            return
         per_call = await operation_limit(client, MAX_NODES_PER_READ, self.source.max_nodes_per_call)
         kept = await historizing(client, list(nodes), per_call)
         if not kept:
             return
-        start = since(self.watermark.newest_ns, self.source.history_overlap)
+        start = since(origin, self.source.history_overlap)
         timestamp = self.source.timestamp
         self._dropped_before = self.health.dropped
 
@@ -236,6 +244,18 @@ class OpcUaConnector:
         self.health.backfilled += count
         log.info("source %s: %d values read back from the server's history of %d nodes since "
                  "%s", self.source.id, count, len(kept), _utc(start))  # fmt: skip
+
+    async def _first_live(self) -> int | None:
+        """The oldest first value of this session's monitored items, once one has come (None
+        if none came within ``FIRST_LIVE_WAIT_S``).
+
+        A collector that never stored a value has no watermark, yet it may have started before
+        the server it waited for (retrying while a machine's server still started): what the
+        server changed meanwhile, within ``history_overlap``, is read back too."""
+        deadline = time.monotonic() + FIRST_LIVE_WAIT_S
+        while not self._live_first and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return min(self._live_first.values(), default=None)
 
     def _reached(self, node_id: ua.NodeId, ns: int) -> None:
         """A node's values up to ``ns`` are queued without a hole (none dropped meanwhile)."""
