@@ -264,6 +264,11 @@ class MqttPublisher:
             connection.set_will(*node.death())
 
         async def announce() -> None:
+            # births carry the values as of now, those due while away included (they follow
+            # as historical data), as after a chaos disconnect
+            for value in self._backlog:
+                if self.node_of[value.machine] is node:
+                    node.remember(value)
             latest = max((value.ts for value in node.current.values()), default=ts)
             self._births(node, connection, latest)
             await self._after_reopen()

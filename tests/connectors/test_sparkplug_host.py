@@ -202,6 +202,21 @@ def forwarded_change(seq: int) -> Payload:
     ], seq))  # fmt: skip
 
 
+def died(host: SparkplugHost) -> int:
+    """press-01's DDEATH (its node's clock at T0 + 2 s); the time of the mark it leaves."""
+    death = host.receive(topic("DDEATH", "press-01"), wire(Payload(T0 + 2000, [], 2)), S)
+    ((_, mark_ns),) = death.stale
+    return mark_ns
+
+
+def changed_birth(seq: int) -> Payload:
+    """press-01's DBIRTH after it was away: melt_temp changed to 25.0 at T0 + 30 s."""
+    return wire(Payload(T0 + 60_000, [
+        Metric(name="melt_temp", alias=1, timestamp=T0 + 30_000, datatype=DataType.DOUBLE,
+               value=25.0),
+    ], seq))  # fmt: skip
+
+
 def test_historical_data_after_a_death_lifts_the_marks_with_what_held_before() -> None:
     """A value that changed while the edge node was away: the birth cannot say it held, but the
     historical DATA the node stored and now forwards shows it kept observing the machine."""
@@ -230,15 +245,10 @@ def test_data_sent_before_the_death_but_arriving_after_it_is_what_held() -> None
     one the host knew at the death, so it, not the older one, is what held until the mark."""
     host = SparkplugHost(2 * S)
     born(host)
-    death = host.receive(topic("DDEATH", "press-01"), wire(Payload(T0 + 2000, [], 2)), S)
-    ((_, mark_ns),) = death.stale
+    mark_ns = died(host)
     late = ddata(3, T0 + 1500, (1, 23.0, DataType.DOUBLE))
     assert host.receive(topic("DDATA", "press-01"), late, 2 * S).parked
-    changed = wire(Payload(T0 + 60_000, [
-        Metric(name="melt_temp", alias=1, timestamp=T0 + 30_000, datatype=DataType.DOUBLE,
-               value=25.0),
-    ], 4))  # fmt: skip
-    back = host.receive(topic("DBIRTH", "press-01"), changed, 3 * S)
+    back = host.receive(topic("DBIRTH", "press-01"), changed_birth(4), 3 * S)
     assert MetricValue("melt_temp", (T0 + 1500) * MS, 23.0) in back.values, "replayed"
     history = forwarded_change(5)
     forwarded = host.receive(topic("DDATA", "press-01"), history, 4 * S)
@@ -374,3 +384,21 @@ def test_a_host_started_again_from_its_saved_births_reads_data_by_alias() -> Non
     assert gap.problems == [] and again.overdue(3 * S), "seq counts on from the first one seen"
     dead = again.receive(topic("NDEATH"), ndeath(0), 0)
     assert dead.stale and again.births() == {}, "the saved bdSeq still tells its NDEATH"
+
+
+def test_forwarded_history_before_the_mark_all_counts_before_what_held_is_lifted() -> None:
+    """The node lost its connection a little before the broker sent its death, and forwards
+    two changes from that moment: the value that held at the mark is the later of them."""
+    host = SparkplugHost(2 * S)
+    born(host)
+    mark_ns = died(host)
+    host.receive(topic("DBIRTH", "press-01"), changed_birth(3), 2 * S)
+    lifted = []
+    for seq, (ms, value) in enumerate([(1000, 22.0), (1500, 23.0), (30_000, 25.0)], start=4):
+        history = wire(Payload(T0 + 61_000, [
+            Metric(alias=1, timestamp=T0 + ms, value=value, datatype=DataType.DOUBLE,
+                   is_historical=True, send_datatype=False),
+        ], seq))  # fmt: skip
+        got = host.receive(topic("DDATA", "press-01"), history, 3 * S).values
+        lifted += [v for v in got if v.ts == mark_ns]
+    assert lifted == [MetricValue("melt_temp", mark_ns, 23.0)]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from smkit.localservers import LocalMosquitto
 from smkit.simulators.catalog import find_scenario
@@ -135,6 +138,47 @@ async def test_a_dropped_session_sends_ndeath_and_comes_back_with_the_next_bdseq
     assert lifecycle == expected
     deaths = [p for topic, p in messages if "/NDEATH/" in topic]
     assert all(not p.HasField("seq") for p in deaths), "NDEATH carries no seq"
+
+
+def take_over(url: str, client_id: str) -> None:
+    """Connect as ``client_id`` for a moment: the broker drops that client's session."""
+    host, port = BrokerSettings(url).host_port
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                         protocol=mqtt.MQTTv5)  # fmt: skip
+    client.connect(host, port)
+    client.loop_start()
+    time.sleep(0.3)
+    client.disconnect()
+    client.loop_stop()
+
+
+async def test_a_node_the_broker_dropped_is_born_again_with_its_newest_values(
+    moulding: LoadedScenario, own_broker: LocalMosquitto, tmp_path: Path, reference_payload: Any
+) -> None:
+    """Values due while the session was down are sent afterwards as historical data; the
+    births before them already carry the newest of them, as a real edge node's births carry
+    its values as of now (a host takes a birth value older than the death as what held)."""
+    with Recorder(own_broker.url, "spBv1.0/#") as recorder:
+        serving = options(own_broker, tmp_path / "v", qos=1, speed=200.0)
+        run = asyncio.create_task(serve(moulding, serving))
+        while not any("/DDATA/" in topic for topic, _ in recorder.messages):
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(take_over, own_broker.url, "smkit-sim-injection-moulding-presses")
+        await run
+        messages = decoded(reference_payload, recorder.settle())
+    again = [i for i, (topic, _) in enumerate(messages) if "/NBIRTH/" in topic][1]
+    births = {topic.rsplit("/", 1)[1]: p for topic, p in messages[again + 1 : again + 5]}
+    assert set(births) == {"press-01", "press-02", "press-03", "press-04"}
+    newest: dict[tuple[str, int], int] = {}
+    for topic, p in messages[again + 5 :]:
+        for m in p.metrics if "/DDATA/" in topic else []:
+            if m.is_historical:
+                key = (topic.rsplit("/", 1)[1], m.alias)
+                newest[key] = max(newest.get(key, 0), m.timestamp)
+    assert newest, "what was due while the session was down came as historical data"
+    for (device, alias), ts in newest.items():
+        born = next(m for m in births[device].metrics if m.alias == alias)
+        assert born.timestamp >= ts, (device, born.name, born.timestamp, ts)
 
 
 async def test_a_rebirth_command_republishes_every_birth_with_the_same_bdseq(

@@ -338,10 +338,12 @@ class SparkplugHost:
                 out.values.append(value)
                 remember(node, device, value)
                 held_later(node.unlifted.get(device), value)
-            if metric.is_historical and device in node.unlifted:
+            held = node.unlifted.get(device)
+            if metric.is_historical and held and ts > _mark_of(held):
                 # the edge node kept observing while it was away: what held before its death
-                # held until the changes it now sends
-                out.values += [held for _, held in node.unlifted.pop(device).values()]
+                # held until the changes it now sends. Its history comes in order, so once it
+                # passes the mark, every value from before the mark has corrected what held
+                out.values += [value for _, value in node.unlifted.pop(device).values()]
 
     def _sequence(self, node: NodeState, seq: int | None, received_ns: int) -> str | None:
         """Follow a node's seq numbers; a problem if ``seq`` is none or out of range."""
@@ -384,3 +386,8 @@ def _bd_seq(payload: Payload) -> int | None:
         if metric.name == BDSEQ and isinstance(metric.value, int):
             return metric.value
     return None
+
+
+def _mark_of(held: dict[str, tuple[int, MetricValue]]) -> int:
+    """The time of the death mark the held values wait to lift (one mark per device)."""
+    return next(iter(held.values()))[1].ts
