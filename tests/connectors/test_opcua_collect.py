@@ -155,16 +155,7 @@ async def test_a_collector_killed_and_started_again_reads_the_gap_back_from_hist
         await asyncio.sleep(2.0)
         second.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(second.communicate(), 60)
-    values = served(tmp_path)
-    truth = json.loads((tmp_path / "truth.json").read_text())
-    historian = SqliteHistorian(tmp_path / "historian.db")
-    stored = await historian.read_series(MACHINES, truth["start"], truth["end"] + 1)
-    await historian.close()
-    got = Counter((s.machine_id, s.signal, s.ts, s.value) for s in stored)
-    want = Counter((v["machine"], v["signal"], v["ts"], v["value"]) for v in values)
-    missing = want - got
-    assert not missing, f"{sum(missing.values())} served values not stored: {list(missing)[:3]}"
-    assert set(got) == set(want)
+    await assert_stored_exactly_what_was_served(tmp_path)
     health = json.loads(health_path(plant).read_text())
     assert health["sources"][0]["backfilled"] > 0, "the gap came from the server's history"
     header, row = smkit("status", "--plant", str(plant_file)).stdout.splitlines()[1:3]
@@ -181,13 +172,21 @@ async def test_a_first_session_reads_back_what_changed_before_it_connected(
     before its first live value is read back, so every served value is stored."""
     async with simulator(tmp_path, "--speed", "300", "--duration", "1h", "--linger", "10s",
                          "--start-after", "1s") as (endpoint, process):  # fmt: skip
-        await asyncio.sleep(4.0)  # some 15 simulated minutes served before the collector is
+        await asyncio.sleep(4.0)  # some 20 simulated minutes served before the collector starts
         plant = load_plant(collecting_plant(tmp_path, endpoint,
                                             source={"history_overlap": "30m"}))  # fmt: skip
         await collect_while(process, Collector(plant))
-    values = served(tmp_path)
-    truth = json.loads((tmp_path / "truth.json").read_text())
-    historian = SqliteHistorian(tmp_path / "historian.db")
+    await assert_stored_exactly_what_was_served(tmp_path)
+    health = json.loads(health_path(plant).read_text())
+    assert health["sources"][0]["backfilled"] > 0, "the start came from the server's history"
+
+
+async def assert_stored_exactly_what_was_served(folder: Path) -> None:
+    """Assert that the historian in ``folder`` holds every value the simulator served, and
+    nothing else."""
+    values = served(folder)
+    truth = json.loads((folder / "truth.json").read_text())
+    historian = SqliteHistorian(folder / "historian.db")
     stored = await historian.read_series(MACHINES, truth["start"], truth["end"] + 1)
     await historian.close()
     got = Counter((s.machine_id, s.signal, s.ts, s.value) for s in stored)
@@ -195,8 +194,6 @@ async def test_a_first_session_reads_back_what_changed_before_it_connected(
     missing = want - got
     assert not missing, f"{sum(missing.values())} served values not stored: {list(missing)[:3]}"
     assert set(got) == set(want)
-    health = json.loads(health_path(plant).read_text())
-    assert health["sources"][0]["backfilled"] > 0, "the start came from the server's history"
 
 
 async def collector_process(plant_file: Path, *, log: bool = False) -> asyncio.subprocess.Process:
