@@ -95,6 +95,10 @@ class OpcUaConnector:
         self._caught_up: set[ua.NodeId] = set()
         """The nodes whose read-back this session is done: their live values extend the above."""
         self._dropped_before = 0
+        self._first_origin: int | None = None
+        """Where the read-back of a collector that never stored a value begins (its first
+        session's first live value), kept until a read-back is stored: a first session lost
+        while it reads back leaves the next one to go on from the same gap."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set; reconnect after every failure."""
@@ -126,7 +130,7 @@ class OpcUaConnector:
             backfill = self.source.mode == "subscribe" and self.source.history_backfill
             self._live_first = {}
             self._caught_up = set()
-            if backfill and self.watermark.newest_ns is not None:
+            if backfill:
                 self.watermark.hold()  # released once the read-back is stored
                 self._release_at = None  # a new gap: an earlier read-back's release waits for it
             if self.source.mode == "subscribe":
@@ -214,8 +218,8 @@ class OpcUaConnector:
         if self.source.timestamp == "receive":
             return  # no time to give values read back
         origin = self.watermark.newest_ns
-        if origin is None:  # the first session: from just before its first live value
-            origin = await self._first_live()
+        if origin is None:  # never stored a value: from just before the first live value
+            origin = self._first_origin = self._first_origin or await self._first_live()
         if origin is None:
             return
         per_call = await operation_limit(client, MAX_NODES_PER_READ, self.source.max_nodes_per_call)
@@ -344,6 +348,7 @@ class OpcUaConnector:
         if self._release_at is not None and self._stored >= self._release_at:
             self._release_at = None
             self._read_to.clear()
+            self._first_origin = None
             self._caught_up.clear()
             self.watermark.release()
 
