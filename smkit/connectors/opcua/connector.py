@@ -250,8 +250,9 @@ class OpcUaConnector:
                  "%s", self.source.id, count, len(kept), _utc(start))  # fmt: skip
 
     async def _first_live(self) -> int | None:
-        """The oldest first value of this session's monitored items, once one has come (None
-        if none came within ``FIRST_LIVE_WAIT_S``).
+        """The newest first value of this session's monitored items, once one has come (None
+        if none came within ``FIRST_LIVE_WAIT_S``): the server's present, near enough. Not the
+        oldest: a node's first value carries the time it last changed, which can be days ago.
 
         A collector that never stored a value has no watermark, yet it may have started before
         the server it waited for (retrying while a machine's server still started): what the
@@ -259,7 +260,7 @@ class OpcUaConnector:
         deadline = time.monotonic() + FIRST_LIVE_WAIT_S
         while not self._live_first and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        return min(self._live_first.values(), default=None)
+        return max(self._live_first.values(), default=None)
 
     def _reached(self, node_id: ua.NodeId, ns: int) -> None:
         """A node's values up to ``ns`` are queued without a hole (none dropped meanwhile)."""
