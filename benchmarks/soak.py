@@ -56,11 +56,12 @@ INFLUX_DOWN = 0.12
 BROKER_RESTART = 0.40
 DISK_FULL = 0.50
 WARM = 0.40
-"""RSS growth is measured from here (a tenth of the run after the second restart) to the end,"""
+"""RSS growth is measured from here (a tenth of the run after the second restart) to the end,
+unless WARM_WALL_S after the last restart comes later."""
 WARM_WALL_S = 30.0
-"""or from this long after the collectors were last started again, if that is later: a
-restarted collector reads its gap back and fills its caches, and on a short run its memory
-still rose at WARM (warm-up, not growth)."""
+"""How long after the collectors were last started again RSS growth is measured from, at the
+earliest: a restarted collector reads its gap back and fills its caches, and on a short run
+its memory still rose at WARM (warm-up, not growth)."""
 START_AFTER_S = 10.0
 
 

@@ -156,9 +156,8 @@ class MqttPublisher:
         while away included), and what was due meanwhile follows as historical data; returns
         how many values were kept."""
         now = max((value.ts for value in self._backlog), default=since)
-        for value in self._backlog:
-            if self.sparkplug:
-                self.node_of[value.machine].remember(value)
+        if self.sparkplug:
+            self._remember_kept()
         for name, connection in self.connections.items():
             if self.sparkplug:
                 self.nodes[name].new_session()
@@ -264,16 +263,21 @@ class MqttPublisher:
             connection.set_will(*node.death())
 
         async def announce() -> None:
-            # births carry the values as of now, those due while away included (they follow
-            # as historical data), as after a chaos disconnect
-            for value in self._backlog:
-                if self.node_of[value.machine] is node:
-                    node.remember(value)
+            self._remember_kept(node)
             latest = max((value.ts for value in node.current.values()), default=ts)
             self._births(node, connection, latest)
             await self._after_reopen()
 
         connection.before_reopen, connection.after_reopen = next_session, announce
+
+    def _remember_kept(self, only: EdgeNode | None = None) -> None:
+        """Make the values kept while away current for the births that come first (of every
+        node, or of ``only``): births carry the values as of now, and the kept ones follow as
+        historical data."""
+        for value in self._backlog:
+            node = self.node_of[value.machine]
+            if only is None or node is only:
+                node.remember(value)
 
     def _births(self, node: EdgeNode, connection: BrokerConnection, ts: int) -> None:
         for message in node.births(ts):
