@@ -51,3 +51,18 @@ def test_a_held_mark_stays_where_the_gap_began_until_the_read_back_is_stored(
     assert mark.newest_ns == 12_000 and Watermark(path).newest_ns == 12_000
     mark.stored(13_000)
     assert mark.newest_ns == 13_000, "released: stored values move it again"
+
+
+def test_where_a_first_read_back_begins_is_written_at_once_and_moves_no_mark(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mark.json"
+    mark = Watermark(path)
+    mark.hold()  # a first session: the gap is held while it reads back
+    mark.begin(4_000)
+    assert Watermark(path).newest_ns == 4_000, "a collector killed now reads back from here"
+    mark.stored(9_000)
+    mark.begin(5_000)
+    assert mark.newest_ns == 4_000, "only a collector that never stored a value begins"
+    mark.release()
+    assert Watermark(path).newest_ns == 9_000

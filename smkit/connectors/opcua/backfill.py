@@ -4,7 +4,8 @@ A subscription only reports what changes while it exists: a collector restarted 
 started again) or a lost session would leave a gap. Servers that keep history (a node's
 ``Historizing`` attribute is true) can fill it. The connector keeps a watermark, the newest
 source time of a good value it has stored, in a small file beside the outbox (written after the
-values are in the outbox, so it never runs ahead of them). Each new session subscribes first,
+values are in the outbox, so it never runs ahead of them; a collector that never stored a value
+writes where its first read-back begins). Each new session subscribes first,
 then reads each historizing node's raw history from the watermark minus an overlap up to the
 first value its new monitored item gave: values read twice are stored once (samples are keyed
 by series and time). The overlap (``history_overlap``, a minute by default) covers values still
@@ -61,6 +62,15 @@ class Watermark:
         if self.newest_ns is None or newest_ns > self.newest_ns:
             self.newest_ns = newest_ns
         if time.monotonic() - self._written_at >= WRITE_EVERY_S:
+            self.flush()
+
+    def begin(self, origin_ns: int) -> None:
+        """A collector that never stored a value begins its first read-back at ``origin_ns``
+        (its first session's first live value, less the overlap). Written at once: a collector
+        killed while it reads that back goes on from the same gap, not from its next session's
+        first value."""
+        if self.newest_ns is None:
+            self.newest_ns = origin_ns
             self.flush()
 
     def hold(self) -> None:

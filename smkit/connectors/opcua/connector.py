@@ -95,10 +95,6 @@ class OpcUaConnector:
         self._caught_up: set[ua.NodeId] = set()
         """The nodes whose read-back this session is done: their live values extend the above."""
         self._dropped_before = 0
-        self._first_origin: int | None = None
-        """Where the read-back of a collector that never stored a value begins (its first
-        session's first live value), kept until a read-back is stored: a first session lost
-        while it reads back leaves the next one to go on from the same gap."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Collect until ``stop`` is set; reconnect after every failure."""
@@ -218,10 +214,11 @@ class OpcUaConnector:
         if self.source.timestamp == "receive":
             return  # no time to give values read back
         origin = self.watermark.newest_ns
-        if origin is None:  # never stored a value: from just before the first live value
-            origin = self._first_origin = self._first_origin or await self._first_live()
-        if origin is None:
-            return
+        if origin is None:  # never stored a value: from just before its first live value
+            origin = await self._first_live()
+            if origin is None:
+                return
+            self.watermark.begin(origin)
         per_call = await operation_limit(client, MAX_NODES_PER_READ, self.source.max_nodes_per_call)
         kept = await historizing(client, list(nodes), per_call)
         if not kept:
@@ -349,7 +346,6 @@ class OpcUaConnector:
         if self._release_at is not None and self._stored >= self._release_at:
             self._release_at = None
             self._read_to.clear()
-            self._first_origin = None
             self._caught_up.clear()
             self.watermark.release()
 
