@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,6 +27,7 @@ from smkit.oee.runner import (
 )
 from smkit.oee.schedule import RecentShifts
 from smkit.plant import load_plant
+from smkit.plant.model import Plant
 from smkit.simulators.catalog import SCENARIOS
 from tests.simulated_plant import shifts_around, stored_until_now
 
@@ -73,11 +76,7 @@ async def test_the_collector_writes_oee_records_of_the_recent_shifts_every_turn(
 async def test_a_turn_recomputes_the_open_shifts_and_exactly_what_late_data_touched(
     tmp_path: Path,
 ) -> None:
-    plant_path, _, _ = await asyncio.to_thread(stored_until_now, tmp_path, "injection-moulding",
-                                               3, 30, ZONE)  # fmt: skip
-    plant = load_plant(plant_path)
-    historian = SqliteHistorian(tmp_path / "historian.db")
-    try:
+    async with moulding_until_now(tmp_path, seed=3, hours=30) as (plant, historian):
         recent = RecentShifts(plant, historian, planned_machines(plant))
         first = time.time_ns()
         everything = await recent.turn(first)
@@ -101,18 +100,12 @@ async def test_a_turn_recomputes_the_open_shifts_and_exactly_what_late_data_touc
                 if (r.tags["machine"], r.ts) in wanted}  # fmt: skip
         assert len(wanted) >= 12  # every whole shift of the last day, the late one's too
         assert kept == wanted  # as a computation from scratch
-    finally:
-        await historian.close()
 
 
 async def test_a_reclassified_stop_leaves_no_downtime_behind_under_its_old_reason(
     tmp_path: Path,
 ) -> None:
-    plant_path, _, _ = await asyncio.to_thread(stored_until_now, tmp_path, "injection-moulding",
-                                               4, 8, ZONE)  # fmt: skip
-    plant = load_plant(plant_path)
-    historian = SqliteHistorian(tmp_path / "historian.db")
-    try:
+    async with moulding_until_now(tmp_path, seed=4, hours=8) as (plant, historian):
         t = time.time_ns()
         window = (t - 8 * HOUR, t)
         await run_once(plant, historian, *window, horizon_ns=t)
@@ -135,5 +128,15 @@ async def test_a_reclassified_stop_leaves_no_downtime_behind_under_its_old_reaso
             wanted = {k: ns / 1e9 for k, ns in result.elements.downtime_by_reason.items()}
             assert {k: v for k, v in by_reason.items() if v} == wanted  # none left behind
             assert "A-24" not in wanted
-    finally:
-        await historian.close()
+
+
+@asynccontextmanager
+async def moulding_until_now(
+    folder: Path, *, seed: int, hours: int
+) -> AsyncIterator[tuple[Plant, SqliteHistorian]]:
+    """The moulding shop simulated for ``hours`` up to now, stored in ``folder``: its plant
+    and its open historian."""
+    plant_path, _, _ = await asyncio.to_thread(stored_until_now, folder, "injection-moulding",
+                                               seed, hours, ZONE)  # fmt: skip
+    async with SqliteHistorian(folder / "historian.db") as historian:
+        yield load_plant(plant_path), historian
