@@ -66,7 +66,15 @@ class SoakPlant:
 
     @property
     def truth(self) -> dict[str, Any]:
-        return dict(json.loads((self.folder / "truth.json").read_text()))
+        """What the simulator says it served; a RuntimeError with the end of its log if it
+        ended without saying (it failed)."""
+        path = self.folder / "truth.json"
+        if not path.exists():
+            code = None if self.simulator is None else self.simulator.poll()
+            log = (self.folder / "simulator.log").read_text(errors="replace")[-2500:]
+            raise RuntimeError(f"the {self.name} simulator ended with code {code} and wrote "
+                               f"no truth; the end of its log:\n{log}")  # fmt: skip
+        return dict(json.loads(path.read_text()))
 
     def write_plant(self, broker: str, endpoint: str, influx: str) -> None:
         """The scenario's own plant.yaml, pointed at the servers of this run."""

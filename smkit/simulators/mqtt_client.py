@@ -108,6 +108,20 @@ class BrokerConnection:
             raise BrokerError(f"the MQTT broker at {self.settings.url} refused us: {reason}")
         self._ever_connected = True
 
+    async def connect_when_up(
+        self, subscribe: str | None = None, on_message: Callable[[bytes], None] | None = None
+    ) -> None:
+        """:meth:`connect`, tried again with backoff while the broker cannot be reached: a
+        session dropped on purpose comes back whenever the broker does (it may be restarting
+        just then)."""
+        backoff = Backoff(initial_s=0.5, max_s=10.0)
+        while True:
+            try:
+                await self.connect(subscribe, on_message)
+                return
+            except BrokerError:
+                await asyncio.sleep(backoff.next_delay())
+
     @property
     def connected(self) -> bool:
         """Whether the session is open (paho queues QoS 1 meanwhile, but drops QoS 0)."""

@@ -30,6 +30,9 @@ from smkit.simulators.sparkplug_edge import EdgeNode, edge_nodes
 
 HOST_WAIT_S = 60.0
 """How long the end of a run waits for an offline primary host to take the values kept."""
+COMEBACK_WAIT_S = 60.0
+"""How long the end of a run waits for sessions dropped on purpose to come back (the broker
+may be away just then) and publish the values kept."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,11 @@ class MqttPublisher:
     async def stop(self) -> None:
         """Publish what is held back, wait for the broker's acknowledgements, disconnect."""
         if self._comeback is not None:
-            await self._comeback
+            try:
+                await asyncio.wait_for(self._comeback, COMEBACK_WAIT_S)
+            except TimeoutError:
+                raise BrokerError(f"the broker stayed away: {len(self._backlog)} values kept "
+                                  "were not published") from None  # fmt: skip
         if self.host is not None:
             await self._host_back_for_the_rest()
         for name, connection in self.connections.items():
@@ -161,9 +168,9 @@ class MqttPublisher:
         for name, connection in self.connections.items():
             if self.sparkplug:
                 self.nodes[name].new_session()
-                await self._connect_node(self.nodes[name], connection, now)
+                await self._connect_node(self.nodes[name], connection, now, retrying=True)
             else:
-                await connection.connect()
+                await connection.connect_when_up()
         kept = await self._flush_backlog(historical=True)
         self._away = False
         return kept
@@ -249,13 +256,14 @@ class MqttPublisher:
             self.chaos_log.record(ts, "mqtt", "duplicate", topic=message.topic)
         await connection.backpressure()
 
-    async def _connect_node(self, node: EdgeNode, connection: BrokerConnection, ts: int) -> None:
-        """Open the node's session with its NDEATH as will, listen for commands, announce it."""
+    async def _connect_node(
+        self, node: EdgeNode, connection: BrokerConnection, ts: int, *, retrying: bool = False
+    ) -> None:
+        """Open the node's session with its NDEATH as will, listen for commands, announce it
+        (``retrying``: until the broker can be reached)."""
         connection.set_will(*node.death())
-        await connection.connect(
-            subscribe=node.topic("NCMD"),
-            on_message=lambda payload: self._on_command(node.node, payload),
-        )
+        connect = connection.connect_when_up if retrying else connection.connect
+        await connect(node.topic("NCMD"), lambda payload: self._on_command(node.node, payload))
         self._births(node, connection, ts)
 
         def next_session() -> None:  # the broker dropped us: the next session has a new bdSeq

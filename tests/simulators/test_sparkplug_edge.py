@@ -15,12 +15,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from smkit.localservers import LocalMosquitto
 from smkit.simulators.catalog import find_scenario
-from smkit.simulators.chaos import Chaos, MqttChaos
+from smkit.simulators.chaos import Chaos, ChaosLog, MqttChaos
 from smkit.simulators.live import MAX
 from smkit.simulators.mqtt_client import BrokerSettings
-from smkit.simulators.mqtt_publisher import MqttOptions
+from smkit.simulators.mqtt_publisher import MqttOptions, MqttPublisher
+from smkit.simulators.run import simulate
 from smkit.simulators.scenario import LoadedScenario
 from smkit.simulators.serve import ServeOptions, serve
+from smkit.simulators.signals import signal_values
 from tests.simulators.mqtt_recorder import Recorder
 
 GROUP = "spBv1.0/im-shop"
@@ -248,3 +250,33 @@ async def test_after_the_broker_restarts_the_node_comes_back_with_a_new_bdseq(
     )
     after = [p for topic, p in messages if "/DDATA/" in topic][-1]
     assert after.timestamp * 1_000_000 > report.served_until - 60 * 10**9, "data flows again"
+
+
+async def test_a_node_dropped_on_purpose_comes_back_whenever_the_broker_does(
+    moulding: LoadedScenario, tmp_path: Path, reference_payload: Any
+) -> None:
+    """A session dropped by chaos is due back while the broker is restarting: the node keeps
+    trying, and once the broker is back it sends what it kept, as historical data."""
+    broker = LocalMosquitto(tmp_path / "broker")
+    broker.start()
+    values = list(signal_values(moulding.scenario, moulding.plant, simulate(moulding, 5, 600)))
+    publisher = MqttPublisher(moulding.plant, "injection-moulding",
+                              MqttOptions(BrokerSettings(broker.url), "sparkplug", qos=1),
+                              chaos=MqttChaos(), chaos_log=ChaosLog(), seed=5)  # fmt: skip
+    try:
+        with Recorder(broker.url, "spBv1.0/#", persistent=True) as recorder:
+            await publisher.start(values[0].ts)
+            await publisher.publish(values[:100])
+            await publisher.disconnect_for(values[99].ts, downtime_s=0.2)
+            await asyncio.to_thread(broker.stop)
+            await asyncio.sleep(1.0)  # the node was due back meanwhile
+            kept = await publisher.publish(values[100:200])
+            await asyncio.to_thread(broker.start)
+            await asyncio.to_thread(recorder.wait_subscribed)
+            await publisher.stop()
+            messages = decoded(reference_payload, recorder.settle())
+    finally:
+        broker.stop()
+    historical = {(topic.rsplit("/", 1)[1], m.timestamp) for topic, p in messages
+                  if "/DDATA/" in topic for m in p.metrics if m.is_historical}  # fmt: skip
+    assert {(v.machine, v.ts // 10**6) for v in kept} <= historical
