@@ -362,6 +362,21 @@ def test_a_death_arriving_with_the_last_data_is_marked_just_after_it() -> None:
     assert death.stale == [(None, (T0 + 1000) * MS + 1), ("press-01", (T0 + 1000) * MS + 1)]
 
 
+def test_a_birth_in_the_millisecond_of_the_last_data_lifts_the_mark_just_after_it() -> None:
+    """Born again at once (a rebirth in the same millisecond as its last DATA): the mark the
+    death left a nanosecond after that DATA is lifted by the birth's values, which held."""
+    host = SparkplugHost(2 * S)
+    born(host)
+    host.receive(topic("DDATA", "press-01"), ddata(2, T0 + 1000, (1, 9.0, DataType.DOUBLE)), 5 * S)
+    ((_, mark_ns), _) = host.receive(topic("NDEATH"), ndeath(0), 5 * S).stale
+    assert mark_ns == (T0 + 1000) * MS + 1
+    host.receive(topic("NBIRTH"), nbirth(1), 5 * S)
+    back = host.receive(topic("DBIRTH", "press-01"), dbirth(1, ts=T0 + 1000, values=(9.0, 7)),
+                        5 * S)  # fmt: skip
+    assert MetricValue("melt_temp", mark_ns, 9.0) in back.values
+    assert MetricValue("offset", mark_ns, 7) in back.values
+
+
 def test_a_host_started_again_from_its_saved_births_reads_data_by_alias() -> None:
     """A collector killed and started again: the DATA queued for it meanwhile carries aliases
     of births its earlier run took up; the births it saved say what they mean."""

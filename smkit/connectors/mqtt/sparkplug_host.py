@@ -285,7 +285,9 @@ class SparkplugHost:
         definitions = Definitions()
         birth_ns = self._time(payload.timestamp, node, received_ns)
         stale_ns = node.stale_since.pop(device, None)
-        mark = stale_ns if stale_ns is not None and stale_ns < birth_ns else None
+        # a birth in the mark's millisecond (born again at once, the mark a nanosecond after
+        # the last DATA) came after the death all the same: Sparkplug's times are milliseconds
+        mark = stale_ns if stale_ns is not None and stale_ns < birth_ns + NS_PER_MS else None
         held: dict[str, tuple[int, MetricValue]] = {}
         for metric in payload.metrics:
             if metric.name is None:
