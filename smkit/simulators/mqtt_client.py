@@ -11,6 +11,7 @@ owner hears of it (a Sparkplug node must then announce itself again).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,8 @@ from smkit.protocols.mqtt_loop import BufferedClient, LoopAttachment
 
 CONNECT_TIMEOUT_S = 10.0
 MAX_UNACKNOWLEDGED = 2000
+READ_MARKER_TOPIC = "smkit/simulator/read-marker"
+"""Never subscribed to: unsubscribing from it asks the broker for an answer, nothing else."""
 # paho scans its in-flight messages on every PUBACK, so a large window costs more than it
 # saves: 50 in flight with 2,000 queued doubles QoS 1 throughput over 1,000 in flight here
 # (benchmarks/simulator_serving.py).
@@ -73,6 +76,7 @@ class BrokerConnection:
         self._handler: Callable[[bytes], None] | None = None
         self._closing = False
         self._reconnect: asyncio.Task[None] | None = None
+        self._unsubscribed: dict[int, asyncio.Future[None]] = {}
 
     def set_will(self, topic: str, payload: bytes) -> None:
         """The message the broker publishes if the next session ends without a clean goodbye."""
@@ -151,11 +155,26 @@ class BrokerConnection:
     def _v5(self) -> bool:
         return self.settings.protocol == "5"
 
+    async def read_by_broker(self, timeout_s: float = 10.0) -> None:
+        """Wait until the broker has read everything sent so far. Written to the socket is not
+        enough before a disconnect: a socket closed with unread data in it is reset, and a
+        broker that had not read what we sent yet loses it (the QoS 0 values a loaded broker
+        had not read before a chaos drop). The broker answers an UNSUBSCRIBE only after the
+        packets sent before it, and one of a topic never subscribed to changes nothing."""
+        _, mid = self.client.unsubscribe(READ_MARKER_TOPIC)
+        if mid is None:
+            return  # not connected: nothing sent can still be read
+        answered = self._unsubscribed[mid] = asyncio.get_running_loop().create_future()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(answered, timeout_s)
+        self._unsubscribed.pop(mid, None)
+
     async def drop_with_will(self) -> None:
         """End the session so that the broker publishes our will (MQTT 5 reason code 4)."""
         if not self._v5:
             raise BrokerError("dropping a session with its will needs MQTT 5")
         await self.drain()
+        await self.read_by_broker()
         self._closing = True
         reason = ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message")
         self.client.disconnect(reasoncode=reason)
@@ -163,6 +182,8 @@ class BrokerConnection:
     async def close(self) -> None:
         """Wait for acknowledgements, then disconnect cleanly (no will)."""
         await self.drain()
+        if self.connected:
+            await self.read_by_broker()
         self._closing = True
         if self._reconnect is not None:
             self._reconnect.cancel()
@@ -180,6 +201,7 @@ class BrokerConnection:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.on_unsubscribe = self._on_unsubscribe
         client.on_message = self._on_message
         LoopAttachment(client)
         return client
@@ -215,6 +237,12 @@ class BrokerConnection:
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode,
                     properties: Any) -> None:  # fmt: skip
         self._acked += 1
+
+    def _on_unsubscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any,
+                        properties: Any) -> None:  # fmt: skip
+        answered = self._unsubscribed.pop(mid, None)
+        if answered is not None and not answered.done():
+            answered.set_result(None)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         if self._handler is not None:
