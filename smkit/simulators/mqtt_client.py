@@ -28,12 +28,12 @@ from smkit.protocols.mqtt_loop import BufferedClient, LoopAttachment
 
 CONNECT_TIMEOUT_S = 10.0
 MAX_UNACKNOWLEDGED = 2000
-READ_MARKER_TOPIC = "smkit/simulator/read-marker"
-"""Never subscribed to: unsubscribing from it asks the broker for an answer, nothing else."""
 # paho scans its in-flight messages on every PUBACK, so a large window costs more than it
 # saves: 50 in flight with 2,000 queued doubles QoS 1 throughput over 1,000 in flight here
 # (benchmarks/simulator_serving.py).
 MAX_IN_FLIGHT = 50
+READ_MARKER_TOPIC = "smkit/simulator/read-marker"
+"""Never subscribed to: unsubscribing from it asks the broker for an answer, nothing else."""
 
 
 class BrokerError(SmkitError):
@@ -158,9 +158,9 @@ class BrokerConnection:
     async def read_by_broker(self, timeout_s: float = 10.0) -> None:
         """Wait until the broker has read everything sent so far. Written to the socket is not
         enough before a disconnect: a socket closed with unread data in it is reset, and a
-        broker that had not read what we sent yet loses it (the QoS 0 values a loaded broker
-        had not read before a chaos drop). The broker answers an UNSUBSCRIBE only after the
-        packets sent before it, and one of a topic never subscribed to changes nothing."""
+        reset can take with it what a loaded broker had not read yet (QoS 0 values, unlike
+        QoS 1, are not sent again). The broker answers an UNSUBSCRIBE only after the packets
+        sent before it, and one of a topic never subscribed to changes nothing."""
         _, mid = self.client.unsubscribe(READ_MARKER_TOPIC)
         if mid is None:
             return  # not connected: nothing sent can still be read

@@ -65,8 +65,8 @@ class Watermark:
             self.flush()
 
     def begin(self, origin_ns: int) -> None:
-        """A collector that never stored a value begins its first read-back at ``origin_ns``
-        (its first session's first live value, less the overlap). Written at once: a collector
+        """A collector that never stored a value reads back from ``origin_ns`` (its first
+        session's newest first live value), less the overlap. Written at once: a collector
         killed while it reads that back goes on from the same gap, not from its next session's
         first value."""
         if self.newest_ns is None:
