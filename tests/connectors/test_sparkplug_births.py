@@ -37,3 +37,15 @@ async def test_a_file_that_cannot_be_written_is_a_storage_error(tmp_path: Path) 
     births = BirthsFile(tmp_path / "gone" / "births.json")
     with pytest.raises(SmkitError, match="sparkplug births"):
         await births.save(BIRTHS)
+
+
+async def test_death_marks_are_kept_beside_the_births_and_an_older_file_has_none(
+    tmp_path: Path,
+) -> None:
+    marks = {"im-shop/presses": {"stale_since": [[None, 5], ["press-01", 5]],
+                                 "held": [["press-01", "melt_temp", 4, 21.5]]}}  # fmt: skip
+    births = BirthsFile(tmp_path / "births.json")
+    await births.save(BIRTHS, marks)
+    assert (births.load(), births.load_marks()) == (BIRTHS, marks)
+    births.path.write_text('{"version": 1, "nodes": {}}')  # written before marks were kept
+    assert births.load_marks() == {}

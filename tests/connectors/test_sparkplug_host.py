@@ -401,6 +401,25 @@ def test_a_host_started_again_from_its_saved_births_reads_data_by_alias() -> Non
     assert dead.stale and again.births() == {}, "the saved bdSeq still tells its NDEATH"
 
 
+def test_a_host_killed_between_a_death_and_the_birth_after_it_still_lifts_the_marks() -> None:
+    """The collector is killed just after an edge node's death, before the birth that follows
+    it: started again from what it saved, it lifts the marks as the first run would have."""
+    first = SparkplugHost(2 * S)
+    born(first)
+    first.receive(topic("DDATA", "press-01"), ddata(2, T0 + 1000, (1, 9.0, DataType.DOUBLE)), S)
+    ((_, mark_ns), _) = first.receive(topic("NDEATH"), ndeath(0), S).stale
+    assert first.births_changed, "a death is saved before it is acknowledged"
+    births, marks = json.loads(json.dumps([first.births(), first.marks()]))  # the births file
+    again = SparkplugHost(2 * S)
+    again.restore(births, marks)
+    again.receive(topic("NBIRTH"), nbirth(1), 3 * S)
+    back = again.receive(topic("DBIRTH", "press-01"), changed_birth(1), 3 * S)
+    assert MetricValue("melt_temp", mark_ns, 9.0) not in back.values, "changed: no evidence yet"
+    forwarded = again.receive(topic("DDATA", "press-01"), forwarded_change(2), 4 * S)
+    assert MetricValue("melt_temp", mark_ns, 9.0) in forwarded.values, "what held at the death"
+    assert again.marks() == {}, "lifted: nothing left to keep"
+
+
 def test_forwarded_history_before_the_mark_all_counts_before_what_held_is_lifted() -> None:
     """The node lost its connection a little before the broker sent its death, and forwards
     two changes from that moment: the value that held at the mark is the later of them."""

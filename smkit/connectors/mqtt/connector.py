@@ -106,7 +106,7 @@ class MqttConnector:
         self.sparkplug = SparkplugReader(sparkplug, self._machine, signals) if sparkplug else None
         self.births = BirthsFile(births) if births is not None and sparkplug else None
         if self.sparkplug is not None and self.births is not None:
-            self.sparkplug.host.restore(self.births.load())
+            self.sparkplug.host.restore(self.births.load(), self.births.load_marks())
         self.rebirths_requested = 0
         self._known_topics: dict[str, tuple[str, PayloadReader, str | None]] = {}
         self.health = SourceHealth(source.id, source.url)
@@ -266,7 +266,7 @@ class MqttConnector:
         """Keep the births this batch changed, before its messages are acknowledged."""
         host = self.sparkplug.host if self.sparkplug is not None else None
         if host is not None and self.births is not None and host.births_changed:
-            await self.births.save(host.births())
+            await self.births.save(host.births(), host.marks())
             host.births_changed = False
 
     def _filters(self) -> list[str]:

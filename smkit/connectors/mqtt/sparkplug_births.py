@@ -30,24 +30,32 @@ class BirthsFile:
 
     def load(self) -> dict[str, Any]:
         """The saved births; none if there is no file or it cannot be read (said in the log)."""
+        return dict(self._saved().get("nodes", {}))
+
+    def load_marks(self) -> dict[str, Any]:
+        """The saved death marks (:meth:`SparkplugHost.marks`); none as :meth:`load`."""
+        return dict(self._saved().get("marks", {}))
+
+    def _saved(self) -> dict[str, Any]:
         if not self.path.exists():
             return {}
         try:
             saved = json.loads(self.path.read_text())
             if saved.get("version") != VERSION:
                 raise ValueError(f"version {saved.get('version')!r}")
-            return dict(saved["nodes"])
+            return {"nodes": dict(saved["nodes"]), "marks": dict(saved.get("marks", {}))}
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             log.warning("%s cannot be read (%s); edge nodes are known again from their next "
                         "births", self.path, error)  # fmt: skip
             return {}
 
-    async def save(self, births: dict[str, Any]) -> None:
-        """Write ``births`` durably (replacing the file whole); SmkitError if it cannot."""
+    async def save(self, births: dict[str, Any], marks: dict[str, Any] | None = None) -> None:
+        """Write ``births`` and ``marks`` durably (replacing the file whole); SmkitError if it
+        cannot."""
         temporary = self.path.with_suffix(".tmp")
         try:
             with temporary.open("w") as out:
-                json.dump({"version": VERSION, "nodes": births}, out)
+                json.dump({"version": VERSION, "nodes": births, "marks": marks or {}}, out)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temporary, self.path)

@@ -42,7 +42,9 @@ from smkit.connectors.mqtt.sparkplug_state import (
     Outcome,
     SparkplugTopic,
     definitions_from,
+    marks_from,
     plain_definitions,
+    plain_marks,
     seq_ranges,
     waiting_for_birth,
 )
@@ -91,9 +93,15 @@ class SparkplugHost:
             if node.online
         }
 
-    def restore(self, births: dict[str, Any]) -> None:
+    def marks(self) -> dict[str, Any]:
+        """Every node's death marks not lifted yet (see :func:`plain_marks`), kept with the
+        births: written whenever they change, which every death and birth does."""
+        return {f"{group}/{name}": plain_marks(node)
+                for (group, name), node in self._nodes.items() if node.stale_since}  # fmt: skip
+
+    def restore(self, births: dict[str, Any], marks: dict[str, Any] | None = None) -> None:
         """Take up saved :meth:`births` (a restarted host): the nodes online, their next seq
-        taken as it comes."""
+        taken as it comes; and the saved :meth:`marks`, for the births still to come."""
         for key, saved in births.items():
             group, name = key.split("/", 1)
             own = saved["own"]
@@ -102,6 +110,9 @@ class SparkplugHost:
                 own=None if own is None else definitions_from(own),
                 devices={d: definitions_from(v) for d, v in saved["devices"].items()},
             )  # fmt: skip
+        for key, saved in (marks or {}).items():
+            group, name = key.split("/", 1)
+            marks_from(self._nodes.setdefault((group, name), NodeState()), saved)
 
     def receive(self, topic: SparkplugTopic, payload: Payload, received_ns: int) -> Outcome:
         """Apply one message (in arrival order) and say what it carries."""

@@ -132,6 +132,25 @@ def definitions_from(plain: dict[str, Any]) -> Definitions:
     )
 
 
+def plain_marks(node: NodeState) -> dict[str, Any]:
+    """A node's death marks not lifted yet, with the values that held when it died, as plain
+    data: kept with the births, so that a collector killed between a death and the birth after
+    it can still lift the marks (values JSON cannot carry, bytes, are left out)."""
+    return {
+        "stale_since": [[device, ns] for device, ns in node.stale_since.items()],
+        "held": [[device, name, ts, value] for (device, name), (ts, value) in node.last.items()
+                 if not isinstance(value, bytes)],
+    }  # fmt: skip
+
+
+def marks_from(node: NodeState, plain: dict[str, Any]) -> None:
+    """Take up saved :func:`plain_marks` into ``node`` (what it learnt since stays)."""
+    for device, ns in plain["stale_since"]:
+        node.stale_since.setdefault(device, ns)
+    for device, name, ts, value in plain["held"]:
+        node.last.setdefault((device, name), (ts, value))
+
+
 def seq_ranges(numbers: list[int]) -> str:
     """``[3, 4, 5, 9]`` as ``3-5, 9``."""
     parts: list[str] = []
